@@ -1,0 +1,11 @@
+#!/bin/sh
+# Runs every native fuzz target of the module for $1 (default 30s) each.
+set -eu
+cd "$(dirname "$0")/.."
+t=${1:-30s}
+for pkg in $(go list ./...); do
+	for f in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
+		echo "== $pkg $f"
+		go test -run '^$' -fuzz "^$f\$" -fuzztime "$t" "$pkg"
+	done
+done
