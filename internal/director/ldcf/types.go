@@ -12,6 +12,10 @@ type Config struct {
 	File     string // path as given to Parse, used in error messages
 	Global   Global
 	Virtuals []*Virtual
+	// Warnings are the non-fatal remarks ldirectord prints with
+	// config_warn (deprecated checkcount, a bare supervised, a per-virtual
+	// checkinterval with fork=no), plus a few of our own (a duplicate real).
+	Warnings []Error
 }
 
 // Global holds the file's top-level directives with ldirectord 4.12's code
@@ -40,6 +44,10 @@ type Global struct {
 	ReaddQuiescent   bool     // default no
 	CleanStop        bool     // default yes
 	MaintenanceDir   string
+
+	// Lines maps each global directive given in the file (by its name,
+	// e.g. "checktimeout") to the line of its last occurrence.
+	Lines map[string]int
 }
 
 // LogToSyslog reports whether logfile names a syslog facility rather than a
@@ -123,6 +131,11 @@ type Virtual struct {
 	MonitorFile      string
 	ServiceName      string
 	Comment          string
+
+	// Lines maps each directive given in this section (by its name, e.g.
+	// "service", "real") to the line of its last occurrence, so that later
+	// validators (the check package) can report file:line.
+	Lines map[string]int
 }
 
 // Real is one real= or real6= line, after range expansion and name
@@ -135,7 +148,7 @@ type Real struct {
 	Forward Forward        // default gate
 	Weight  int            // default 1
 	Request string         // per-real request, "" = the virtual's
-	Receive string         // per-real receive, "" = the virtual's
+	Receive string         // per-real receive; applies (even when "") iff Request != ""
 	Lower   uint32         // l:N, ipvsadm -y
 	Upper   uint32         // u:N, ipvsadm -x
 }
