@@ -31,7 +31,10 @@
 #      "IPVSVM-RESULT: PASS n/n".
 #
 # Inside the VM: IPVS_VM=1, PATH=/opt/bin:..., tools at /opt/bin/ipvsadm,
-# /opt/bin/ip, /opt/bin/hbd, /opt/bin/ldirectord. Output: test/vm/out/.
+# /opt/bin/ip, /opt/bin/hbd, /opt/bin/ldirectord (when make build made them),
+# the kernel's config at /etc/vm/kernel-config, each test binary started in
+# its own /opt/tests/<pkg>/ (cwd, with testdata/). Output: test/vm/out/
+# (serial.log.txt is the whole console).
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -185,6 +188,7 @@ cp "$MODDIR"/modules.{order,builtin,builtin.modinfo} "$INITRD/lib/modules/$KVER/
 depmod -b "$INITRD" "$KVER"
 printf '%s\n' "${LOAD[@]}" >"$INITRD/etc/vm/modules"
 [ ${#ABSENT[@]} -eq 0 ] || echo "vm: modules absent from $KPKG (not loaded): ${ABSENT[*]}"
+cp "$KROOT/boot/config-$KVER" "$INITRD/etc/vm/kernel-config" 2>/dev/null || true
 echo "$TIMEOUT" >"$INITRD/etc/vm/timeout"
 printf '%s' "$RUN" >"$INITRD/etc/vm/run"
 (cd "$INITRD" && find . | cpio -o -H newc --quiet) >"$OUT/initramfs.cpio"
@@ -204,7 +208,8 @@ timeout "$QTIMEOUT" qemu-system-x86_64 -accel tcg -m "$MEM" -smp "$SMP" \
 QRC=$?
 set -e
 BOOT=$(since "$B0")
-tr -d '\r' <"$LOG" >"$LOG.txt"
+# Drop carriage returns and the terminal escapes SeaBIOS prints.
+tr -d '\r' <"$LOG" | sed -E 's/\x1b(\[[0-9;?]*[a-zA-Z]|c)//g' >"$LOG.txt"
 
 # Print what the VM printed from the first marker on (kernel boot noise skipped).
 awk '/IPVSVM-BOOT:/ { on = 1 } on' "$LOG.txt" | grep -av '^\[ *[0-9.]*\] reboot:' || true
