@@ -1,0 +1,338 @@
+package heartbeat
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"time"
+)
+
+// Limits from heartbeat.c (anchors §1.10).
+const (
+	// FlowControlLimit is FLOWCONTROL_LIMIT (MAXMSGHIST/2): a bigger gap
+	// resets sequence tracking instead of recording each missing seq.
+	FlowControlLimit = 250
+	// MaxMissing is MAXMISSING: at most this many missing seqs are kept.
+	MaxMissing = 500
+	// AckDiv is ACK_MSG_DIV: a receiver ACKs one seq in ten.
+	AckDiv = 10
+	// DefaultMaxRexmitDelay is ha.cf's max_rexmit_delay default.
+	DefaultMaxRexmitDelay = 250 * time.Millisecond
+)
+
+// Verdict is what the replay guard decides for one sequenced message.
+type Verdict int
+
+// Verdict values, after should_drop_message's KEEPIT, DUPLICATE, DROPIT.
+const (
+	Accept    Verdict = iota + 1 // deliver it
+	Duplicate                    // the same packet again (another medium): marks the link up only
+	Drop                         // ignore it
+)
+
+// String returns the verdict's name.
+func (v Verdict) String() string {
+	switch v {
+	case Accept:
+		return "accept"
+	case Duplicate:
+		return "duplicate"
+	case Drop:
+		return "drop"
+	}
+	return fmt.Sprintf("Verdict(%d)", int(v))
+}
+
+// ReplayReason classifies a decision; Counters counts by it.
+type ReplayReason string
+
+// ReplayReason values.
+const (
+	ReasonInSequence    ReplayReason = "in sequence"
+	ReasonGap           ReplayReason = "accepted after a gap"
+	ReasonLostALot      ReplayReason = "accepted after a gap over the window; tracking reset"
+	ReasonRecovered     ReplayReason = "missing packet recovered"
+	ReasonRestart       ReplayReason = "accepted: new generation (restart)"
+	ReasonPartition     ReplayReason = "accepted: returning after partition"
+	ReasonDuplicate     ReplayReason = "duplicate packet"
+	ReasonOld           ReplayReason = "old packet (duplicate we lost track of)"
+	ReasonBadSeq        ReplayReason = "bad sequence number"
+	ReasonOldGeneration ReplayReason = "old generation (replay attack?)"
+	ReasonStale         ReplayReason = "stale status from dead node"
+)
+
+// SeqMsg is what the guard needs from a sequenced message (every type but
+// the NS_ ones, which carry no seq).
+type SeqMsg struct {
+	Seq    uint64 // seq=, hex on the wire; 0 is invalid
+	Gen    uint64 // hg=; 0 when absent
+	Status bool   // t=status: only status messages move the generation
+}
+
+// ReplayDecision is the guard's answer for one message.
+type ReplayDecision struct {
+	Verdict   Verdict
+	Reason    ReplayReason
+	Restart   bool     // a new generation: "Heartbeat restart on node X" (when not the first)
+	Partition bool     // same generation from a node marked dead
+	Lost      []uint64 // seqs newly found missing; retransmit requests are scheduled
+	Ack       uint64   // send NS_ackmsg ackseq=Ack to the node; 0 = none
+	Log       []string // Heartbeat's log lines for this decision
+}
+
+// ReplayConfig configures a per-source guard.
+type ReplayConfig struct {
+	Node           string        // the source node's name, for log lines
+	MaxRexmitDelay time.Duration // max_rexmit_delay; DefaultMaxRexmitDelay when zero
+	AckTrigger     uint64        // 0..9, chosen at random per peer by the caller
+	Rand           *rand.Rand    // jitter for the first request; nil = midpoint
+}
+
+// Replay is the per-source replay guard and retransmit-request scheduler:
+// should_drop_message, is_lost_packet and hb_rexmit.c without the I/O.
+// Not safe for concurrent use.
+type Replay struct {
+	cfg       ReplayConfig
+	gen       uint64
+	lastSeq   uint64 // 0 = NOSEQUENCE
+	statusSeq uint64 // seq of the last accepted status
+	firstMiss uint64
+	missing   map[uint64]time.Time // seq -> next request time; zero = not scheduled
+	counters  map[ReplayReason]uint64
+}
+
+// NewReplay returns a guard that has seen nothing from the source.
+func NewReplay(cfg ReplayConfig) *Replay {
+	if cfg.MaxRexmitDelay <= 0 {
+		cfg.MaxRexmitDelay = DefaultMaxRexmitDelay
+	}
+	cfg.AckTrigger %= AckDiv
+	return &Replay{cfg: cfg, missing: map[uint64]time.Time{}, counters: map[ReplayReason]uint64{}}
+}
+
+// Check decides one message. peerDead is the source's liveness status at
+// arrival (before this message counts), which detects a healed partition.
+func (r *Replay) Check(m SeqMsg, peerDead bool, now time.Time) ReplayDecision {
+	d := r.check(m, peerDead, now)
+	r.counters[d.Reason]++
+	if d.Verdict == Accept && m.Status {
+		r.statusSeq = m.Seq
+	}
+	return d
+}
+
+func (r *Replay) check(m SeqMsg, peerDead bool, now time.Time) ReplayDecision {
+	if m.Seq == 0 {
+		return ReplayDecision{Verdict: Drop, Reason: ReasonBadSeq, Log: []string{MsgBadSeq}}
+	}
+	var d ReplayDecision
+	switch {
+	case m.Gen < r.gen:
+		return ReplayDecision{Verdict: Drop, Reason: ReasonOldGeneration,
+			Log: []string{fmt.Sprintf(MsgReplayAttack, r.cfg.Node, m.Gen, r.gen)}}
+	case m.Status && m.Gen == r.gen && m.Gen > 0 && peerDead:
+		if m.Seq <= r.statusSeq {
+			return ReplayDecision{Verdict: Drop, Reason: ReasonStale, Log: []string{fmt.Sprintf(MsgStale, r.cfg.Node)}}
+		}
+		d.Partition = true
+		d.Log = append(d.Log, fmt.Sprintf(MsgPartition, r.cfg.Node))
+	case m.Status && m.Gen > r.gen:
+		d.Restart = true
+		if r.gen > 0 {
+			d.Log = append(d.Log, fmt.Sprintf(MsgRestart, r.cfg.Node))
+		}
+		r.reset()
+		r.statusSeq = 0
+		r.gen = m.Gen
+	}
+	switch {
+	case r.lastSeq == 0 || m.Seq == r.lastSeq+1:
+		r.lastSeq = m.Seq
+		d.Verdict, d.Reason = Accept, ReasonInSequence
+		d.Ack = r.ackFor(m.Seq)
+		if d.Restart {
+			d.Reason = ReasonRestart
+		} else if d.Partition {
+			d.Reason = ReasonPartition
+		}
+		return d
+	case m.Seq == r.lastSeq:
+		d.Verdict, d.Reason = Duplicate, ReasonDuplicate
+		return d
+	case m.Seq > r.lastSeq:
+		return r.gap(d, m.Seq, now)
+	}
+	if r.recover(m.Seq, &d) {
+		return d
+	}
+	if d.Restart || d.Partition {
+		d.Ack = r.ackFor(m.Seq)
+		r.reset()
+		r.lastSeq = m.Seq
+		d.Verdict, d.Reason = Accept, ReasonRestart
+		if d.Partition {
+			d.Reason = ReasonPartition
+		}
+		return d
+	}
+	d.Verdict, d.Reason = Drop, ReasonOld
+	return d
+}
+
+// gap handles seq > last+1: record each missing seq and schedule its
+// retransmit request, or reset when the gap exceeds the window.
+func (r *Replay) gap(d ReplayDecision, seq uint64, now time.Time) ReplayDecision {
+	nlost := seq - (r.lastSeq + 1)
+	d.Log = append(d.Log, fmt.Sprintf(MsgLostPackets, nlost, r.cfg.Node, r.lastSeq, seq))
+	d.Verdict = Accept
+	if nlost > FlowControlLimit {
+		r.reset()
+		r.lastSeq = seq
+		d.Reason = ReasonLostALot
+		d.Log = append(d.Log, MsgLostALot)
+		return d
+	}
+	d.Reason = ReasonGap
+	if r.firstMiss == 0 || r.firstMiss > r.lastSeq+1 {
+		r.firstMiss = r.lastSeq + 1
+	}
+	for k := r.lastSeq + 1; k < seq; k++ {
+		if len(r.missing) >= MaxMissing-1 {
+			// Replace the lowest-numbered missing seq, as heartbeat.c does.
+			delete(r.missing, slices.Min(r.Missing()))
+		}
+		r.missing[k] = now.Add(r.firstDelay())
+		d.Lost = append(d.Lost, k)
+	}
+	r.lastSeq = seq
+	return d
+}
+
+// recover is is_lost_packet: an old seq that was missing is accepted, and
+// may complete an ACK window.
+func (r *Replay) recover(seq uint64, d *ReplayDecision) bool {
+	if _, ok := r.missing[seq]; !ok {
+		return false
+	}
+	delete(r.missing, seq)
+	d.Verdict, d.Reason = Accept, ReasonRecovered
+	if len(r.missing) == 0 {
+		d.Log = append(d.Log, fmt.Sprintf(MsgNoPktsMissing, r.cfg.Node))
+	}
+	if seq != r.firstMiss {
+		return true
+	}
+	old := r.firstMiss
+	r.firstMiss = 0
+	if len(r.missing) > 0 {
+		r.firstMiss = slices.Min(r.Missing())
+	}
+	upto := r.lastSeq
+	if r.firstMiss != 0 {
+		upto = r.firstMiss - 1
+	}
+	trig := r.cfg.AckTrigger
+	var ack uint64
+	if upto%AckDiv >= trig {
+		ack = upto/AckDiv*AckDiv + trig
+	} else if upto >= AckDiv {
+		ack = (upto/AckDiv-1)*AckDiv + trig
+	}
+	if ack >= old && ack > 0 {
+		d.Ack = ack
+	}
+	return true
+}
+
+// ackFor is send_ack_if_needed: ACK one seq in ten, never past a hole.
+func (r *Replay) ackFor(seq uint64) uint64 {
+	if (r.firstMiss != 0 && seq > r.firstMiss) || seq%AckDiv != r.cfg.AckTrigger {
+		return 0
+	}
+	return seq
+}
+
+func (r *Replay) firstDelay() time.Duration {
+	maxd := r.cfg.MaxRexmitDelay
+	lo := 50 * time.Millisecond
+	if maxd < 100*time.Millisecond {
+		lo = 0
+	}
+	if r.cfg.Rand == nil {
+		return (lo + maxd) / 2
+	}
+	return lo + time.Duration(r.cfg.Rand.Int64N(int64(maxd-lo)+1))
+}
+
+// reset is reset_seqtrack.
+func (r *Replay) reset() {
+	clear(r.missing)
+	r.firstMiss = 0
+	r.lastSeq = 0
+}
+
+// NodeDead resets sequence tracking, as mark_node_dead does; the
+// generation and last status seq are kept so a return is recognised.
+func (r *Replay) NodeDead() { r.reset() }
+
+// Nak records an NS_nak_rexmit for seq: it is irretrievably lost, so it is
+// no longer missing and no longer requested.
+func (r *Replay) Nak(seq uint64) {
+	var d ReplayDecision
+	r.recover(seq, &d)
+}
+
+// RexmitDue returns the missing seqs whose retransmit request is due at
+// now, oldest first, and schedules the next request for each one
+// max_rexmit_delay later. While the source is not up (peerUp false) due
+// requests are cancelled, as send_rexmit_request does; the seqs stay
+// missing and are still accepted if they arrive.
+func (r *Replay) RexmitDue(now time.Time, peerUp bool) []uint64 {
+	var due []uint64
+	for seq, at := range r.missing {
+		if at.IsZero() || now.Before(at) {
+			continue
+		}
+		if !peerUp {
+			r.missing[seq] = time.Time{}
+			continue
+		}
+		due = append(due, seq)
+		r.missing[seq] = now.Add(r.cfg.MaxRexmitDelay)
+	}
+	slices.Sort(due)
+	return due
+}
+
+// NextRexmit is the earliest scheduled retransmit request, or zero.
+func (r *Replay) NextRexmit() time.Time {
+	var next time.Time
+	for _, at := range r.missing {
+		if !at.IsZero() && (next.IsZero() || at.Before(next)) {
+			next = at
+		}
+	}
+	return next
+}
+
+// Missing returns the missing seqs in order.
+func (r *Replay) Missing() []uint64 {
+	out := make([]uint64, 0, len(r.missing))
+	for seq := range r.missing {
+		out = append(out, seq)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Counters returns a copy of the decision counts by reason.
+func (r *Replay) Counters() map[ReplayReason]uint64 {
+	out := make(map[ReplayReason]uint64, len(r.counters))
+	for k, v := range r.counters {
+		out[k] = v
+	}
+	return out
+}
+
+// Generation returns the source's last seen generation.
+func (r *Replay) Generation() uint64 { return r.gen }

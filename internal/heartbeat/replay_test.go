@@ -1,0 +1,232 @@
+package heartbeat
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+type replayStep struct {
+	msg  SeqMsg
+	dead bool // source marked dead when the message arrives
+	want ReplayDecision
+}
+
+func st(gen, seq uint64) SeqMsg  { return SeqMsg{Gen: gen, Seq: seq, Status: true} }
+func msg(gen, seq uint64) SeqMsg { return SeqMsg{Gen: gen, Seq: seq} }
+
+var inSeq = ReplayDecision{Verdict: Accept, Reason: ReasonInSequence}
+
+func TestReplay(t *testing.T) {
+	tests := []struct {
+		name    string
+		trigger uint64
+		setup   func(r *Replay)
+		steps   []replayStep
+		missing []uint64
+	}{
+		{
+			name: "in sequence, duplicate over the second link, old packet",
+			steps: []replayStep{
+				{msg: st(5, 1), want: ReplayDecision{Verdict: Accept, Reason: ReasonRestart, Restart: true}},
+				{msg: st(5, 2), want: inSeq},
+				{msg: st(5, 2), want: ReplayDecision{Verdict: Duplicate, Reason: ReasonDuplicate}},
+				{msg: msg(5, 3), want: inSeq},
+				{msg: msg(5, 1), want: ReplayDecision{Verdict: Drop, Reason: ReasonOld}},
+			},
+		},
+		{
+			name: "bad seq and old generation",
+			steps: []replayStep{
+				{msg: st(5, 1), want: ReplayDecision{Verdict: Accept, Reason: ReasonRestart, Restart: true}},
+				{msg: st(5, 0), want: ReplayDecision{Verdict: Drop, Reason: ReasonBadSeq,
+					Log: []string{"should_drop_message: bad sequence number"}}},
+				{msg: st(4, 2), want: ReplayDecision{Verdict: Drop, Reason: ReasonOldGeneration,
+					Log: []string{"should_drop_message: attempted replay attack [node2]? [gen = 4, curgen = 5]"}}},
+				{msg: msg(0, 2), want: ReplayDecision{Verdict: Drop, Reason: ReasonOldGeneration,
+					Log: []string{"should_drop_message: attempted replay attack [node2]? [gen = 0, curgen = 5]"}}},
+			},
+		},
+		{
+			name: "restart with a new generation resets tracking",
+			steps: []replayStep{
+				{msg: st(5, 1), want: ReplayDecision{Verdict: Accept, Reason: ReasonRestart, Restart: true}},
+				{msg: st(5, 2), want: inSeq},
+				{msg: st(6, 1), want: ReplayDecision{Verdict: Accept, Reason: ReasonRestart, Restart: true,
+					Log: []string{"Heartbeat restart on node node2"}}},
+				{msg: msg(6, 2), want: inSeq},
+			},
+		},
+		{
+			name: "a new generation on a non-status message is not a restart",
+			steps: []replayStep{
+				{msg: st(5, 1), want: ReplayDecision{Verdict: Accept, Reason: ReasonRestart, Restart: true}},
+				{msg: st(5, 2), want: inSeq},
+				{msg: msg(6, 1), want: ReplayDecision{Verdict: Drop, Reason: ReasonOld}},
+			},
+		},
+		{
+			name: "gap records missing seqs, late arrival recovers them",
+			steps: []replayStep{
+				{msg: st(5, 1), want: ReplayDecision{Verdict: Accept, Reason: ReasonRestart, Restart: true}},
+				{msg: st(5, 4), want: ReplayDecision{Verdict: Accept, Reason: ReasonGap, Lost: []uint64{2, 3},
+					Log: []string{"2 lost packet(s) for [node2] [1:4]"}}},
+				{msg: msg(5, 3), want: ReplayDecision{Verdict: Accept, Reason: ReasonRecovered}},
+				{msg: msg(5, 3), want: ReplayDecision{Verdict: Drop, Reason: ReasonOld}},
+			},
+			missing: []uint64{2},
+		},
+		{
+			name: "all missing recovered logs it",
+			steps: []replayStep{
+				{msg: st(5, 1), want: ReplayDecision{Verdict: Accept, Reason: ReasonRestart, Restart: true}},
+				{msg: st(5, 3), want: ReplayDecision{Verdict: Accept, Reason: ReasonGap, Lost: []uint64{2},
+					Log: []string{"1 lost packet(s) for [node2] [1:3]"}}},
+				{msg: msg(5, 2), want: ReplayDecision{Verdict: Accept, Reason: ReasonRecovered,
+					Log: []string{"No pkts missing from node2!"}}},
+			},
+		},
+		{
+			name: "a gap over the window resets tracking",
+			steps: []replayStep{
+				{msg: st(5, 1), want: ReplayDecision{Verdict: Accept, Reason: ReasonRestart, Restart: true}},
+				{msg: st(5, 253), want: ReplayDecision{Verdict: Accept, Reason: ReasonLostALot,
+					Log: []string{"251 lost packet(s) for [node2] [1:253]", "lost a lot of packets!"}}},
+				{msg: st(5, 254), want: inSeq},
+			},
+		},
+		{
+			name: "return after partition with the same generation",
+			setup: func(r *Replay) {
+				r.Check(st(5, 1), false, t0)
+				r.Check(st(5, 2), false, t0)
+				r.NodeDead()
+			},
+			steps: []replayStep{
+				{msg: st(5, 2), dead: true, want: ReplayDecision{Verdict: Drop, Reason: ReasonStale,
+					Log: []string{"stale status from dead node node2"}}},
+				{msg: st(5, 9), dead: true, want: ReplayDecision{Verdict: Accept, Reason: ReasonPartition, Partition: true,
+					Log: []string{"Cluster node node2 returning after partition."}}},
+				{msg: st(5, 10), want: ReplayDecision{Verdict: Accept, Reason: ReasonInSequence, Ack: 10}},
+			},
+		},
+		{
+			name: "return after partition without a tracking reset",
+			setup: func(r *Replay) {
+				r.Check(st(5, 1), false, t0)
+				r.Check(st(5, 2), false, t0)
+				r.Check(msg(5, 3), false, t0)
+				r.Check(msg(5, 4), false, t0)
+			},
+			steps: []replayStep{
+				{msg: st(5, 3), dead: true, want: ReplayDecision{Verdict: Accept, Reason: ReasonPartition, Partition: true,
+					Log: []string{"Cluster node node2 returning after partition."}}},
+			},
+		},
+		{
+			name:    "ack one seq in ten, none past a hole",
+			trigger: 5,
+			steps: []replayStep{
+				{msg: st(5, 1), want: ReplayDecision{Verdict: Accept, Reason: ReasonRestart, Restart: true}},
+				{msg: st(5, 2), want: inSeq},
+				{msg: st(5, 3), want: inSeq},
+				// 5 is the trigger, but it arrives through a gap: no ACK past the hole at 4.
+				{msg: st(5, 5), want: ReplayDecision{Verdict: Accept, Reason: ReasonGap, Lost: []uint64{4},
+					Log: []string{"1 lost packet(s) for [node2] [3:5]"}}},
+				{msg: st(5, 6), want: inSeq},
+				// 4 recovered: nothing missing, ACK the trigger seq 5 now covered.
+				{msg: st(5, 4), want: ReplayDecision{Verdict: Accept, Reason: ReasonRecovered, Ack: 5,
+					Log: []string{"No pkts missing from node2!"}}},
+				{msg: st(5, 7), want: inSeq},
+				{msg: st(5, 15), want: ReplayDecision{Verdict: Accept, Reason: ReasonGap,
+					Lost: []uint64{8, 9, 10, 11, 12, 13, 14}, Log: []string{"7 lost packet(s) for [node2] [7:15]"}}},
+				// 8 recovered but 9 still missing: the ACK stays below the new first hole.
+				{msg: st(5, 8), want: ReplayDecision{Verdict: Accept, Reason: ReasonRecovered}},
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := NewReplay(ReplayConfig{Node: "node2", AckTrigger: tc.trigger})
+			if tc.setup != nil {
+				tc.setup(r)
+			}
+			for i, s := range tc.steps {
+				got := r.Check(s.msg, s.dead, t0)
+				if diff := cmp.Diff(s.want, got, cmpopts.EquateEmpty()); diff != "" {
+					t.Fatalf("step %d %+v (-want +got):\n%s", i, s.msg, diff)
+				}
+			}
+			if tc.missing != nil {
+				if diff := cmp.Diff(tc.missing, r.Missing()); diff != "" {
+					t.Errorf("missing (-want +got):\n%s", diff)
+				}
+			}
+		})
+	}
+}
+
+func TestReplayCounters(t *testing.T) {
+	r := NewReplay(ReplayConfig{Node: "node2"})
+	r.Check(st(5, 1), false, t0)
+	r.Check(st(5, 2), false, t0)
+	r.Check(st(5, 2), false, t0)
+	r.Check(st(4, 3), false, t0)
+	want := map[ReplayReason]uint64{ReasonRestart: 1, ReasonInSequence: 1, ReasonDuplicate: 1, ReasonOldGeneration: 1}
+	if diff := cmp.Diff(want, r.Counters()); diff != "" {
+		t.Errorf("counters (-want +got):\n%s", diff)
+	}
+}
+
+func TestReplayRexmitSchedule(t *testing.T) {
+	r := NewReplay(ReplayConfig{Node: "node2", MaxRexmitDelay: 250 * time.Millisecond, Rand: rand.New(rand.NewPCG(1, 2))})
+	r.Check(st(5, 1), false, t0)
+	r.Check(st(5, 4), false, t0)
+	next := r.NextRexmit()
+	if d := next.Sub(t0); d < 50*time.Millisecond || d > 250*time.Millisecond {
+		t.Fatalf("first request after %v, want within [50ms, 250ms]", d)
+	}
+	if got := r.RexmitDue(t0.Add(49*time.Millisecond), true); len(got) != 0 {
+		t.Errorf("requests due before 50ms: %v", got)
+	}
+	later := t0.Add(250 * time.Millisecond)
+	if diff := cmp.Diff([]uint64{2, 3}, r.RexmitDue(later, true)); diff != "" {
+		t.Errorf("due (-want +got):\n%s", diff)
+	}
+	if got := r.NextRexmit(); !got.Equal(later.Add(250 * time.Millisecond)) {
+		t.Errorf("repeat at %v, want max_rexmit_delay later", got.Sub(t0))
+	}
+	r.Check(msg(5, 2), false, later)
+	if got := r.RexmitDue(t0.Add(time.Second), false); len(got) != 0 {
+		t.Errorf("requests while the peer is down: %v", got)
+	}
+	if got := r.NextRexmit(); !got.IsZero() {
+		t.Errorf("requests still scheduled while peer down: %v", got.Sub(t0))
+	}
+	if diff := cmp.Diff([]uint64{3}, r.Missing()); diff != "" {
+		t.Errorf("missing after cancel (-want +got):\n%s", diff)
+	}
+	r.Nak(3)
+	if len(r.Missing()) != 0 {
+		t.Errorf("NAKed seq still missing: %v", r.Missing())
+	}
+}
+
+func TestReplayMissingCap(t *testing.T) {
+	r := NewReplay(ReplayConfig{Node: "node2"})
+	r.Check(st(5, 1), false, t0)
+	// Three gaps of 200 each: 600 missing seqs, capped below MaxMissing.
+	for seq := uint64(202); seq <= 602; seq += 200 {
+		r.Check(msg(5, seq), false, t0)
+	}
+	m := r.Missing()
+	if len(m) != MaxMissing-1 {
+		t.Fatalf("missing = %d seqs, want %d", len(m), MaxMissing-1)
+	}
+	if m[len(m)-1] != 601 || m[0] == 2 {
+		t.Errorf("cap did not replace the lowest: first %d last %d", m[0], m[len(m)-1])
+	}
+}
