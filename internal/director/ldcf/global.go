@@ -130,7 +130,7 @@ func globalLogFile(p *parser, _ int, v string) string {
 		return m
 	}
 	if s == "" {
-		return badValue("logfile", v, `"/path/to/file" or a syslog facility such as "local0"`)
+		return `logfile: empty value (want "/path/to/file" or a syslog facility such as "local0")`
 	}
 	if s[0] != '/' && !oneOf(s, syslogFacilities) {
 		return fmt.Sprintf("logfile: %q is neither an absolute path nor a syslog facility (want \"/path\" or one of %s)",

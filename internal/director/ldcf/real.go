@@ -149,14 +149,17 @@ func parseRealFlags(name, s string) (realFlags, string) {
 func (f *realFlags) word(name, tok string) (kind, msg string) {
 	const maxThreshold = 1<<31 - 1 // ipvsadm -x/-y: 0..INT_MAX
 	switch {
-	case strings.HasPrefix(tok, "l:"):
-		n, m := parseUint(name, tok[2:], 0, maxThreshold, "l:N with N 0-2147483647")
-		f.lower = uint32(n)
-		return "l:", m
-	case strings.HasPrefix(tok, "u:"):
-		n, m := parseUint(name, tok[2:], 0, maxThreshold, "u:N with N 0-2147483647")
-		f.upper = uint32(n)
-		return "u:", m
+	case strings.HasPrefix(tok, "l:") || strings.HasPrefix(tok, "u:"):
+		n, m := parseUint(name, tok[2:], 0, maxThreshold, "")
+		if m != "" {
+			return tok[:2], fmt.Sprintf("%s: bad threshold %q (want %sN with N 0-2147483647)", name, tok, tok[:2])
+		}
+		if tok[0] == 'l' {
+			f.lower = uint32(n)
+		} else {
+			f.upper = uint32(n)
+		}
+		return tok[:2], ""
 	case tok[0] >= '0' && tok[0] <= '9' || tok[0] == '-' || tok[0] == '+':
 		n, err := parseUint(name, tok, 0, 65535, "")
 		if err != "" {
