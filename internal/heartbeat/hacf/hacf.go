@@ -91,7 +91,11 @@ func ParseHaCf(file string, src []byte) (*Config, []Warning, error) {
 	for i, raw := range bytes.Split(src, []byte("\n")) {
 		p.line(i+1, string(raw))
 	}
-	p.finish()
+	// init_config stops after a failed parse_config: the defaults and
+	// cross-directive checks only run on a file whose lines all parsed.
+	if len(p.errs) == 0 {
+		p.finish()
+	}
 	if err := p.err(); err != nil {
 		return nil, p.warnings, err
 	}
