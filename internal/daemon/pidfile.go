@@ -21,6 +21,9 @@ var ErrRunning = errors.New("already running")
 // It wraps fs.ErrNotExist.
 var ErrNoPidFile = fmt.Errorf("no pid file: %w", os.ErrNotExist)
 
+// errBadPid marks a pid file whose content is not a pid.
+var errBadPid = errors.New("bad pid")
+
 // PidState is what a pid file says about the daemon. The values map onto the
 // LSB status exit codes both daemons use: running 0, stale 1, absent 3.
 type PidState int
@@ -71,7 +74,7 @@ func (p PidFile) Read() (int, error) {
 	line, _, _ := strings.Cut(string(b), "\n")
 	pid, err := strconv.Atoi(strings.TrimSpace(line))
 	if err != nil || pid <= 0 {
-		return 0, fmt.Errorf("reading pid file %s: bad pid %q (want a positive number)", p.Path, line)
+		return 0, fmt.Errorf("reading pid file %s: %w %q (want a positive number)", p.Path, errBadPid, line)
 	}
 	return pid, nil
 }
@@ -84,10 +87,9 @@ func (p PidFile) Check() (int, PidState, error) {
 	switch {
 	case errors.Is(err, ErrNoPidFile):
 		return 0, PidAbsent, nil
+	case errors.Is(err, errBadPid):
+		return 0, PidStale, nil
 	case err != nil:
-		if _, serr := os.Stat(p.Path); serr == nil {
-			return 0, PidStale, nil
-		}
 		return 0, PidAbsent, err
 	}
 	if IsRunning(pid, p.Program) {
