@@ -546,3 +546,15 @@ func TestLocalName(t *testing.T) {
 		})
 	}
 }
+
+func TestEnumStrings(t *testing.T) {
+	got := []string{
+		FailbackOn.String(), FailbackOff.String(), FailbackLegacy.String(),
+		AutojoinNone.String(), AutojoinOther.String(), AutojoinAny.String(), Autojoin(7).String(),
+		UUIDFromNodename.String(), GenTime.String(), MsgFmtNetstring.String(), MsgFmt(-1).String(),
+	}
+	want := []string{"on", "off", "legacy", "none", "other", "any", "Autojoin(7)", "nodename", "time", "netstring", "MsgFmt(-1)"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

@@ -23,6 +23,7 @@ type PermError struct {
 	Mode fs.FileMode
 }
 
+// Error returns Heartbeat's message for the file.
 func (e *PermError) Error() string {
 	return fmt.Sprintf("Bad permissions on keyfile [%s], 600 recommended.", e.Path)
 }

@@ -37,6 +37,15 @@ func optionTable() map[string]optionHandler {
 		"coreroot":  stringOpt(func(c *Config) *string { return &c.CoreRoot }),
 		"cluster":   stringOpt(func(c *Config) *string { return &c.Cluster }),
 	}
+	addTimeOptions(t)
+	addBoolOptions(t)
+	addIntOptions(t)
+	addEnumOptions(t)
+	return t
+}
+
+// addTimeOptions adds the directives in cl_get_msec syntax.
+func addTimeOptions(t map[string]optionHandler) {
 	times := map[string]struct {
 		field  func(*Config) *time.Duration
 		zeroOK bool
@@ -51,6 +60,10 @@ func optionTable() map[string]optionHandler {
 	for name, f := range times {
 		t[name] = func(p *parser, line int, dir, val string) { p.timeValue(line, dir, val, f.zeroOK, f.field(p.cfg)) }
 	}
+}
+
+// addBoolOptions adds the cl_str_to_boolean directives.
+func addBoolOptions(t map[string]optionHandler) {
 	bools := map[string]func(*Config) *bool{
 		"realtime":                func(c *Config) *bool { return &c.Realtime },
 		"coredumps":               func(c *Config) *bool { return &c.Coredumps },
@@ -76,6 +89,10 @@ func optionTable() map[string]optionHandler {
 			}
 		}
 	}
+}
+
+// addIntOptions adds the atoi directives.
+func addIntOptions(t map[string]optionHandler) {
 	ints := map[string]struct {
 		field    func(*Config) *int
 		min, max int64
@@ -99,6 +116,11 @@ func optionTable() map[string]optionHandler {
 			p.cfg.MaxRexmitDelay = time.Duration(n) * time.Millisecond
 		}
 	}
+}
+
+// addEnumOptions adds the directives with a fixed, case-sensitive set of
+// values (strcmp in heartbeat/config.c).
+func addEnumOptions(t map[string]optionHandler) {
 	enums := map[string]struct {
 		values map[string]int
 		fold   bool
@@ -121,7 +143,6 @@ func optionTable() map[string]optionHandler {
 			e.set(p.cfg, v)
 		}
 	}
-	return t
 }
 
 func enumWant(values map[string]int) string {

@@ -177,6 +177,7 @@ const (
 	FailbackOff
 )
 
+// String returns the directive value: "on", "off" or "legacy".
 func (a AutoFailback) String() string {
 	switch a {
 	case FailbackOn:
@@ -198,8 +199,9 @@ const (
 	AutojoinAny
 )
 
+// String returns the directive value.
 func (a Autojoin) String() string {
-	return [...]string{"none", "other", "any"}[a]
+	return enumString("Autojoin", int(a), "none", "other", "any")
 }
 
 // UUIDFrom is where a node's UUID comes from.
@@ -211,7 +213,8 @@ const (
 	UUIDFromNodename                 // derived from the node name
 )
 
-func (u UUIDFrom) String() string { return [...]string{"file", "nodename"}[u] }
+// String returns the directive value.
+func (u UUIDFrom) String() string { return enumString("UUIDFrom", int(u), "file", "nodename") }
 
 // GenMethod is how the generation number is computed (hbgenmethod).
 type GenMethod int
@@ -222,7 +225,8 @@ const (
 	GenTime                  // time(NULL)
 )
 
-func (g GenMethod) String() string { return [...]string{"file", "time"}[g] }
+// String returns the directive value.
+func (g GenMethod) String() string { return enumString("GenMethod", int(g), "file", "time") }
 
 // MsgFmt is the msgfmt directive. Since glue 1.0.10 the wire format is
 // netstring either way (anchors.md §1.9); the value is kept for status.
@@ -234,7 +238,8 @@ const (
 	MsgFmtNetstring
 )
 
-func (m MsgFmt) String() string { return [...]string{"classic", "netstring"}[m] }
+// String returns the directive value.
+func (m MsgFmt) String() string { return enumString("MsgFmt", int(m), "classic", "netstring") }
 
 // Warning is something Heartbeat accepts but reports, or a hbd note about
 // a value that is accepted but probably not what was meant.
@@ -244,6 +249,7 @@ type Warning struct {
 	Msg  string
 }
 
+// String returns "file:line: message".
 func (w Warning) String() string { return position(w.File, w.Line) + w.Msg }
 
 // Error is a configuration error at file:line. Its text is
@@ -254,6 +260,7 @@ type Error struct {
 	Msg  string
 }
 
+// Error returns "file:line: message" (or "file: message" without a line).
 func (e *Error) Error() string { return position(e.File, e.Line) + e.Msg }
 
 // ErrorList holds every error of one file, in line order. Parsers return a
@@ -261,6 +268,7 @@ func (e *Error) Error() string { return position(e.File, e.Line) + e.Msg }
 // errors.As(err, &e) with e *Error finds the first one in both cases.
 type ErrorList []*Error
 
+// Error returns every error, one a line.
 func (l ErrorList) Error() string {
 	s := make([]string, len(l))
 	for i, e := range l {
@@ -276,6 +284,13 @@ func (l ErrorList) Unwrap() []error {
 		out[i] = e
 	}
 	return out
+}
+
+func enumString(typ string, i int, names ...string) string {
+	if i < 0 || i >= len(names) {
+		return fmt.Sprintf("%s(%d)", typ, i)
+	}
+	return names[i]
 }
 
 func position(file string, line int) string {
