@@ -46,8 +46,9 @@ const (
 //
 //	starting        (none)                          sent at start; peers reply "resource"
 //	resource        rsc_hold rtype=full isstable [info]
-//	                rsc_hold: none|local|foreign|all; info e.g. "mach_down",
-//	                "shutdown", "req_our_resources()"
+//	                rsc_hold: none|local|foreign|all; info e.g. "shutdown",
+//	                "req_our_resources()"; the mach_down script sends
+//	                rsc_hold=foreign info=mach_down only
 //	ask_resources   rsc_hold info                   standby handshake, info: me|other|done
 //	hb_takeover     rsc_hold                        hb_takeover(1): all|foreign|local|failback
 //	ip-request      ipaddr                          req_resource: please give up group ipaddr
@@ -277,26 +278,33 @@ func NewShutdone() *Message {
 	return m
 }
 
-// Resources is a t=resource report (hb_resource.c hb_send_resources_held).
+// Resources is a t=resource report. Heartbeat sends the full form
+// (hb_resource.c hb_send_resources_held); the mach_down script sends the
+// short form t, rsc_hold=foreign, info=mach_down, whose missing isstable
+// leaves the receiver's view of the sender's stability unchanged.
 type Resources struct {
 	Hold   string // none, local, foreign, all
-	Stable bool   // isstable
+	Full   bool   // rtype=full and isstable are present
+	Stable bool   // isstable=1
 	Info   string // optional comment; "" = not sent
 }
 
-// Message builds t=resource rsc_hold rtype=full isstable [info].
+// Message builds t=resource rsc_hold [rtype=full isstable] [info].
 func (r Resources) Message() *Message {
 	m := NewMessage(TResource)
 	m.Add(FResources, r.Hold)
-	m.Add(FRType, "full")
-	m.Add(FIsStable, map[bool]string{true: "1", false: "0"}[r.Stable])
+	if r.Full {
+		m.Add(FRType, "full")
+		m.Add(FIsStable, map[bool]string{true: "1", false: "0"}[r.Stable])
+	}
 	if r.Info != "" {
 		m.Add(FInfo, r.Info)
 	}
 	return m
 }
 
-// ReadResources reads a t=resource message; rsc_hold is required.
+// ReadResources reads a t=resource message; rsc_hold is required. Full is
+// rtype=full, as process_resources tests it.
 func ReadResources(m *Message) (Resources, error) {
 	if err := wantType(m, TResource); err != nil {
 		return Resources{}, err
@@ -305,7 +313,8 @@ func ReadResources(m *Message) (Resources, error) {
 	if !ok {
 		return Resources{}, fmt.Errorf("reading resource message: no rsc_hold")
 	}
-	return Resources{Hold: hold, Stable: m.Value(FIsStable) == "1", Info: m.Value(FInfo)}, nil
+	return Resources{Hold: hold, Full: m.Value(FRType) == "full", Stable: m.Value(FIsStable) == "1",
+		Info: m.Value(FInfo)}, nil
 }
 
 // AskResources is one step of the standby handshake
@@ -552,6 +561,13 @@ func ReadRepNodes(m *Message) (RepNodes, error) {
 	if err := wantType(m, TRepNodes); err != nil {
 		return RepNodes{}, err
 	}
-	return RepNodes{Dest: m.Value(FDest), Nodes: strings.Fields(m.Value(FNodeList)),
-		DelNodes: strings.Fields(m.Value(FDelNodeList))}, nil
+	return RepNodes{Dest: m.Value(FDest), Nodes: nodeNames(m.Value(FNodeList)),
+		DelNodes: nodeNames(m.Value(FDelNodeList))}, nil
+}
+
+func nodeNames(s string) []string {
+	if f := strings.Fields(s); len(f) > 0 {
+		return f
+	}
+	return nil
 }
