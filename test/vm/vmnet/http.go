@@ -54,13 +54,14 @@ func (ns *NS) HTTPClient(timeout time.Duration) *http.Client {
 }
 
 // Get fetches url from inside ns and returns the body with surrounding
-// white space trimmed. Non-200 answers are errors.
+// white space trimmed, on a new connection bounded by 15 s (generous: the
+// VM emulates its CPU). Non-200 answers are errors.
 func (ns *NS) Get(ctx context.Context, url string) (string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return "", fmt.Errorf("get %s from %s: %w", url, ns.Name, err)
 	}
-	resp, err := ns.HTTPClient(5 * time.Second).Do(req)
+	resp, err := ns.HTTPClient(15 * time.Second).Do(req)
 	if err != nil {
 		return "", fmt.Errorf("get %s from %s: %w", url, ns.Name, err)
 	}
