@@ -13,58 +13,63 @@ type globalFunc func(p *parser, line int, value string) string
 // globals is the table of top-level directives of ldirectord 4.12
 // (read_config, outer loop).
 var globals = map[string]globalFunc{
-	"checktimeout": func(p *parser, _ int, v string) (m string) {
-		p.g().CheckTimeout, m = parseSeconds("checktimeout", v)
-		return
-	},
-	"negotiatetimeout": func(p *parser, _ int, v string) (m string) {
-		p.g().NegotiateTimeout, m = parseSeconds("negotiatetimeout", v)
-		return
-	},
-	"checkinterval": func(p *parser, _ int, v string) (m string) {
-		p.g().CheckInterval, m = parseSeconds("checkinterval", v)
-		return
-	},
-	"failurecount": func(p *parser, _ int, v string) (m string) {
-		p.g().FailureCount, m = parseCount("failurecount", v)
-		return
-	},
-	"checkcount":     globalCheckCount,
-	"connecttimeout": func(*parser, int, string) string { return deprecatedConnectTimeout },
-	"timeout":        func(*parser, int, string) string { return deprecatedTimeout },
-	"fallback":       func(p *parser, l int, v string) string { return p.globalFallback(l, v, false) },
-	"fallback6":      func(p *parser, l int, v string) string { return p.globalFallback(l, v, true) },
-	"fallbackcommand": func(p *parser, _ int, v string) (m string) {
-		p.g().FallbackCommand, m = nonEmpty("fallbackcommand", unquote(v))
-		return
-	},
-	"autoreload": func(p *parser, _ int, v string) (m string) { p.g().AutoReload, m = parseYesNo("autoreload", v); return },
-	"callback":   globalCallback,
-	"logfile":    globalLogFile,
-	"execute":    globalExecute,
-	"fork":       func(p *parser, _ int, v string) (m string) { p.g().Fork, m = parseYesNo("fork", v); return },
-	"supervised": func(p *parser, _ int, v string) (m string) { p.g().Supervised, m = parseYesNo("supervised", v); return },
-	"quiescent":  func(p *parser, _ int, v string) (m string) { p.g().Quiescent, m = parseYesNo("quiescent", v); return },
-	"readdquiescent": func(p *parser, _ int, v string) (m string) {
-		p.g().ReaddQuiescent, m = parseYesNo("readdquiescent", v)
-		return
-	},
-	"cleanstop":      func(p *parser, _ int, v string) (m string) { p.g().CleanStop, m = parseYesNo("cleanstop", v); return },
-	"emailalert":     func(p *parser, _ int, v string) (m string) { p.g().EmailAlert, m = parseEmailAlert(v); return },
-	"emailalertfreq": func(p *parser, _ int, v string) (m string) { p.g().EmailAlertFreq, m = parseEmailAlertFreq(v); return },
-	"emailalertstatus": func(p *parser, _ int, v string) (m string) {
-		p.g().EmailAlertStatus, m = parseEmailAlertStatus("emailalertstatus", v)
-		return
-	},
-	"emailalertfrom": func(p *parser, _ int, v string) (m string) {
-		p.g().EmailAlertFrom, m = nonEmpty("emailalertfrom", v)
-		return
-	},
-	"smtp": func(p *parser, _ int, v string) (m string) { p.g().SMTP, m = parseSMTP(v); return },
-	"maintenancedir": func(p *parser, _ int, v string) (m string) {
-		p.g().MaintenanceDir, m = nonEmpty("maintenancedir", unquote(v))
-		return
-	},
+	"checktimeout":     gset(func(g *Global) *time.Duration { return &g.CheckTimeout }, seconds("checktimeout")),
+	"negotiatetimeout": gset(func(g *Global) *time.Duration { return &g.NegotiateTimeout }, seconds("negotiatetimeout")),
+	"checkinterval":    gset(func(g *Global) *time.Duration { return &g.CheckInterval }, seconds("checkinterval")),
+	"failurecount":     gset(func(g *Global) *int { return &g.FailureCount }, count("failurecount")),
+	"checkcount":       globalCheckCount,
+	"connecttimeout":   func(*parser, int, string) string { return deprecatedConnectTimeout },
+	"timeout":          func(*parser, int, string) string { return deprecatedTimeout },
+	"fallback":         func(p *parser, l int, v string) string { return p.globalFallback(l, v, false) },
+	"fallback6":        func(p *parser, l int, v string) string { return p.globalFallback(l, v, true) },
+	"fallbackcommand":  gset(func(g *Global) *string { return &g.FallbackCommand }, nonEmptyUnquoted("fallbackcommand")),
+	"autoreload":       gset(func(g *Global) *bool { return &g.AutoReload }, yesNo("autoreload")),
+	"callback":         globalCallback,
+	"logfile":          globalLogFile,
+	"execute":          globalExecute,
+	"fork":             gset(func(g *Global) *bool { return &g.Fork }, yesNo("fork")),
+	"supervised":       gset(func(g *Global) *bool { return &g.Supervised }, yesNo("supervised")),
+	"quiescent":        gset(func(g *Global) *bool { return &g.Quiescent }, yesNo("quiescent")),
+	"readdquiescent":   gset(func(g *Global) *bool { return &g.ReaddQuiescent }, yesNo("readdquiescent")),
+	"cleanstop":        gset(func(g *Global) *bool { return &g.CleanStop }, yesNo("cleanstop")),
+	"emailalert":       gset(func(g *Global) *string { return &g.EmailAlert }, parseEmailAlert),
+	"emailalertfreq":   gset(func(g *Global) *time.Duration { return &g.EmailAlertFreq }, parseEmailAlertFreq),
+	"emailalertstatus": gset(func(g *Global) *string { return &g.EmailAlertStatus }, emailStatus("emailalertstatus")),
+	"emailalertfrom":   gset(func(g *Global) *string { return &g.EmailAlertFrom }, nonEmptyRaw("emailalertfrom")),
+	"smtp":             gset(func(g *Global) *string { return &g.SMTP }, parseSMTP),
+	"maintenancedir":   gset(func(g *Global) *string { return &g.MaintenanceDir }, nonEmptyUnquoted("maintenancedir")),
+}
+
+// gset builds a globalFunc that parses a value and stores it in a field
+// of Global unless parsing failed.
+func gset[T any](field func(*Global) *T, parse func(string) (T, string)) globalFunc {
+	return func(p *parser, _ int, v string) string {
+		x, m := parse(v)
+		if m == "" {
+			*field(p.g()) = x
+		}
+		return m
+	}
+}
+
+// Parsers bound to a directive name, for the tables.
+func seconds(d string) func(string) (time.Duration, string) {
+	return func(v string) (time.Duration, string) { return parseSeconds(d, v) }
+}
+func count(d string) func(string) (int, string) {
+	return func(v string) (int, string) { return parseCount(d, v) }
+}
+func yesNo(d string) func(string) (bool, string) {
+	return func(v string) (bool, string) { return parseYesNo(d, v) }
+}
+func nonEmptyRaw(d string) func(string) (string, string) {
+	return func(v string) (string, string) { return nonEmpty(d, v) }
+}
+func nonEmptyUnquoted(d string) func(string) (string, string) {
+	return func(v string) (string, string) { return nonEmpty(d, unquote(v)) }
+}
+func emailStatus(d string) func(string) (string, string) {
+	return func(v string) (string, string) { return parseEmailAlertStatus(d, v) }
 }
 
 // Messages of ldirectord's deprecated directives.

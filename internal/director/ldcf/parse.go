@@ -40,6 +40,7 @@ type section struct {
 	reals    []pendingLine
 	fallback *pendingLine
 	opsLine  int
+	realSeen map[netip.AddrPort]int // real address → line of its first real=
 	o        overrides
 }
 

@@ -76,11 +76,10 @@ func (p *parser) addReals(s *section, pl pendingLine) *Error {
 	for _, a := range addrs {
 		r := Real{Line: pl.line, Text: addrText, Addr: netip.AddrPortFrom(a, port), Forward: f.fwd, Weight: f.weight,
 			Request: f.req, Receive: f.recv, Lower: f.lower, Upper: f.upper}
-		for _, o := range v.Reals {
-			if o.Addr == r.Addr {
-				p.warnf(pl.line, "%s: %s is already a real server of %s at line %d (ipvsadm will refuse the second)", name, r.Addr, v.Text, o.Line)
-				break
-			}
+		if first, dup := s.realSeen[r.Addr]; dup {
+			p.warnf(pl.line, "%s: %s is already a real server of %s at line %d (ipvsadm will refuse the second)", name, r.Addr, v.Text, first)
+		} else {
+			s.realSeen[r.Addr] = pl.line
 		}
 		v.Reals = append(v.Reals, r)
 	}

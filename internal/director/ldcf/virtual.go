@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 )
 
 // sectionFunc applies one directive inside a virtual section; it returns
@@ -13,90 +14,75 @@ type sectionFunc func(p *parser, s *section, line int, value string) string
 // sectionDirectives is the table of per-virtual directives of ldirectord
 // 4.12 (read_config, inner loop).
 var sectionDirectives = map[string]sectionFunc{
-	"real":      secReal,
-	"real6":     secReal,
-	"request":   secRequest,
-	"receive":   func(_ *parser, s *section, _ int, v string) string { return quotedInto(&s.v.Receive, "receive", v) },
-	"login":     func(_ *parser, s *section, _ int, v string) string { return quotedInto(&s.v.Login, "login", v) },
-	"passwd":    func(_ *parser, s *section, _ int, v string) string { return quotedInto(&s.v.Passwd, "passwd", v) },
-	"database":  func(_ *parser, s *section, _ int, v string) string { return quotedInto(&s.v.Database, "database", v) },
-	"secret":    func(_ *parser, s *section, _ int, v string) string { return quotedInto(&s.v.Secret, "secret", v) },
-	"load":      secLoad,
-	"checktype": secCheckType,
-	"checkcommand": func(_ *parser, s *section, _ int, v string) (m string) {
-		s.v.CheckCommand, m = nonEmpty("checkcommand", unquote(v))
-		return
-	},
-	"checktimeout": func(_ *parser, s *section, _ int, v string) (m string) {
-		s.o.checkTimeout, m = parseSeconds("checktimeout", v)
-		return
-	},
-	"negotiatetimeout": func(_ *parser, s *section, _ int, v string) (m string) {
-		s.o.negotiateTimeout, m = parseSeconds("negotiatetimeout", v)
-		return
-	},
-	"checkinterval": func(_ *parser, s *section, _ int, v string) (m string) {
-		s.o.checkInterval, m = parseSeconds("checkinterval", v)
-		return
-	},
-	"failurecount": func(_ *parser, s *section, _ int, v string) (m string) {
-		s.o.failureCount, m = parseCount("failurecount", v)
-		return
-	},
-	"checkcount":     secCheckCount,
-	"connecttimeout": func(*parser, *section, int, string) string { return deprecatedConnectTimeout },
-	"timeout":        func(*parser, *section, int, string) string { return deprecatedTimeout },
-	"checkport":      secCheckPort,
-	"scheduler":      secScheduler,
-	"persistent":     secPersistent,
-	"schedflags":     secSchedFlags,
-	"netmask": func(_ *parser, s *section, _ int, v string) (m string) {
-		s.v.NetmaskBits, m = parseNetmask(v, s.v.IPv6)
-		return
-	},
-	"protocol":    secProtocol,
-	"ops":         secOPS,
-	"service":     secService,
-	"httpmethod":  secHTTPMethod,
-	"virtualhost": func(_ *parser, s *section, _ int, v string) string { s.v.VirtualHost = unquote(v); return "" },
-	"fallback":    secFallback,
-	"fallback6":   secFallback,
-	"fallbackcommand": func(_ *parser, s *section, _ int, v string) string {
-		return setPtr(&s.o.fallbackCommand)(nonEmpty("fallbackcommand", unquote(v)))
-	},
-	"quiescent": func(_ *parser, s *section, _ int, v string) string {
-		return setPtr(&s.o.quiescent)(parseYesNo("quiescent", v))
-	},
-	"cleanstop": func(_ *parser, s *section, _ int, v string) string {
-		return setPtr(&s.o.cleanStop)(parseYesNo("cleanstop", v))
-	},
-	"emailalert": func(_ *parser, s *section, _ int, v string) string {
-		return setPtr(&s.o.emailAlert)(parseEmailAlert(v))
-	},
-	"emailalertfreq": func(_ *parser, s *section, _ int, v string) string {
-		return setPtr(&s.o.emailAlertFreq)(parseEmailAlertFreq(v))
-	},
-	"emailalertstatus": func(_ *parser, s *section, _ int, v string) string {
-		return setPtr(&s.o.emailAlertStatus)(parseEmailAlertStatus("emailalertstatus", v))
-	},
-	"smtp": func(_ *parser, s *section, _ int, v string) string { return setPtr(&s.o.smtp)(parseSMTP(v)) },
-	"monitorfile": func(_ *parser, s *section, _ int, v string) (m string) {
-		s.v.MonitorFile, m = nonEmpty("monitorfile", unquote(v))
-		return
-	},
-	"servicename": func(_ *parser, s *section, _ int, v string) string { s.v.ServiceName = v; return "" },
-	"comment":     func(_ *parser, s *section, _ int, v string) string { s.v.Comment = v; return "" },
+	"real":             secReal,
+	"real6":            secReal,
+	"request":          secRequest,
+	"receive":          func(_ *parser, s *section, _ int, v string) string { return quotedInto(&s.v.Receive, "receive", v) },
+	"login":            func(_ *parser, s *section, _ int, v string) string { return quotedInto(&s.v.Login, "login", v) },
+	"passwd":           func(_ *parser, s *section, _ int, v string) string { return quotedInto(&s.v.Passwd, "passwd", v) },
+	"database":         func(_ *parser, s *section, _ int, v string) string { return quotedInto(&s.v.Database, "database", v) },
+	"secret":           func(_ *parser, s *section, _ int, v string) string { return quotedInto(&s.v.Secret, "secret", v) },
+	"load":             secLoad,
+	"checktype":        secCheckType,
+	"checkcommand":     vset(func(s *section) *string { return &s.v.CheckCommand }, nonEmptyUnquoted("checkcommand")),
+	"checktimeout":     vset(func(s *section) *time.Duration { return &s.o.checkTimeout }, seconds("checktimeout")),
+	"negotiatetimeout": vset(func(s *section) *time.Duration { return &s.o.negotiateTimeout }, seconds("negotiatetimeout")),
+	"checkinterval":    vset(func(s *section) *time.Duration { return &s.o.checkInterval }, seconds("checkinterval")),
+	"failurecount":     vset(func(s *section) *int { return &s.o.failureCount }, count("failurecount")),
+	"checkcount":       secCheckCount,
+	"connecttimeout":   func(*parser, *section, int, string) string { return deprecatedConnectTimeout },
+	"timeout":          func(*parser, *section, int, string) string { return deprecatedTimeout },
+	"checkport":        secCheckPort,
+	"scheduler":        secScheduler,
+	"persistent":       secPersistent,
+	"schedflags":       secSchedFlags,
+	"netmask":          secNetmask,
+	"protocol":         secProtocol,
+	"ops":              secOPS,
+	"service":          secService,
+	"httpmethod":       secHTTPMethod,
+	"virtualhost":      func(_ *parser, s *section, _ int, v string) string { s.v.VirtualHost = unquote(v); return "" },
+	"fallback":         secFallback,
+	"fallback6":        secFallback,
+	"fallbackcommand":  override(func(o *overrides) **string { return &o.fallbackCommand }, nonEmptyUnquoted("fallbackcommand")),
+	"quiescent":        override(func(o *overrides) **bool { return &o.quiescent }, yesNo("quiescent")),
+	"cleanstop":        override(func(o *overrides) **bool { return &o.cleanStop }, yesNo("cleanstop")),
+	"emailalert":       override(func(o *overrides) **string { return &o.emailAlert }, parseEmailAlert),
+	"emailalertfreq":   override(func(o *overrides) **time.Duration { return &o.emailAlertFreq }, parseEmailAlertFreq),
+	"emailalertstatus": override(func(o *overrides) **string { return &o.emailAlertStatus }, emailStatus("emailalertstatus")),
+	"smtp":             override(func(o *overrides) **string { return &o.smtp }, parseSMTP),
+	"monitorfile":      vset(func(s *section) *string { return &s.v.MonitorFile }, nonEmptyUnquoted("monitorfile")),
+	"servicename":      func(_ *parser, s *section, _ int, v string) string { s.v.ServiceName = v; return "" },
+	"comment":          func(_ *parser, s *section, _ int, v string) string { s.v.Comment = v; return "" },
 }
 
-// setPtr returns a func that stores a parsed value as a set override
-// unless parsing failed, so that setPtr(&x)(parse(v)) reads in one line.
-func setPtr[T any](dst **T) func(T, string) string {
-	return func(v T, msg string) string {
-		if msg == "" {
-			*dst = &v
+// vset builds a sectionFunc that parses a value into a field of the
+// section or of its Virtual.
+func vset[T any](field func(*section) *T, parse func(string) (T, string)) sectionFunc {
+	return func(_ *parser, s *section, _ int, v string) string {
+		x, m := parse(v)
+		if m == "" {
+			*field(s) = x
 		}
-		return msg
+		return m
 	}
+}
+
+// override builds a sectionFunc that records a per-virtual override of a
+// global value.
+func override[T any](field func(*overrides) **T, parse func(string) (T, string)) sectionFunc {
+	return func(_ *parser, s *section, _ int, v string) string {
+		x, m := parse(v)
+		if m == "" {
+			*field(&s.o) = &x
+		}
+		return m
+	}
+}
+
+func secNetmask(_ *parser, s *section, _ int, v string) (m string) {
+	s.v.NetmaskBits, m = parseNetmask(v, s.v.IPv6)
+	return m
 }
 
 // quotedInto stores a "quoted", non-empty value.
@@ -122,7 +108,7 @@ func (p *parser) startSection(line int, key, value string, hasEq bool) (*section
 		Protocol: "tcp", CheckType: CheckNegotiate, Scheduler: "wrr", CheckCommand: "/bin/true",
 		Request: "/", HTTPMethod: "GET", Lines: map[string]int{key: line},
 	}
-	s := &section{v: v}
+	s := &section{v: v, realSeen: map[netip.AddrPort]int{}}
 	const want = "ip:port, host:port or a firewall mark number; virtual6=[ipv6]:port"
 	switch {
 	case value != "" && strings.TrimLeft(value, "0123456789") == "":
@@ -367,7 +353,7 @@ func (p *parser) finishSection(s *section) *Error {
 	}
 	k := virtualKey{proto: v.Protocol, addr: v.Addr, fwmark: v.FWMark, ipv6: v.IPv6}
 	if first, dup := p.seen[k]; dup {
-		return p.errf(v.Line, "%s: duplicate virtual service %s (first defined at line %d; want each protocol, address and port once)",
+		return p.errf(v.Line, "%s: duplicate virtual service %s (want each protocol, address and port once; first defined at line %d)",
 			keyOf(v), v.ID(), first)
 	}
 	p.seen[k] = v.Line
