@@ -55,6 +55,9 @@ func NewScript(cfg ScriptConfig) *Script {
 	return &Script{cfg: cfg, log: log.With("component", "resources", "script", cfg.Path)}
 }
 
+// Path is the executable the agent runs.
+func (s *Script) Path() string { return s.cfg.Path }
+
 // ErrScriptTimeout is returned (wrapped) when a script run is killed for
 // outliving its timeout.
 var ErrScriptTimeout = errors.New("resource script timed out")
