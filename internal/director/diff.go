@@ -251,3 +251,21 @@ func sortedKeys[V any](m map[ipvs.ServiceKey]V) []ipvs.ServiceKey {
 func sortedAddrs[V any](m map[netip.AddrPort]V) []netip.AddrPort {
 	return slices.SortedFunc(maps.Keys(m), netip.AddrPort.Compare)
 }
+
+// RepairOps filters a full diff for the periodic drift repair, which fixes
+// what went missing or wrong but, like ldirectord between reloads, does not
+// remove what someone else added or re-add a quiescent real: it drops
+// deletes of reals that are neither configured nor written by us, and,
+// without readdquiescent, adds of weight-0 reals.
+func RepairOps(ops []Op, owned Owned, readdQuiescent bool) []Op {
+	return slices.DeleteFunc(slices.Clone(ops), func(op Op) bool {
+		switch op.Kind {
+		case DelReal:
+			_, ours := owned[op.Service.Key].Reals[op.Real.Addr]
+			return op.Role == 0 && !ours
+		case AddReal:
+			return op.Real.Weight == 0 && op.Role == RoleReal && !readdQuiescent
+		}
+		return false
+	})
+}

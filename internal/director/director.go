@@ -1,0 +1,159 @@
+package director
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/ultramonkey/ultramonkey/internal/director/check"
+	"github.com/ultramonkey/ultramonkey/internal/director/ipvs"
+	"github.com/ultramonkey/ultramonkey/internal/director/ldcf"
+)
+
+// Config holds the director's dependencies and tunables.
+type Config struct {
+	// Kernel is the IPVS table to reconcile (required).
+	Kernel ipvs.Kernel
+	// Checkers maps check types to checkers; nil means check.Default().
+	Checkers check.Registry
+	// Logger receives ldirectord's log lines; nil means slog.Default().
+	Logger *slog.Logger
+	// Now is the clock for check timestamps; nil means time.Now.
+	Now func() time.Time
+	// RunCommand runs fallbackcommand; nil means ExecCommand.
+	RunCommand func(ctx context.Context, argv []string) error
+	// RepairInterval is the period of the full diff that repairs drift; 0
+	// means 60 s.
+	RepairInterval time.Duration
+	// MaxInFlight bounds the checks running at once; 0 means 64.
+	MaxInFlight int
+	// Jitter returns the random delay added before each check of a real
+	// checked every interval; nil means uniform in [0, min(interval/10, 1 s)].
+	Jitter func(interval time.Duration) time.Duration
+}
+
+// Director is ldirectord's engine. Create it with New and start it with Run.
+type Director struct {
+	c Config
+
+	reloadSig chan struct{}
+
+	mu      sync.Mutex
+	pending *ldcf.Config // set by Reload, taken by Run
+	status  Status
+}
+
+// New returns a Director; it starts nothing (Run does).
+func New(c Config) *Director {
+	if c.Checkers == nil {
+		c.Checkers = check.Default()
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	c.Logger = c.Logger.With("component", "ldirectord")
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.RunCommand == nil {
+		c.RunCommand = ExecCommand
+	}
+	if c.RepairInterval <= 0 {
+		c.RepairInterval = 60 * time.Second
+	}
+	if c.MaxInFlight <= 0 {
+		c.MaxInFlight = 64
+	}
+	if c.Jitter == nil {
+		c.Jitter = defaultJitter
+	}
+	return &Director{c: c, reloadSig: make(chan struct{}, 1)}
+}
+
+// Run reconciles the kernel with cfg until ctx is done: a full diff at
+// start, then one op per health transition, a full diff on Reload and every
+// RepairInterval. It never stops on a kernel error: the error is logged and
+// the next full diff retries. When ctx is done it stops the checks and, for
+// virtuals with cleanstop=yes, removes the reals it wrote and the services
+// it created, and nothing else. The returned error reports cleanstop
+// failures only.
+func (d *Director) Run(ctx context.Context, cfg *ldcf.Config) error {
+	checkCtx, stopChecks := context.WithCancel(ctx)
+	defer stopChecks()
+	results := make(chan checkResult, 64)
+	sched := newScheduler(checkCtx, d.c, results)
+	cmds := newCommander(checkCtx, d.c)
+	e := newEngine(d.c, cfg, cmds)
+
+	e.fullSync(phaseStart)
+	sched.set(e.checks())
+	d.publish(e.status())
+
+	repair := time.NewTicker(d.c.RepairInterval)
+	defer repair.Stop()
+	var retry <-chan time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			stopChecks()
+			sched.wait()
+			cmds.wait()
+			err := e.stop()
+			d.publish(e.status())
+			return err
+		case res := <-results:
+			e.observe(res)
+		case <-d.reloadSig:
+			if next := d.takePending(); next != nil {
+				e.reload(next)
+				sched.set(e.checks())
+			}
+		case <-repair.C:
+			e.fullSync(phaseRepair)
+		case <-retry:
+			retry = nil
+			e.fullSync(phaseRepair)
+		}
+		if e.dirty && retry == nil {
+			retry = time.After(e.nextBackoff())
+		}
+		d.publish(e.status())
+	}
+}
+
+// Reload hands Run a new configuration. Check state is kept for every check
+// whose CheckKey is unchanged; the kernel gets a full diff that never
+// deletes and re-creates what stays. Safe to call from any goroutine; only
+// the latest of several pending reloads is applied.
+func (d *Director) Reload(cfg *ldcf.Config) {
+	d.mu.Lock()
+	d.pending = cfg
+	d.mu.Unlock()
+	select {
+	case d.reloadSig <- struct{}{}:
+	default:
+	}
+}
+
+func (d *Director) takePending() *ldcf.Config {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	cfg := d.pending
+	d.pending = nil
+	return cfg
+}
+
+// Status returns a snapshot of the virtuals, reals and their check state as
+// of the last event Run handled. Safe to call from any goroutine.
+func (d *Director) Status() Status {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.status
+}
+
+func (d *Director) publish(s Status) {
+	d.mu.Lock()
+	d.status = s
+	d.mu.Unlock()
+}

@@ -1,0 +1,322 @@
+package director
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/ultramonkey/ultramonkey/internal/director/ipvs"
+	"github.com/ultramonkey/ultramonkey/internal/director/ldcf"
+)
+
+// engine is the state the reconcile goroutine owns: the configuration, the
+// health of every check, the director's model of the kernel table, and
+// what it manages. Nothing else touches it.
+type engine struct {
+	c      Config
+	log    *slog.Logger
+	cmds   *commander
+	cfg    *ldcf.Config
+	health *HealthTable
+	byKey  map[CheckKey][]*ldcf.Virtual // virtuals using each check
+	known  Table                        // last full read plus every op applied since
+	owned  Owned
+	fbCmd  map[ipvs.ServiceKey]string // last fallbackcommand status run per virtual
+
+	dirty    bool // an op or read failed: a full diff is due
+	failures int  // consecutive failed syncs, for the retry backoff
+	lastSync time.Time
+	syncErr  string
+}
+
+func newEngine(c Config, cfg *ldcf.Config, cmds *commander) *engine {
+	e := &engine{
+		c: c, log: c.Logger, cmds: cmds, health: NewHealthTable(),
+		known: Table{}, owned: Owned{}, fbCmd: map[ipvs.ServiceKey]string{},
+	}
+	e.setConfig(cfg)
+	return e
+}
+
+func (e *engine) setConfig(cfg *ldcf.Config) {
+	e.cfg = cfg
+	e.byKey = map[CheckKey][]*ldcf.Virtual{}
+	for _, v := range cfg.Virtuals {
+		if v.CheckType == ldcf.CheckOn || v.CheckType == ldcf.CheckOff {
+			continue
+		}
+		for _, r := range v.Reals {
+			key := CheckKeyFor(v, r)
+			if !slices.Contains(e.byKey[key], v) {
+				e.byKey[key] = append(e.byKey[key], v)
+			}
+		}
+	}
+}
+
+// checks returns every check to run and its interval (the shortest of the
+// virtuals sharing it).
+func (e *engine) checks() map[CheckKey]time.Duration {
+	out := make(map[CheckKey]time.Duration, len(e.byKey))
+	for key, vs := range e.byKey {
+		iv := checkInterval(vs[0])
+		for _, v := range vs[1:] {
+			iv = min(iv, checkInterval(v))
+		}
+		out[key] = iv
+	}
+	return out
+}
+
+// reload switches to cfg, keeping the health of unchanged checks.
+func (e *engine) reload(cfg *ldcf.Config) {
+	e.log.Info("Reloading Linux Director Daemon config", "file", cfg.File)
+	e.setConfig(cfg)
+	e.health.Retain(func(k CheckKey) bool { _, ok := e.byKey[k]; return ok })
+	e.fullSync(phaseStart)
+}
+
+// fullSync reads the kernel, diffs it against the desired table and applies
+// the ops. In the repair phase, it leaves foreign reals inside managed
+// services and, without readdquiescent, missing quiescent reals alone.
+func (e *engine) fullSync(phase string) {
+	kernel, err := ReadKernel(e.c.Kernel)
+	if err != nil {
+		e.log.Error("cannot read the IPVS table", "err", err)
+		e.syncFailed(err)
+		return
+	}
+	e.known = kernel
+	e.dirty = false
+	desired := Desired(e.cfg, e.health)
+	ops := Diff(desired, kernel, e.owned)
+	if phase == phaseRepair {
+		ops = RepairOps(ops, e.owned, e.cfg.Global.ReaddQuiescent)
+	}
+	for _, op := range ops {
+		e.apply(op, phase)
+	}
+	for key := range desired { // adopt configured services found in the kernel
+		if _, ok := e.known[key]; ok {
+			if _, ok := e.owned[key]; !ok {
+				e.owned[key] = OwnedService{Reals: map[netip.AddrPort]ipvs.Real{}}
+			}
+		}
+	}
+	for _, v := range e.cfg.Virtuals {
+		e.fallbackCommand(v, desired[ServiceFor(v).Key])
+	}
+	for key := range e.fbCmd {
+		if _, ok := desired[key]; !ok {
+			delete(e.fbCmd, key)
+		}
+	}
+	e.lastSync = e.c.Now()
+	if !e.dirty {
+		e.failures, e.syncErr = 0, ""
+	}
+}
+
+func (e *engine) syncFailed(err error) {
+	e.dirty = true
+	e.failures++
+	e.syncErr = err.Error()
+}
+
+// nextBackoff is the delay before retrying a failed sync: 1 s doubling up
+// to RepairInterval.
+func (e *engine) nextBackoff() time.Duration {
+	d := time.Second << min(max(e.failures-1, 0), 10)
+	return min(d, e.c.RepairInterval)
+}
+
+// observe handles one check result: health transition, then per virtual
+// using the check one op for the real and one for the fallback.
+func (e *engine) observe(res checkResult) {
+	vs, ok := e.byKey[res.key]
+	if !ok {
+		return // a check removed by a reload
+	}
+	tr := e.health.Observe(res.key, res.result, e.c.Now())
+	for _, v := range vs {
+		addr := RealFor(v, realOf(v, res.key)).Addr
+		switch {
+		case tr.Soft:
+			e.log.Info(softFailureMessage(addr, v, tr.Failures), "err", res.result.Err)
+		case tr.Reset:
+			e.log.Info(resetSoftMessage(addr, v))
+		}
+		if tr.Changed {
+			e.applyTransition(v, res.key, tr)
+		}
+	}
+}
+
+// realOf returns the first real of v checked by key.
+func realOf(v *ldcf.Virtual, key CheckKey) ldcf.Real {
+	for _, r := range v.Reals {
+		if CheckKeyFor(v, r) == key {
+			return r
+		}
+	}
+	return ldcf.Real{}
+}
+
+// applyTransition diffs, one real at a time against the director's model
+// of the kernel, the reals of v checked by key and v's fallback.
+func (e *engine) applyTransition(v *ldcf.Virtual, key CheckKey, tr Transition) {
+	ds := DesiredVirtual(v, e.health)
+	svc := ds.Service.Key
+	have, ok := e.known[svc]
+	if !ok {
+		e.log.Warn("virtual service missing from the IPVS table; repairing", "virtual", virtualName(svc))
+		e.dirty = true
+		return
+	}
+	var addrs []netip.AddrPort
+	for _, r := range v.Reals {
+		if CheckKeyFor(v, r) == key {
+			addrs = append(addrs, RealFor(v, r).Addr)
+		}
+	}
+	if fb, ok := FallbackFor(v); ok {
+		addrs = append(addrs, fb.Addr)
+	}
+	var ops []Op
+	for _, a := range addrs {
+		if ds.Pending[a] || slices.ContainsFunc(ops, func(o Op) bool { return o.Real.Addr == a }) {
+			continue
+		}
+		reason := tr.Reason
+		if ds.Roles[a] == RoleFallback {
+			reason = "fallback: " + map[bool]string{true: "no real server up", false: "a real server is up"}[fallbackStatus(v, ds) == "start"]
+		}
+		op, ok := DiffReal(svc, ptr(ds.Reals, a), ptr(have.Reals, a), ds.Roles[a], reason)
+		if !ok {
+			continue
+		}
+		if op.Kind == AddReal && op.Real.Weight == 0 && tr.From == Up && !e.cfg.Global.ReaddQuiescent {
+			continue // ldirectord _remove_service: a missing quiescent real is re-added only with readdquiescent
+		}
+		ops = append(ops, op)
+	}
+	// Add capacity before removing it: a new fallback before the last real
+	// goes, a returning real before the fallback goes.
+	slices.SortStableFunc(ops, func(a, b Op) int { return boolInt(removes(a)) - boolInt(removes(b)) })
+	phase := phaseEvent
+	if tr.From == Unknown {
+		phase = phaseStart
+	}
+	for _, op := range ops {
+		e.apply(op, phase)
+	}
+	e.fallbackCommand(v, ds)
+}
+
+func removes(op Op) bool {
+	return op.Kind == DelReal || op.Kind == UpdateReal && op.Real.Weight == 0
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func ptr(m map[netip.AddrPort]ipvs.Real, a netip.AddrPort) *ipvs.Real {
+	if r, ok := m[a]; ok {
+		return &r
+	}
+	return nil
+}
+
+// apply performs op, then records it in the model and the owned set and
+// logs ldirectord's line for it. A failure is logged and marks the engine
+// dirty, so a full diff repairs it.
+func (e *engine) apply(op Op, phase string) {
+	if err := ApplyOp(e.c.Kernel, op); err != nil {
+		e.log.Error("ipvs change failed", "op", op.String(), "err", err)
+		e.syncFailed(err)
+		return
+	}
+	e.known.Apply(op)
+	e.recordOwned(op)
+	e.log.Info(opMessage(op, phase), "reason", op.Reason)
+}
+
+func (e *engine) recordOwned(op Op) {
+	key := op.Service.Key
+	o, ok := e.owned[key]
+	if !ok {
+		o = OwnedService{Reals: map[netip.AddrPort]ipvs.Real{}}
+	}
+	switch op.Kind {
+	case AddService:
+		o.Created = true
+	case DelService:
+		delete(e.owned, key)
+		return
+	case AddReal, UpdateReal:
+		o.Reals[op.Real.Addr] = op.Real
+	case DelReal:
+		delete(o.Reals, op.Real.Addr)
+	}
+	e.owned[key] = o
+}
+
+// fallbackCommand runs v's fallbackcommand when its status changes
+// (ldirectord do_fallback_command: on transitions only).
+func (e *engine) fallbackCommand(v *ldcf.Virtual, ds DesiredService) {
+	status := fallbackStatus(v, ds)
+	key := ServiceFor(v).Key
+	if status == "" || e.fbCmd[key] == status {
+		return
+	}
+	e.fbCmd[key] = status
+	if v.FallbackCommand != "" {
+		e.cmds.enqueue(fallbackArgv(v.FallbackCommand, status, v))
+	}
+}
+
+// stop is cleanstop: for each virtual with cleanstop=yes, delete the reals
+// the director wrote, then the service if the director created it.
+func (e *engine) stop() error {
+	if kernel, err := ReadKernel(e.c.Kernel); err == nil {
+		e.known = kernel
+	}
+	var errs []error
+	for _, v := range e.cfg.Virtuals {
+		key := ServiceFor(v).Key
+		o, ok := e.owned[key]
+		if !v.CleanStop || !ok {
+			continue
+		}
+		for _, a := range sortedAddrs(o.Reals) {
+			if _, present := e.known[key].Reals[a]; present {
+				errs = append(errs, e.applyStop(Op{Kind: DelReal, Service: ipvs.Service{Key: key}, Real: ipvs.Real{Addr: a}, Reason: "cleanstop"}))
+			}
+		}
+		if _, present := e.known[key]; present && o.Created {
+			errs = append(errs, e.applyStop(Op{Kind: DelService, Service: ipvs.Service{Key: key}, Reason: "cleanstop"}))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("cleanstop: %w", err)
+	}
+	return nil
+}
+
+func (e *engine) applyStop(op Op) error {
+	if err := ApplyOp(e.c.Kernel, op); err != nil {
+		e.log.Error("ipvs change failed", "op", op.String(), "err", err)
+		return err
+	}
+	e.known.Apply(op)
+	e.recordOwned(op)
+	e.log.Info(opMessage(op, phaseStop), "reason", op.Reason)
+	return nil
+}
