@@ -12,6 +12,8 @@
 #   IPVSVM_TIMEOUT             per-binary test timeout in seconds (300)
 #   IPVSVM_MODULES             extra kernel modules to load in the VM
 #   IPVSVM_SMP, IPVSVM_MEM     qemu -smp (2) and -m (1024)
+#   IPVSVM_ACCEL               qemu -accel (tcg; KVM here is PVM and cannot
+#                              boot a stock kernel, see ipvs-vm.md)
 #
 # What it does:
 #   1. apt-get installs what is missing: qemu-system-x86 busybox-static
@@ -19,7 +21,8 @@
 #   2. Resolves the kernel package behind linux-image-cloud-amd64 with
 #      apt-cache depends (never a pinned version: Debian drops superseded
 #      ABIs), apt-get downloads it, dpkg-deb -x + depmod -b into
-#      .cache/vm/kernel/<package>/ (kept for the next run).
+#      .cache/vm/kernel/<package>_<version>/ (kept for the next run; older
+#      ones are removed).
 #   3. make build; go test -c -tags vm (CGO_ENABLED=0, static) for every
 #      package with a "//go:build ... vm" test file.
 #   4. Packs an initramfs: busybox, test/vm/init.sh as /init, the test
@@ -44,6 +47,7 @@ CACHE=$ROOT/.cache/vm
 RUN=${1:-${IPVSVM_RUN:-}}
 TIMEOUT=${IPVSVM_TIMEOUT:-300}
 SMP=${IPVSVM_SMP:-2}
+ACCEL=${IPVSVM_ACCEL:-tcg}
 MEM=${IPVSVM_MEM:-1024}
 export DEBIAN_FRONTEND=noninteractive
 
@@ -69,56 +73,55 @@ need_pkgs
 phase "host packages ready"
 
 # --- 2. kernel ----------------------------------------------------------------
-kernel_pkg() {
-	apt-cache depends linux-image-cloud-amd64 2>/dev/null |
-		awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }'
+# kernel_resolve prints "<package>_<version>" of the kernel the metapackage
+# linux-image-cloud-amd64 currently depends on (the cache key).
+kernel_resolve() {
+	local pkg ver
+	pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null |
+		awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }')
+	[ -n "$pkg" ] || return 1
+	ver=$(apt-cache show --no-all-versions "$pkg" 2>/dev/null | awk '$1 == "Version:" { print $2; exit }')
+	[ -n "$ver" ] || return 1
+	echo "${pkg}_$ver"
 }
-fetch_kernel() { # $1 = package, extracts into $CACHE/kernel/$1/root
-	local pkg=$1 dir=$CACHE/kernel/$1 tmp
+fetch_kernel() { # $1 = <package>_<version>; extracts into $CACHE/kernel/$1/root
+	local key=$1 dir=$CACHE/kernel/$1 tmp kver
 	tmp=$(mktemp -d "$CACHE/dl.XXXXXX")
-	if ! (cd "$tmp" && apt-get download -qq "$pkg" 2>/dev/null); then
-		apt-get update -qq
-		(cd "$tmp" && apt-get download -qq "$pkg") || { rm -rf "$tmp"; return 1; }
-	fi
+	(cd "$tmp" && apt-get download -qq "${key%%_*}=${key#*_}" 2>/dev/null) || { rm -rf "$tmp"; return 1; }
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	dpkg-deb -x "$tmp"/*.deb "$dir/root"
 	rm -rf "$tmp"
-	local kver
 	kver=$(ls "$dir/root/lib/modules" 2>/dev/null || ls "$dir/root/usr/lib/modules")
 	depmod -b "$dir/root" "$kver"
 	echo "$kver" >"$dir/kver"
 }
 mkdir -p "$CACHE/kernel" "$OUT"
-KPKG=$(kernel_pkg)
-if [ -z "$KPKG" ]; then
-	apt-get update -qq || true
-	KPKG=$(kernel_pkg)
+KEY=$(kernel_resolve) || { apt-get update -qq || true; KEY=$(kernel_resolve) || KEY=""; }
+if [ -z "$KEY" ]; then # offline: fall back to the newest cached kernel
+	KEY=$(ls -t "$CACHE/kernel" 2>/dev/null | head -n1)
+	[ -n "$KEY" ] || die "cannot resolve linux-image-cloud-amd64 (apt-cache depends) and no cached kernel"
+	echo "vm: apt-cache cannot resolve the kernel; using cached $KEY"
 fi
-if [ -z "$KPKG" ]; then # offline: fall back to the newest cached kernel
-	KPKG=$(ls -t "$CACHE/kernel" 2>/dev/null | head -n1)
-	[ -n "$KPKG" ] || die "cannot resolve linux-image-cloud-amd64 (apt-cache depends) and no cached kernel"
-	echo "vm: apt-cache cannot resolve the kernel; using cached $KPKG"
-fi
-if [ ! -s "$CACHE/kernel/$KPKG/kver" ]; then
-	echo "vm: downloading $KPKG"
-	fetch_kernel "$KPKG" || {
-		# Debian may have moved the metapackage on: refresh lists and re-resolve.
+if [ ! -s "$CACHE/kernel/$KEY/kver" ]; then
+	echo "vm: downloading $KEY"
+	if ! fetch_kernel "$KEY"; then
+		# Stale package lists: Debian drops superseded kernels from the mirror.
 		apt-get update -qq
-		KPKG=$(kernel_pkg)
-		[ -n "$KPKG" ] && fetch_kernel "$KPKG"
-	} || die "download $KPKG"
+		KEY=$(kernel_resolve) && fetch_kernel "$KEY" || die "download the kernel behind linux-image-cloud-amd64"
+	fi
 	for old in "$CACHE"/kernel/*; do # keep only the current kernel
-		[ "$old" = "$CACHE/kernel/$KPKG" ] || rm -rf "$old"
+		[ "$old" = "$CACHE/kernel/$KEY" ] || rm -rf "$old"
 	done
 fi
-KROOT=$CACHE/kernel/$KPKG/root
-KVER=$(cat "$CACHE/kernel/$KPKG/kver")
+KPKG=${KEY%%_*}
+KROOT=$CACHE/kernel/$KEY/root
+KVER=$(cat "$CACHE/kernel/$KEY/kver")
 VMLINUZ=$KROOT/boot/vmlinuz-$KVER
 MODDIR=$KROOT/lib/modules/$KVER
 [ -d "$MODDIR" ] || MODDIR=$KROOT/usr/lib/modules/$KVER
 [ -f "$VMLINUZ" ] || die "no $VMLINUZ in $KPKG"
-phase "kernel $KPKG ($KVER)"
+phase "kernel $KEY ($KVER)"
 
 # --- 3. binaries -------------------------------------------------------------------
 make -s build >/dev/null || die "make build"
@@ -200,7 +203,7 @@ NBIN=${#NAMES[@]}
 QTIMEOUT=$((60 + NBIN * (TIMEOUT + 15)))
 B0=$(date +%s.%N)
 set +e
-timeout "$QTIMEOUT" qemu-system-x86_64 -accel tcg -m "$MEM" -smp "$SMP" \
+timeout "$QTIMEOUT" qemu-system-x86_64 -accel "$ACCEL" -m "$MEM" -smp "$SMP" \
 	-nographic -nic none -no-reboot \
 	-kernel "$VMLINUZ" -initrd "$OUT/initramfs.cpio" \
 	-append "console=ttyS0 panic=-1 quiet loglevel=3 rdinit=/init" \
