@@ -4,6 +4,7 @@ package ipvs
 // the kernel's IPVS generic-netlink API through github.com/moby/ipvs, with
 // the guard layer that golibs.md §2 asks for (family check, one mutex,
 // explicit netmask, masked flags, errno-preserving errors, no logrus noise).
+// moby's GetConfig, which panics on a kernel without IPVS, is never called.
 
 import (
 	"encoding/binary"
