@@ -89,6 +89,10 @@ const (
 	// MsgBothOwnForeign is AuditResources (hb_resource.c).
 	MsgBothOwnForeign = "Both machines own foreign resources!"
 
+	// MsgNoOneOwnsLocal is AuditResources (hb_resource.c); hbd then takes
+	// the orphaned local groups.
+	MsgNoOneOwnsLocal = "No one owns our local resources!"
+
 	// MsgSplitKeep is hbd's own line (Heartbeat restarts instead): the
 	// preferred node keeps a group both nodes hold. Group, preferred node.
 	MsgSplitKeep = "split brain: both nodes hold group %s; keeping it (preferred node %s)"

@@ -1,0 +1,389 @@
+package heartbeat
+
+import "time"
+
+// onStart is comm_up_resource_action (hb_resource.c), with the peer's
+// liveness at that moment.
+func (o *Ownership) onStart(peerAlive bool, now time.Time) {
+	s := &o.st
+	if s.R != RInit {
+		return
+	}
+	s.PeerAlive = peerAlive
+	if !peerAlive {
+		// The peer was declared dead at initdead: mach_down plus
+		// req_our_resources(TRUE). hbd: stable at once (improvement 2).
+		s.R, s.PeerStable, s.PeerHold = RStable, true, HoldNone
+		o.setWant(HoldAll, true)
+		s.NeedsFailback = true
+		o.logf(MsgResourcesAcquired, o.cfg.Peer)
+		return
+	}
+	if !o.nice() {
+		// Legacy req_our_resources: ask nicely for each local group.
+		s.R = RStable
+		s.asked = map[string]bool{}
+		for _, g := range s.Groups {
+			if g.Local {
+				s.asked[g.Key] = true
+			}
+		}
+		o.askAgain(now)
+		return
+	}
+	s.R = RStarting
+	s.RequestAt = now.Add(o.cfg.RequestDelay)
+	o.send(R1Msg{Type: R1Starting})
+	o.logf("sent starting to %s", o.cfg.Peer)
+}
+
+// askAgain sends (again) the legacy ip-requests not answered yet. hbd:
+// Heartbeat asks once (req_resource disabled its fallback), so a request
+// lost with a restarting peer orphans the group; hbd asks every
+// RequestDelay while the peer is alive.
+func (o *Ownership) askAgain(now time.Time) {
+	s := &o.st
+	for _, g := range s.Groups {
+		if s.asked[g.Key] {
+			o.send(R1Msg{Type: R1IPRequest, Group: g.Key})
+		}
+	}
+	s.askAt = now.Add(o.cfg.RequestDelay)
+	o.logf("asking %s for our local resource groups", o.cfg.Peer)
+}
+
+// onPeerAlive: the peer is heard after being dead or unknown. hbd
+// (improvement 1): say what we hold so a split brain is seen by both.
+func (o *Ownership) onPeerAlive() {
+	s := &o.st
+	if s.PeerAlive {
+		return
+	}
+	s.PeerAlive = true
+	if s.R == RInit || s.R == RShutdown {
+		return
+	}
+	o.sendHeld("")
+	o.logf("%s is alive again: announcing held resources [%s]", o.cfg.Peer, o.myHold())
+}
+
+// onPeerDead is hb_rsc_recover_dead_resources and takeover_from_node.
+func (o *Ownership) onPeerDead() {
+	s := &o.st
+	s.PeerAlive, s.PeerHold, s.PeerStable, s.LastPeerSeq = false, HoldNone, true, 0
+	if s.R == RInit || s.R == RShutdown {
+		return
+	}
+	if s.Standby != StandbyNot || s.StandbyUntil != (time.Time{}) {
+		o.logf(MsgCancelStandby)
+		o.cancelStandby()
+	}
+	clear(s.ipResp)
+	clear(s.asked)
+	if o.myHold() == HoldAll {
+		o.logf(MsgDeadGaveUp, o.cfg.Peer)
+	} else {
+		o.logf(MsgResourcesAcquired, o.cfg.Peer)
+	}
+	o.setWant(HoldAll, true)
+	s.NeedsFailback = true
+	s.R = RStable // hbd: improvement 2
+}
+
+func (o *Ownership) cancelStandby() {
+	s := &o.st
+	s.Standby, s.StandbyUntil = StandbyNot, time.Time{}
+	s.doneOnStop, s.doneOnStart = false, false
+}
+
+func (o *Ownership) onPeerMsg(m R1Msg, seq uint64, now time.Time) {
+	s := &o.st
+	if s.R == RInit || s.R == RShutdown {
+		o.logf(MsgNotStarted, m.Type)
+		return
+	}
+	if m.Type == R1Resource || m.Type == R1AskResources {
+		if seq != 0 && seq < s.LastPeerSeq {
+			o.logf("ignored stale %s from %s (seq %d < %d)", m.Type, o.cfg.Peer, seq, s.LastPeerSeq)
+			return
+		}
+		if seq != 0 {
+			s.LastPeerSeq = seq
+		}
+	}
+	switch m.Type {
+	case R1Starting:
+		o.onStarting()
+	case R1Resource:
+		o.onResource(m, now)
+	case R1AskResources:
+		o.onAskResources(m, now)
+	case R1Takeover:
+		// rc.d/hb_takeover runs "hb_standby Mirror(X)" here.
+		o.requestStandby(m.Hold.Mirror(), now)
+	case R1IPRequest:
+		o.onIPRequest(m.Group)
+	case R1IPRequestResp:
+		if m.Dest == o.cfg.Local && m.OK {
+			delete(s.asked, m.Group)
+			if g := o.group(m.Group); g != nil {
+				g.Want = true
+				o.logf("received ip-request-resp %s OK %t", m.Group, m.WeOwn)
+			}
+		}
+	case R1Shutdone:
+		o.onShutdone()
+	}
+}
+
+// onStarting is process_resources' T_STARTING branch: the peer (re)starts.
+func (o *Ownership) onStarting() {
+	s := &o.st
+	s.PeerHold, s.LastPeerSeq = HoldNone, 0
+	if s.Standby != StandbyNot {
+		o.logf(MsgCancelStandby)
+		o.cancelStandby()
+	}
+	if !o.nice() {
+		return
+	}
+	if s.R == RStarting {
+		s.R = RBothStarting
+	}
+	// hbd: a (re)starting peer holds nothing, so our local groups would be
+	// orphans if we do not hold them (a restart faster than deadtime).
+	o.takeOrphans()
+	s.PeerStable = false
+	o.send(resourceMsg(o.myHold(), o.stableFlag(), ""))
+	o.logf("%s is starting: sent held resources [%s]", o.cfg.Peer, o.myHold())
+}
+
+// onResource is process_resources' T_RESOURCES branch for the peer's
+// message, plus the split-brain rule.
+func (o *Ownership) onResource(m R1Msg, now time.Time) {
+	s := &o.st
+	s.PeerHold = updHold(m.Full, s.PeerHold, m.Hold)
+	if o.nice() {
+		if s.R == RStarting || s.R == RBothStarting {
+			s.R = RRscRcvd
+		}
+		if m.Stable == Stable && s.Standby == StandbyOther {
+			// hbd: a requester in standby never says isstable=1, so
+			// its request was cancelled (Heartbeat waits an hour).
+			o.logf("%s is stable: standby request withdrawn", o.cfg.Peer)
+			o.cancelStandby()
+		}
+		switch m.Stable {
+		case Stable:
+			if !s.PeerStable {
+				s.PeerStable = true
+				o.logf(MsgRemoteTransition)
+				o.send(resourceMsg(o.myHold(), o.stableFlag(), ""))
+				o.tryFailback(now)
+			}
+		case Unstable:
+			s.PeerStable = false
+		}
+		if s.R != RStable && s.PeerStable {
+			o.logf(MsgRemoteTransition)
+			o.reqOurResources(false)
+			s.R = RStable
+			o.sendHeld("")
+			o.tryFailback(now)
+		}
+	}
+	o.resolveSplit()
+	if m.Stable == Stable {
+		o.takeOrphans()
+	}
+}
+
+// takeOrphans: hbd takes its local groups when it is settled and nobody
+// holds them, where AuditResources only logs it.
+func (o *Ownership) takeOrphans() {
+	s := &o.st
+	if s.R != RStable || s.Standby != StandbyNot || s.PeerHold&HoldForeign != 0 || o.myHold()&HoldLocal != 0 {
+		return
+	}
+	o.logf(MsgNoOneOwnsLocal)
+	o.setWant(HoldLocal, true)
+	o.sendHeld("")
+}
+
+// reqOurResources is req_our_resources: take the local groups unless we
+// or the peer already hold them.
+func (o *Ownership) reqOurResources(anyway bool) {
+	s := &o.st
+	if !anyway && s.Standby == StandbyNot && (s.PeerHold&HoldForeign != 0 || o.myHold()&HoldLocal != 0) {
+		o.logf(MsgLocalAcquisitionNone)
+		return
+	}
+	o.setWant(HoldLocal, true)
+}
+
+// resolveSplit is hbd's split-brain rule (improvement 1); the peer's claim
+// is fresh from its t=resource.
+func (o *Ownership) resolveSplit() {
+	s := &o.st
+	theirs := s.PeerHold.Mirror() // in my words
+	var conflict, released bool
+	for i := range s.Groups {
+		g := &s.Groups[i]
+		if g.keepAnnounce && class(g)&theirs == 0 {
+			g.keepAnnounce = false
+			o.acts = append(o.acts, Action{Kind: ActAnnounce, Group: g.Key})
+			o.logf("split brain over: %s released group %s", o.cfg.Peer, g.Key)
+		}
+		if !g.Want || class(g)&theirs == 0 {
+			continue
+		}
+		conflict = true
+		if g.Local {
+			o.logf(MsgSplitKeep, g.Key, g.Preferred)
+			g.keepAnnounce = true
+			o.acts = append(o.acts, Action{Kind: ActAnnounce, Group: g.Key})
+			continue
+		}
+		o.logf(MsgSplitRelease, g.Key, g.Preferred)
+		g.Want = false
+		released = true
+	}
+	if !conflict {
+		return
+	}
+	if theirs&o.myHold()&HoldLocal != 0 || theirs&HoldLocal != 0 && released {
+		o.logf(MsgBothOwnLocal)
+	}
+	if released {
+		o.logf(MsgBothOwnForeign)
+		s.NeedsFailback = false
+	}
+	o.sendHeld("")
+}
+
+// onShutdone is HBDoMsg_T_SHUTDONE: the peer gave everything up.
+func (o *Ownership) onShutdone() {
+	s := &o.st
+	o.logf(MsgShutdownNotice, o.cfg.Peer)
+	s.PeerHold, s.PeerStable = HoldNone, true
+	if s.Standby != StandbyNot {
+		o.cancelStandby()
+	}
+	if o.myHold() != HoldAll {
+		o.logf(MsgResourcesAcquired, o.cfg.Peer)
+	}
+	o.setWant(HoldAll, true)
+	s.NeedsFailback = true
+	s.R = RStable
+}
+
+// onIPRequest is rc.d/ip-request: give the group up if we have it, then
+// answer.
+func (o *Ownership) onIPRequest(key string) {
+	g := o.group(key)
+	if g == nil || (!g.Want && g.Phase == Stopped) {
+		o.send(R1Msg{Type: R1IPRequestResp, Dest: o.cfg.Peer, Group: key, WeOwn: false, OK: true})
+		o.logf("ip-request %s: not ours", key)
+		return
+	}
+	g.Want = false
+	if o.st.ipResp == nil {
+		o.st.ipResp = map[string]bool{}
+	}
+	o.st.ipResp[key] = true
+	o.logf("ip-request %s: giving it up to %s", key, o.cfg.Peer)
+}
+
+// onDone applies a resource-layer completion.
+func (o *Ownership) onDone(ev Event, now time.Time) {
+	g := o.group(ev.Group)
+	if g == nil {
+		return
+	}
+	switch {
+	case ev.Kind == EvStartDone && g.Phase == Starting:
+		g.Phase, g.Failed = Running, false
+	case ev.Kind == EvStartFailed && g.Phase == Starting:
+		g.Phase, g.Failed, g.Want = Stopped, true, false
+		o.logf(MsgStartFailed, g.Key)
+		o.st.PendingGiveUp |= class(g)
+		o.st.GiveUpAt = now.Add(o.cfg.FailedStartDelay)
+		o.sendHeld("")
+	case ev.Kind == EvStopDone && g.Phase == Stopping:
+		g.Phase = Stopped
+	}
+}
+
+func (o *Ownership) onTick(now time.Time) {
+	s := &o.st
+	if !s.StandbyUntil.IsZero() && !now.Before(s.StandbyUntil) {
+		o.logf(MsgStandbyTimeout)
+		o.cancelStandby()
+		s.PeerStable = true
+		o.takeOrphans()
+	}
+	if (s.R == RRscRcvd || s.R == RStarting || s.R == RBothStarting) && !now.Before(s.RequestAt) {
+		s.R = RStable
+		o.reqOurResources(false)
+		o.logf(MsgLocalTransition)
+		o.sendHeld("")
+	}
+	if s.NeedsFailback && !s.FailbackAt.IsZero() && !now.Before(s.FailbackAt) {
+		s.FailbackAt = time.Time{}
+		o.tryFailback(now)
+	}
+	if s.PendingGiveUp != HoldNone && !now.Before(s.GiveUpAt) {
+		o.giveUpFailed(now)
+	}
+	if len(s.asked) > 0 && s.PeerAlive && !now.Before(s.askAt) {
+		o.askAgain(now)
+	}
+}
+
+// giveUpFailed hands the class of a failed group to the peer with the
+// standby handshake, as ResourceManager's "hb_standby local|foreign" does;
+// it releases whatever else of the class we run, and the peer starts the
+// whole class, the failed group included. Refused requests are retried.
+func (o *Ownership) giveUpFailed(now time.Time) {
+	s := &o.st
+	set := s.PendingGiveUp
+	if !s.PeerAlive {
+		s.PendingGiveUp = HoldNone
+		o.logf("failed group not handed over: %s is not alive", o.cfg.Peer)
+		return
+	}
+	if !o.nice() {
+		// Legacy has no standby: say "we gave it up, take it" per group
+		// with the message rc.d/ip-request-resp acts on.
+		s.PendingGiveUp = HoldNone
+		for _, g := range s.Groups {
+			if g.Failed && !g.Want && class(&g)&set != 0 {
+				o.send(R1Msg{Type: R1IPRequestResp, Dest: o.cfg.Peer, Group: g.Key, WeOwn: true, OK: true})
+				o.logf("handing failed group %s to %s", g.Key, o.cfg.Peer)
+			}
+		}
+		return
+	}
+	if o.requestStandby(set, now) {
+		s.PendingGiveUp = HoldNone
+		return
+	}
+	s.GiveUpAt = now.Add(o.cfg.FailbackRetry)
+}
+
+// tryFailback is PerformAutoFailback.
+func (o *Ownership) tryFailback(now time.Time) {
+	s := &o.st
+	if s.R == RShutdown || o.myHold()&HoldForeign == 0 || !s.NeedsFailback || o.cfg.AutoFailback != FailbackOn {
+		s.NeedsFailback = false
+		return
+	}
+	if s.Standby != StandbyNot || !s.PeerStable || s.R != RStable {
+		s.FailbackAt = now.Add(o.cfg.FailbackRetry)
+		o.logf("Auto failback delayed.")
+		return
+	}
+	s.NeedsFailback = false
+	o.logf("Auto failback triggered.")
+	o.requestStandby(HoldForeign, now)
+}

@@ -1,0 +1,129 @@
+package heartbeat
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Hold is a set of resource classes, as rsc_hold= says it: "local" is the
+// groups whose haresources line names the speaker, "foreign" the others
+// (hb_resource.h HB_*_RSC; the values are the same bits).
+type Hold uint8
+
+// Hold values.
+const (
+	HoldNone    Hold = 0
+	HoldLocal   Hold = 1
+	HoldForeign Hold = 2
+	HoldAll     Hold = HoldLocal | HoldForeign
+)
+
+// String returns the rsc_hold= word.
+func (h Hold) String() string {
+	switch h & HoldAll {
+	case HoldLocal:
+		return "local"
+	case HoldForeign:
+		return "foreign"
+	case HoldAll:
+		return "all"
+	}
+	return "none"
+}
+
+// Mirror turns a set in one node's words into the other node's words:
+// my "local" is the peer's "foreign". It is also hb_takeover's mapping
+// (rc.d/hb_takeover: all→all, local→foreign, foreign→local).
+func (h Hold) Mirror() Hold {
+	var out Hold
+	if h&HoldLocal != 0 {
+		out |= HoldForeign
+	}
+	if h&HoldForeign != 0 {
+		out |= HoldLocal
+	}
+	return out
+}
+
+// ParseHold parses an rsc_hold= word. "failback" is hb_standby's alias
+// for "foreign".
+func ParseHold(s string) (Hold, error) {
+	switch strings.ToLower(s) {
+	case "none":
+		return HoldNone, nil
+	case "local":
+		return HoldLocal, nil
+	case "foreign", "failback":
+		return HoldForeign, nil
+	case "all":
+		return HoldAll, nil
+	}
+	return HoldNone, fmt.Errorf("parse rsc_hold: %q is not none, local, foreign or all", s)
+}
+
+// updHold is HB_UPD_RSC: a full update replaces, a partial one adds, and a
+// partial "none" clears.
+func updHold(full bool, cur, up Hold) Hold {
+	switch {
+	case full:
+		return up
+	case up == HoldNone:
+		return HoldNone
+	}
+	return up | cur
+}
+
+// R1Type is the t= of an R1 resource message (anchors §1.6, §1.9).
+type R1Type string
+
+// R1Type values, the wire t= words.
+const (
+	R1Starting      R1Type = "starting"
+	R1Resource      R1Type = "resource"
+	R1AskResources  R1Type = "ask_resources"
+	R1Takeover      R1Type = "hb_takeover"
+	R1IPRequest     R1Type = "ip-request"
+	R1IPRequestResp R1Type = "ip-request-resp"
+	R1Shutdone      R1Type = "shutdone"
+)
+
+// Stability is the isstable= field of t=resource, which may be absent
+// (the mach_down script sends none).
+type Stability int
+
+// Stability values.
+const (
+	StableAbsent Stability = iota
+	Unstable               // isstable=0
+	Stable                 // isstable=1
+)
+
+// Standby info= words of t=ask_resources.
+const (
+	InfoMe    = "me"
+	InfoOther = "other"
+	InfoDone  = "done"
+)
+
+// R1Msg is one R1 message, typed and independent of the wire format. The
+// loop encodes it (and adds src, seq, hg...) and decodes the peer's.
+type R1Msg struct {
+	Type   R1Type
+	Hold   Hold      // rsc_hold: resource, ask_resources, hb_takeover (the sender's words)
+	Full   bool      // resource: rtype=full
+	Stable Stability // resource: isstable
+	Info   string    // resource: info= (optional); ask_resources: me|other|done
+	Group  string    // ip-request, ip-request-resp: ipaddr= (the group key)
+	Dest   string    // ip-request-resp: dest=
+	WeOwn  bool      // ip-request-resp: weown=yes
+	OK     bool      // ip-request-resp: ok=OK
+}
+
+// resourceMsg is hb_send_resources_held.
+func resourceMsg(h Hold, stable bool, info string) R1Msg {
+	s := Unstable
+	if stable {
+		s = Stable
+	}
+	return R1Msg{Type: R1Resource, Hold: h, Full: true, Stable: s, Info: info}
+}
