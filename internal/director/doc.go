@@ -1,5 +1,19 @@
 // Package director is ldirectord's engine: per-real health state, the desired
 // IPVS table computed from the configuration and that state, the diff against
-// the kernel table, and the loop that applies it. Desired and Diff are pure;
-// the kernel is reached only through ipvs.Kernel.
+// the kernel table, and the loop that applies it.
+//
+// Files by concern:
+//   - pure model (no clock, no I/O): target.go (CheckKey), health.go,
+//     desired.go (Desired, Plan), diff.go (Diff, DiffReal, RepairOps),
+//     format.go (ipvsadm -Ln text), messages.go (ldirectord's log lines),
+//     status.go (the Status snapshot);
+//   - engine: director.go (Config, New, Run, Reload, Status), reconcile.go
+//     (the state owned by the reconcile goroutine), scheduler.go (one
+//     goroutine per check, bounded in flight), command.go (fallbackcommand
+//     worker);
+//   - effects: kernel.go (the only caller of ipvs.Kernel), exec.go.
+//
+// One goroutine (Run's) owns the configuration, the health table and the
+// model of the kernel; checks and fallbackcommands run on their own
+// goroutines and talk to it over channels.
 package director
