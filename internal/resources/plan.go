@@ -118,7 +118,7 @@ var ErrStuckRunning = errors.New("resource stop failed and it is still running")
 // stop retries of Release) and the group is given up: the result is not OK
 // and names the failed resource. Heartbeat's giveupresourcegroup also stops
 // the resources after the failed one, which were never started; we leave
-// those alone.
+// those alone. The rollback runs to the end even if ctx ends meanwhile.
 func (m *Manager) Acquire(ctx context.Context, g Group) Result {
 	m.log.Info(fmt.Sprintf(msgAcquiring, g), "group", g.Key())
 	res := Result{Group: g.Key(), OK: true, Reason: "resource group acquired"}
@@ -132,7 +132,9 @@ func (m *Manager) Acquire(ctx context.Context, g Group) Result {
 		failed := r
 		res.OK, res.Failed = false, &failed
 		res.Reason = fmt.Sprintf("giving up resources due to failure of %s: %v", r, err)
-		rb := m.release(ctx, g.Key(), g.Resources[:i+1])
+		// Giving up must finish even when ctx ended (hbd shutting down):
+		// each stop is still bounded by its agent's own timeout.
+		rb := m.release(context.WithoutCancel(ctx), g.Node, g.Key(), g.Resources[:i+1])
 		res.Steps = append(res.Steps, rb.Steps...)
 		res.StuckRunning = rb.StuckRunning
 		if !rb.OK {
@@ -165,13 +167,14 @@ func (m *Manager) startOne(ctx context.Context, r Resource) (Step, error) {
 // is not OK); stopped only logs Heartbeat's "probably not LSB-compliant"
 // warning. Release carries on with the remaining resources either way.
 func (m *Manager) Release(ctx context.Context, g Group) Result {
-	return m.release(ctx, g.Key(), g.Resources)
+	return m.release(ctx, g.Node, g.Key(), g.Resources)
 }
 
-func (m *Manager) release(ctx context.Context, key string, rs []Resource) Result {
-	names := make([]string, len(rs))
-	for i, r := range rs {
-		names[i] = r.Raw
+func (m *Manager) release(ctx context.Context, node, key string, rs []Resource) Result {
+	names := make([]string, 0, len(rs)+1)
+	names = append(names, node)
+	for _, r := range rs {
+		names = append(names, r.Raw)
 	}
 	m.log.Info(fmt.Sprintf(msgReleasing, strings.Join(names, " ")), "group", key)
 	res := Result{Group: key, OK: true, Reason: "resource group released"}

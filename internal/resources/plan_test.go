@@ -115,7 +115,7 @@ func TestAcquire(t *testing.T) {
 			reason:    "giving up resources due to failure of c: injected failure",
 			wantLogs: []string{
 				`level=ERROR msg="Giving up resources due to failure of c"`,
-				`msg="Releasing resource group: a b c"`,
+				`msg="Releasing resource group: n1 a b c"`,
 			},
 		},
 		{
@@ -218,7 +218,7 @@ func TestRelease(t *testing.T) {
 			name:      "right to left",
 			wantCalls: []string{"c stop", "b stop", "a stop"},
 			wantSteps: []string{"stop c", "stop b", "stop a"},
-			wantLogs:  []string{`msg="Releasing resource group: a b c"`},
+			wantLogs:  []string{`msg="Releasing resource group: n1 a b c"`},
 		},
 		{
 			name:      "failed stop retried one second apart until it succeeds",
@@ -329,6 +329,25 @@ func TestReleaseCancelledDuringRetry(t *testing.T) {
 		}
 		if !errors.Is(r.Steps[0].Err, restest.ErrFake) {
 			t.Errorf("step error = %v", r.Steps[0].Err)
+		}
+	})
+}
+
+func TestAcquireRollbackOutlivesCancel(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		log := &restest.Log{}
+		as := fakes(log, "a", "b")
+		as["a"].StopErrs = []error{restest.ErrFake}
+		as["b"].StartErr = context.Canceled
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		m := resources.NewManager(resources.ManagerConfig{Logger: newLogger(&logBuf{})}, as.Resolve)
+		r := m.Acquire(ctx, group(t, "n1 a b"))
+		if diff := cmp.Diff([]string{"start a", "start b !", "stop b", "stop a x2"}, steps(r)); diff != "" {
+			t.Errorf("steps (-want +got):\n%s", diff)
+		}
+		if r.OK || as["a"].IsRunning() {
+			t.Errorf("OK = %v, a running = %v; want the group given up and a stopped", r.OK, as["a"].IsRunning())
 		}
 	})
 }
