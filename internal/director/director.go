@@ -94,6 +94,9 @@ func (d *Director) Run(ctx context.Context, cfg *ldcf.Config) error {
 	defer repair.Stop()
 	var retry <-chan time.Time
 	for {
+		if e.dirty && retry == nil {
+			retry = time.After(e.nextBackoff())
+		}
 		select {
 		case <-ctx.Done():
 			stopChecks()
@@ -114,9 +117,6 @@ func (d *Director) Run(ctx context.Context, cfg *ldcf.Config) error {
 		case <-retry:
 			retry = nil
 			e.fullSync(phaseRepair)
-		}
-		if e.dirty && retry == nil {
-			retry = time.After(e.nextBackoff())
 		}
 		d.publish(e.status())
 	}

@@ -420,3 +420,28 @@ func TestStatusJSON(t *testing.T) {
 		h.stop()
 	})
 }
+
+func TestRunStartRetriedWhenKernelUnreadable(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fc := newFakeChecker()
+		fc.gate = make(chan struct{})
+		k := &ipvstest.Kernel{}
+		k.FailNext(syscall.EIO)
+		h := &harness{t: t, k: k, fc: fc, logs: newLogRecorder(), cmds: &cmdRecorder{}, done: make(chan error, 1)}
+		if err := k.Load("TCP 10.1.1.10:80 wrr\n -> 10.0.0.9:80 Route 1"); err != nil {
+			t.Fatal(err)
+		}
+		h.d = New(Config{Kernel: k, Checkers: check.Registry{{Type: ldcf.CheckConnect}: fc}, Logger: slogNew(h.logs),
+			RunCommand: h.cmds.run, Jitter: func(time.Duration) time.Duration { return 0 }})
+		ctx, cancel := context.WithCancel(context.Background())
+		h.cancel = cancel
+		go func() { h.done <- h.d.Run(ctx, conf(virt("10.1.1.10:80", []ldcf.Real{rl("10.0.0.2:80", 1, ldcf.Gate)}))) }()
+		synctest.Wait()
+		h.expectOps()
+		h.advance(time.Second)
+		// The retry is still a start-up: the untracked real is purged.
+		h.expectOps("-d -t 10.1.1.10:80 -r 10.0.0.9:80")
+		close(fc.gate)
+		h.stop()
+	})
+}

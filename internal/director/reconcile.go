@@ -27,6 +27,7 @@ type engine struct {
 	fbCmd  map[ipvs.ServiceKey]string // last fallbackcommand status run per virtual
 
 	dirty    bool // an op or read failed: a full diff is due
+	synced   bool // a full diff has completed cleanly once
 	failures int  // consecutive failed syncs, for the retry backoff
 	lastSync time.Time
 	syncErr  string
@@ -83,6 +84,9 @@ func (e *engine) reload(cfg *ldcf.Config) {
 // the ops. In the repair phase, it leaves foreign reals inside managed
 // services and, without readdquiescent, missing quiescent reals alone.
 func (e *engine) fullSync(phase string) {
+	if !e.synced {
+		phase = phaseStart // until the start-up sync has succeeded once, retries are start-ups
+	}
 	kernel, err := ReadKernel(e.c.Kernel)
 	if err != nil {
 		e.log.Error("cannot read the IPVS table", "err", err)
@@ -116,7 +120,7 @@ func (e *engine) fullSync(phase string) {
 	}
 	e.lastSync = e.c.Now()
 	if !e.dirty {
-		e.failures, e.syncErr = 0, ""
+		e.failures, e.syncErr, e.synced = 0, "", true
 	}
 }
 
