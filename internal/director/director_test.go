@@ -435,7 +435,9 @@ func TestRunStartRetriedWhenKernelUnreadable(t *testing.T) {
 			RunCommand: h.cmds.run, Jitter: func(time.Duration) time.Duration { return 0 }})
 		ctx, cancel := context.WithCancel(context.Background())
 		h.cancel = cancel
-		go func() { h.done <- h.d.Run(ctx, conf(virt("10.1.1.10:80", []ldcf.Real{rl("10.0.0.2:80", 1, ldcf.Gate)}))) }()
+		go func() {
+			h.done <- h.d.Run(ctx, conf(virt("10.1.1.10:80", []ldcf.Real{rl("10.0.0.2:80", 1, ldcf.Gate)})))
+		}()
 		synctest.Wait()
 		h.expectOps()
 		h.advance(time.Second)
