@@ -74,7 +74,6 @@ func (e *engine) checks() map[CheckKey]time.Duration {
 
 // reload switches to cfg, keeping the health of unchanged checks.
 func (e *engine) reload(cfg *ldcf.Config) {
-	e.log.Info("Reloading Linux Director Daemon config", "file", cfg.File)
 	e.setConfig(cfg)
 	e.health.Retain(func(k CheckKey) bool { _, ok := e.byKey[k]; return ok })
 	e.fullSync(phaseStart)
