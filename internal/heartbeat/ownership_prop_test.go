@@ -48,7 +48,7 @@ func TestOwnershipProperty(t *testing.T) {
 						t.Fatalf("seed %d: %v\n%s", seed, s.err, s.dump())
 					}
 					if !s.settle() {
-						t.Fatalf("seed %d: did not settle\n%s", seed, s.dump())
+						t.Fatalf("seed %d: did not settle: %v\n%s", seed, s.err, s.dump())
 					}
 					if bad := s.check(); len(bad) > 0 {
 						t.Fatalf("seed %d: %v\n%s", seed, bad, s.dump())
@@ -78,7 +78,7 @@ func FuzzOwnership(f *testing.F) {
 			t.Fatalf("%v\n%s", s.err, s.dump())
 		}
 		if !s.settle() {
-			t.Fatalf("did not settle\n%s", s.dump())
+			t.Fatalf("did not settle: %v\n%s", s.err, s.dump())
 		}
 		if bad := s.check(); len(bad) > 0 {
 			t.Fatalf("%v\n%s", bad, s.dump())

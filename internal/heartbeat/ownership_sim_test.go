@@ -46,6 +46,9 @@ type sim struct {
 	lsq      [2][]uint64
 	failures bool // starts may fail
 	failed   bool // a start did fail
+	steps    int
+	stops    [2]map[string]int // ActStop count per group
+	clockRun bool              // the clock advanced during settle
 	trace    []string
 	err      error
 }
@@ -73,6 +76,9 @@ func (s *sim) boot(i int) {
 }
 
 func (s *sim) logf(format string, args ...any) {
+	if len(s.trace) >= 4000 {
+		s.trace = append(s.trace[:0], s.trace[2000:]...)
+	}
 	s.trace = append(s.trace, fmt.Sprintf("%6.1fs ", s.now.Sub(t0).Seconds())+fmt.Sprintf(format, args...))
 }
 
@@ -81,12 +87,21 @@ func (s *sim) reachable(i int) bool { return s.n[1-i].up && s.link[1-i] }
 
 func (s *sim) step(i int, ev Event) {
 	n := s.n[i]
+	if s.steps++; s.steps > 100000 && s.err == nil {
+		s.err = fmt.Errorf("livelock: over 100000 steps")
+	}
 	res := n.o.Step(ev, s.now)
 	s.logf("%s <- %s: %s", n.name, evString(ev), res.Reason)
 	for _, a := range res.Actions {
 		s.logf("   %s -> %v %s %+v", n.name, a.Kind, a.Group, a.Msg)
 		switch a.Kind {
 		case ActStart, ActStop:
+			if a.Kind == ActStop {
+				if s.stops[i] == nil {
+					s.stops[i] = map[string]int{}
+				}
+				s.stops[i][a.Group]++
+			}
 			for _, p := range n.ops {
 				if p.group == a.Group && s.err == nil {
 					s.err = fmt.Errorf("%s: %v of %s while an operation on it runs", n.name, a.Kind, a.Group)
@@ -268,6 +283,9 @@ func (s *sim) randomStep(c chooser) {
 func (s *sim) settle() bool {
 	s.failures = false
 	for range 200 {
+		if s.err != nil {
+			return false
+		}
 		moved := false
 		for i := range 2 {
 			if !s.n[i].up {
@@ -282,7 +300,7 @@ func (s *sim) settle() bool {
 			}
 		}
 		for i := range 2 {
-			for s.deliver(i) || s.complete(i, false) {
+			for s.err == nil && (s.deliver(i) || s.complete(i, false)) {
 				moved = true
 			}
 			if s.n[i].exiting {
@@ -301,6 +319,7 @@ func (s *sim) settle() bool {
 		if next.IsZero() {
 			return true
 		}
+		s.clockRun = true
 		s.tick(max(next.Sub(s.now), 0))
 	}
 	return false
