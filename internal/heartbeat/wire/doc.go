@@ -14,6 +14,11 @@
 // heartbeats, the R1 resource messages, ACKs and retransmission requests,
 // and Control.Stamp adds the control fields (src, seq, hg, ts, ...).
 //
+// Size: about 1150 lines of codec and auth plus 550 of message types,
+// over the ~1500 guideline; the types stay here because they are the
+// codec's vocabulary (field names, hex/decimal choices) and are pinned by
+// the same capture tests.
+//
 // Sources: glue lib/clplumbing/cl_msg.c, cl_msg_types.c, cl_netstring.c;
 // heartbeat/heartbeat.c, ha_msg_internal.c, hb_resource.c, hb_rexmit.c;
 // lib/plugins/HBauth/{crc,md5,sha1}.c; the reference capture

@@ -55,8 +55,12 @@ func NewMessage(typ string) *Message {
 // Type returns the message type, the value of the "t" field.
 func (m *Message) Type() string { return m.Value(FType) }
 
-// index returns the position of the first field called name, or -1.
+// index returns the position of the first field called name, or -1; a nil
+// message has no fields.
 func (m *Message) index(name string) int {
+	if m == nil {
+		return -1
+	}
 	for i := range m.Fields {
 		if m.Fields[i].Name == name {
 			return i
@@ -249,6 +253,9 @@ func (m *Message) String() string {
 }
 
 func (m *Message) describe(b *strings.Builder, indent string) {
+	if m == nil {
+		return
+	}
 	for _, f := range m.Fields {
 		b.WriteString(indent)
 		if f.Type != TypeString {
@@ -261,10 +268,6 @@ func (m *Message) describe(b *strings.Builder, indent string) {
 			q := strconv.Quote(f.Value)
 			b.WriteString(q[1 : len(q)-1])
 		case TypeStruct:
-			if f.Struct == nil {
-				b.WriteString("<nil>\n")
-				continue
-			}
 			b.WriteString("{\n")
 			f.Struct.describe(b, indent+"  ")
 			b.WriteString(indent + "}")

@@ -274,3 +274,18 @@ func TestStampNS(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusDocExample builds the heartbeat-wire.md example from literal
+// values: the output is the captured 308-byte datagram.
+func TestStatusDocExample(t *testing.T) {
+	m := Status{Status: StatusActive, Deadtime: 3 * time.Second, Protocol: 1}.Message()
+	Control{Node: "node2", UUID: labUUIDs["node2"], Seq: 0x3b, Generation: 0x6b053dca,
+		Now: time.Unix(0x6b053df8, 0), Load: "0.31 0.21 0.08 2/108 217", TTL: 3}.Stamp(m)
+	got, err := Sign(m, labKeys[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := readPcap(t, captures[0].file)[0].Payload; !bytes.Equal(got, want) {
+		t.Errorf("status datagram differs\n got: %q\nwant: %q", got, want)
+	}
+}
