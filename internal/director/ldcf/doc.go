@@ -2,7 +2,35 @@
 // 4.x, into typed values that keep the file:line of every directive.
 //
 // It accepts what ldirectord 4.12 accepts and rejects what it rejects for a
-// real error, with an error that names file, line and what was expected.
-// It imports only the standard library and performs no I/O of its own: host
-// and service-name lookups are passed in through Options.
+// real error, with an *Error that names file, line, the directive and what
+// was expected. Per-virtual values are the effective ones, resolved after
+// the whole file is read (ldirectord's ld_setup timeout chains and its
+// run-time fallbacks to the globals). It imports only the standard library
+// and performs no I/O of its own: host and service-name lookups are passed
+// in through Options. lookup.go (Load, SystemOptions) is the one file that
+// touches the system.
+//
+// Deliberate differences from ldirectord 4.12 (read_config), where its
+// leniency is harmful or its strictness accidental:
+//
+//   - Numbers must be whole decimal values: ldirectord matches /(\d+)/
+//     anywhere, so "checktimeout=-5" or "5s" pass as 5 there.
+//   - Values are checked that ldirectord leaves to ipvsadm or to run time:
+//     the scheduler (the kernel's list), schedflags, netmask (contiguous),
+//     persistent (1-2678400), weight (0-65535), l:/u: thresholds, a zero
+//     virtual port without persistence, fwmark 0, a logfile that is neither
+//     a path nor a syslog facility, ops=yes on a non-UDP service, and
+//     trailing garbage after an address.
+//   - A blank line does not end a virtual section, and '#' inside "quotes"
+//     does not start a comment (ldirectord then fails on the lines or the
+//     quotes it cut). A top-level "# comment" after a value is allowed.
+//   - The words after a real's forwarding method may come in any order, each
+//     once; ldirectord silently drops misordered ones.
+//   - A real listed twice in a virtual is a warning (ipvsadm refuses the
+//     second add at run time).
+//   - The global fallback also applies to fwmark virtuals (port 0), where
+//     ldirectord dies at run time.
+//   - logfile, monitorfile and maintenancedir are not opened or checked on
+//     disk here; the caller does that I/O.
+//   - Ranges a->b are limited to 4096 addresses and a file to 65536 reals.
 package ldcf

@@ -178,8 +178,11 @@ func parseReqRecv(name, s string) (req, recv, rest, msg string) {
 	if j < 0 {
 		return "", "", "", fmt.Sprintf("%s: unterminated request string %s (%s)", name, truncate(s), want)
 	}
-	req, rest = s[1:1+j], strings.TrimLeft(s[j+2:], " \t")
-	rest = strings.TrimLeft(strings.TrimPrefix(rest, ","), " \t")
+	req, rest = s[1:1+j], s[j+2:]
+	if rest != "" && !strings.HasPrefix(rest, ",") && !strings.HasPrefix(rest, " ") && !strings.HasPrefix(rest, "\t") {
+		return "", "", "", fmt.Sprintf("%s: no separator after request %q (%s)", name, req, want)
+	}
+	rest = strings.TrimLeft(strings.TrimPrefix(strings.TrimLeft(rest, " \t"), ","), " \t")
 	if !strings.HasPrefix(rest, `"`) {
 		return "", "", "", fmt.Sprintf("%s: request %q without a receive string (%s)", name, req, want)
 	}

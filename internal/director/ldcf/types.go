@@ -145,7 +145,7 @@ type Real struct {
 	Line    int
 	Text    string         // the address as written
 	Addr    netip.AddrPort // port 0 when omitted (fwmark virtuals)
-	Forward Forward        // default gate
+	Forward Forward        // required on real= lines (ldirectord rejects a real without one)
 	Weight  int            // default 1
 	Request string         // per-real request, "" = the virtual's
 	Receive string         // per-real receive; applies (even when "") iff Request != ""
