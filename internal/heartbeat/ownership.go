@@ -53,9 +53,26 @@ package heartbeat
 //     local groups after RQSTDELAY like the both-starting case.
 //  3. Stale t=resource and t=ask_resources (a seq lower than one already
 //     seen from the same incarnation of the peer) are ignored.
+//  4. Orphans: when settled, a node takes its own local groups if neither
+//     side holds them (after the peer (re)starts, on a t=resource with
+//     isstable=1, or when a standby times out); Heartbeat only logs "No one
+//     owns our local resources!" (AuditResources).
+//  5. A node waiting in a standby handshake as the acquirer gives up when
+//     the requester says isstable=1 (the requester cancelled); Heartbeat
+//     waits an hour. Legacy ip-requests are repeated every RequestDelay
+//     until answered; Heartbeat asks once.
 // A failed group start gives the group up and, like ResourceManager's
 // "(sleep 30; hb_standby local|foreign) &", hands its class to the peer
-// after FailedStartDelay.
+// after FailedStartDelay; in legacy mode, which has no standby, it sends
+// the peer t=ip-request-resp weown=yes ok=OK for the group, the message on
+// which rc.d/ip-request-resp starts it.
+//
+// References: heartbeat/hb_resource.c (process_resources,
+// ask_for_resources, go_standby, req_our_resources, takeover_from_node,
+// hb_rsc_recover_dead_resources, PerformAutoFailback, hb_giveup_resources),
+// heartbeat/lib/req_resource.in, mach_down.in, rc.d/ip-request*,
+// rc.d/hb_takeover.in (balabit-deps/balabit-os-6-heartbeat, = 3.0.6);
+// anchors.md §1.6, heartbeat-wire.md §1-3.
 
 import (
 	"errors"
