@@ -1,8 +1,19 @@
 #!/bin/sh
-# The multi-node network-namespace lab (root). Filled in by the hbd work.
+# The two-node network-namespace lab for hbd (root): every Go test behind
+# the build tag "lab" in test/lab, against bin/hbd (make test-lab builds it).
+#
+# Usage: test/lab/run.sh [RUN-REGEXP]        e.g. test/lab/run.sh 'TestLab/kill'
+#   HBD=/path/to/hbd   run another binary     LAB_VERBOSE=1   dump logs even on success
 set -eu
 cd "$(dirname "$0")/../.."
-if [ -d test/lab ] && ls test/lab/*_test.go >/dev/null 2>&1; then
-	exec go test -count=1 -timeout 900s -tags lab ./test/lab/...
+run=${1:-}
+rc=0
+go test -count=1 -timeout 900s -tags lab ${run:+-run "$run"} -v ./test/lab/... || rc=$?
+# t.Cleanup removes every namespace, also on failure; only a killed test
+# binary (timeout panic) can leave some behind. Namespaces are named hbl-*.
+left=$(ip netns list 2>/dev/null | awk '/^hbl-/ {print $1}')
+if [ -n "$left" ] && [ "$rc" -ne 0 ]; then
+	echo "lab: removing leftover namespaces: $left" >&2
+	for ns in $left; do ip netns pids "$ns" | xargs -r kill -9; ip netns del "$ns"; done
 fi
-echo "lab: no lab tests yet"
+exit "$rc"

@@ -1,0 +1,189 @@
+package lab
+
+import (
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// The lab's names and documentation-range addresses (RFC 5737).
+const (
+	LANLink = "eth0" // link0: the LAN, carries the VIP
+	HBLink  = "eth1" // link1: a second heartbeat-only link
+)
+
+var (
+	// NodeNames are the node names, also their hostnames (uname -n).
+	NodeNames = [2]string{"node1", "node2"}
+	// VIP is the virtual address of the lab's one resource group.
+	VIP = netip.MustParsePrefix("192.0.2.100/24")
+	// LANBroadcast is the LAN's broadcast address.
+	LANBroadcast = netip.MustParseAddr("192.0.2.255")
+	// ClientAddr is the client's LAN address.
+	ClientAddr = netip.MustParsePrefix("192.0.2.50/24")
+
+	lanAddrs = [2]netip.Prefix{netip.MustParsePrefix("192.0.2.1/24"), netip.MustParsePrefix("192.0.2.2/24")}
+	hbAddrs  = [2]netip.Prefix{netip.MustParsePrefix("198.51.100.1/24"), netip.MustParsePrefix("198.51.100.2/24")}
+)
+
+// Bridges on the switch: link 0 is the LAN, link 1 the heartbeat link.
+var bridges = [2]string{"br0", "br1"}
+
+// Lab is one two-node cluster with a client, built by New.
+type Lab struct {
+	Switch, Client *NS
+	Nodes          [2]*Node
+
+	// Addrs has every address change in the nodes since New.
+	Addrs *Events[AddrEvent]
+	// ARPs has every ARP frame the client received since New.
+	ARPs *Events[ARPEvent]
+}
+
+// Node is one cluster node: its namespace, addresses and hbd directories.
+type Node struct {
+	Name string
+	NS   *NS
+	LAN  netip.Prefix     // eth0
+	HB   netip.Prefix     // eth1
+	MAC  net.HardwareAddr // eth0's, the sender of its gratuitous ARP
+	// Dir holds etc/ (confdir), run/ (rundir), state/ (statedir), the log
+	// files and hbd's captured output.
+	Dir string
+
+	lab  *Lab
+	proc *proc
+}
+
+// New builds the topology of the package doc, starts the address and ARP
+// watchers, and registers the cleanup (and the dump of every node's
+// output and logs when t failed).
+func New(t testing.TB) *Lab {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("the hbd lab needs root (network namespaces)")
+	}
+	l := &Lab{Addrs: newEvents[AddrEvent](), ARPs: newEvents[ARPEvent]()}
+	l.Switch = NewNS(t, "sw")
+	for _, br := range bridges {
+		if err := l.Switch.addBridge(br); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.Client = NewNS(t, "client")
+	if err := l.Switch.plug(bridges[0], "client-eth0", l.Client, LANLink, ClientAddr); err != nil {
+		t.Fatal(err)
+	}
+	for i, name := range NodeNames {
+		l.Nodes[i] = l.newNode(t, i, name)
+	}
+	t.Cleanup(func() {
+		if t.Failed() || os.Getenv("LAB_VERBOSE") != "" {
+			l.dump(t)
+		}
+	})
+	for _, n := range l.Nodes {
+		watchAddrs(t, n.NS, n.Name, l.Addrs)
+	}
+	watchARP(t, l.Client, LANLink, l.ARPs)
+	return l
+}
+
+func (l *Lab) newNode(t testing.TB, i int, name string) *Node {
+	t.Helper()
+	n := &Node{Name: name, NS: NewNS(t, name), LAN: lanAddrs[i], HB: hbAddrs[i], Dir: t.TempDir(), lab: l}
+	for k, link := range []string{LANLink, HBLink} {
+		addr := []netip.Prefix{n.LAN, n.HB}[k]
+		if err := l.Switch.plug(bridges[k], n.port(link), n.NS, link, addr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, d := range []string{n.ConfDir(), n.RunDir(), n.StateDir()} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mac, err := n.NS.MAC(LANLink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.MAC = mac
+	return n
+}
+
+// Peer returns the other node.
+func (l *Lab) Peer(n *Node) *Node {
+	if l.Nodes[0] == n {
+		return l.Nodes[1]
+	}
+	return l.Nodes[0]
+}
+
+// port is the switch-side name of the node's link ("node2-eth1").
+func (n *Node) port(link string) string { return n.Name + "-" + link }
+
+// Cut takes the node's port for link down on the switch: the node's
+// interface loses carrier, as when a cable is pulled. It returns when the
+// kernel has done it.
+func (l *Lab) Cut(t testing.TB, n *Node, link string) time.Time {
+	t.Helper()
+	at := time.Now()
+	if err := l.Switch.SetLinkUp(n.port(link), false); err != nil {
+		t.Fatal(err)
+	}
+	return at
+}
+
+// Heal undoes Cut.
+func (l *Lab) Heal(t testing.TB, n *Node, link string) time.Time {
+	t.Helper()
+	at := time.Now()
+	if err := l.Switch.SetLinkUp(n.port(link), true); err != nil {
+		t.Fatal(err)
+	}
+	return at
+}
+
+// ConfDir is hbd's --confdir (ha.cf, authkeys, haresources).
+func (n *Node) ConfDir() string { return filepath.Join(n.Dir, "etc") }
+
+// RunDir is hbd's --rundir.
+func (n *Node) RunDir() string { return filepath.Join(n.Dir, "run") }
+
+// StateDir is hbd's --statedir.
+func (n *Node) StateDir() string { return filepath.Join(n.Dir, "state") }
+
+// LogFile is ha.cf's logfile.
+func (n *Node) LogFile() string { return filepath.Join(n.Dir, "ha-log") }
+
+// DebugFile is ha.cf's debugfile.
+func (n *Node) DebugFile() string { return filepath.Join(n.Dir, "ha-debug") }
+
+// OutFile holds hbd's stdout and stderr.
+func (n *Node) OutFile() string { return filepath.Join(n.Dir, "hbd.out") }
+
+// Configure writes ha.cf, authkeys (mode 0600, sha1 secret) and
+// haresources into the node's confdir.
+func (n *Node) Configure(t testing.TB, c Cluster, secret string) {
+	t.Helper()
+	files := []struct {
+		name, text string
+		mode       os.FileMode
+	}{
+		{"ha.cf", c.HaCf(n, n.lab.Peer(n)), 0o644},
+		{"authkeys", AuthKeys(secret), 0o600},
+		{"haresources", HaResources(), 0o644},
+	}
+	for _, f := range files {
+		p := filepath.Join(n.ConfDir(), f.name)
+		if err := os.WriteFile(p, []byte(f.text), f.mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, f.mode); err != nil { // WriteFile keeps an existing file's mode
+			t.Fatal(err)
+		}
+	}
+}
