@@ -1,0 +1,37 @@
+package heartbeat
+
+// Log text of the engine loop (node.go, run.go, recv.go). Lines that
+// Heartbeat 3.0.6 also writes keep its words (heartbeat.c); hbd's own lines
+// say so. Pinned by TestEngineMessages.
+const (
+	// MsgGeneration is heartbeat.c's start-up line.
+	MsgGeneration = "Heartbeat generation: %d"
+	// MsgLocalStatus is heartbeat.c set_local_status.
+	MsgLocalStatus = "Local status now set to: '%s'"
+	// MsgCommUp is heartbeat.c comm_now_up.
+	MsgCommUp = "Comm_now_up(): updating status to active"
+	// MsgShutdownProgress is heartbeat.c's SIGTERM handling.
+	MsgShutdownProgress = "Heartbeat shutdown in progress. (%d)"
+	// MsgShutdownComplete is heartbeat.c hb_mcp_final_shutdown.
+	MsgShutdownComplete = "Heartbeat shutdown complete."
+	// MsgIrretrievable is heartbeat.c process_rexmit's NAK handling.
+	MsgIrretrievable = "Irretrievably lost packet: node %s seq %d"
+	// MsgUUIDChanged is heartbeat.c update_tables.
+	MsgUUIDChanged = "node %s changed its uuid"
+	// MsgLeftoverAddr is hbd's own: an address of a group this node does
+	// not hold, left by a killed predecessor, removed at start.
+	MsgLeftoverAddr = "removed %s from %s: left behind by a previous run, group not held here"
+	// MsgDropped is hbd's own: a received packet was dropped. Reason, link.
+	MsgDropped = "packet dropped: %s (link %s)"
+	// MsgDroppedMore is hbd's own rate-limited summary: count, reason.
+	MsgDroppedMore = "%d more packets dropped: %s"
+	// MsgStopStuck is hbd's own CRIT line where Heartbeat reboots
+	// (ResourceManager RecoverFromFailedStop).
+	MsgStopStuck = "Resource STOP failure. Reboot required! (group %s: %s)"
+	// MsgReloadKeys is hbd's own: authkeys re-read on SIGHUP.
+	MsgReloadKeys = "authkeys reloaded: signing with key %d"
+	// MsgReloadRestart is hbd's own: ha.cf changes that need a restart.
+	MsgReloadRestart = "ha.cf change of %s takes effect at the next restart"
+	// MsgReloadApplied is hbd's own: ha.cf changes applied at once.
+	MsgReloadApplied = "ha.cf reloaded: keepalive %dms"
+)

@@ -1,0 +1,238 @@
+package heartbeat
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ultramonkey/ultramonkey/internal/heartbeat/wire"
+)
+
+// Drop reasons of the engine, beside wire.DropReason's and the replay
+// guard's ReplayReason words.
+const (
+	dropBadHeader = "bad header"
+	dropUnknown   = "unknown node"
+	dropBadFields = "bad message fields"
+)
+
+// onPacket handles one received datagram: verify, sequence check,
+// liveness, then the message itself.
+func (n *Node) onPacket(p Packet, now time.Time) {
+	l := &n.l
+	m, err := wire.Verify(p.Buf, l.keys)
+	if err != nil {
+		n.drop(wire.DropReason(err), p, now, "err", err)
+		return
+	}
+	h, err := wire.ReadHeader(m)
+	if err != nil {
+		n.drop(dropBadHeader, p, now, "err", err)
+		return
+	}
+	switch {
+	case h.Src == n.cfg.Local:
+		return // our own broadcast or multicast, looped back
+	case h.Src != n.peer:
+		n.drop(dropUnknown, p, now, "src", h.Src)
+		return
+	case h.Dest != "" && h.Dest != n.cfg.Local:
+		return // directed at another node
+	}
+	if h.SrcUUID != nil && !bytes.Equal(h.SrcUUID, l.peerUUID) {
+		if l.peerUUID != nil {
+			n.log.Info(fmt.Sprintf(MsgUUIDChanged, n.peer))
+		}
+		l.peerUUID = bytes.Clone(h.SrcUUID)
+	}
+	// Apply due timeouts first, so that a return after a partition is
+	// seen as one.
+	n.onLive(l.live.Tick(now), now)
+	if !h.HasSeq {
+		n.onLive(l.live.Heard(Heard{Node: n.peer, Link: p.Link}, now), now)
+		n.onUnsequenced(m, h, p, now)
+		return
+	}
+	st, _ := l.live.NodeStatus(n.peer)
+	d := l.replay.Check(SeqMsg{Seq: h.Seq, Gen: h.Generation, Status: h.Type == wire.TStatus}, st == StatusDead, now)
+	for _, line := range d.Log {
+		n.log.Log(context.Background(), reasonLevel(line), line, "node", n.peer)
+	}
+	switch {
+	case d.Verdict == Drop && d.Reason != ReasonOld:
+		n.drop(string(d.Reason), p, now)
+		return
+	case d.Verdict == Duplicate || d.Reason == ReasonOld:
+		// The same packet over another medium, or a late copy of one
+		// already seen: not an error, and the link is alive.
+		n.onLive(l.live.Heard(Heard{Node: n.peer, Link: p.Link}, now), now)
+		return
+	}
+	l.heard[p.Link] = now
+	if d.Ack != 0 {
+		n.send(wire.Ack{Dest: n.peer, AckSeq: d.Ack}.Message(), now)
+	}
+	heard := Heard{Node: n.peer, Link: p.Link}
+	if h.Type == wire.TStatus {
+		s, err := wire.ReadStatus(m)
+		if err != nil {
+			n.drop(dropBadFields, p, now, "err", err)
+			return
+		}
+		heard.Status, heard.DT = s.Status, s.Deadtime
+	}
+	n.onLive(l.live.Heard(heard, now), now)
+	if h.Type != wire.TStatus {
+		n.onMessage(m, h, now)
+	}
+	n.sendRexmits(now)
+}
+
+// onMessage handles an accepted sequenced message other than status.
+func (n *Node) onMessage(m *wire.Message, h wire.Header, now time.Time) {
+	msg, ok, err := readR1(m)
+	switch {
+	case err != nil:
+		n.log.Warn("ignored malformed message", "type", h.Type, "err", err)
+	case ok:
+		if !n.l.started {
+			n.log.Info(fmt.Sprintf(MsgNotStarted, msg.Type))
+			return
+		}
+		n.step(Event{Kind: EvPeerMsg, Msg: msg, Seq: h.Seq}, now)
+	case h.Type == wire.TReqNodes:
+		names := make([]string, 0, len(n.cfg.HaCf.Nodes))
+		for _, nd := range n.cfg.HaCf.Nodes {
+			names = append(names, nd.Name)
+		}
+		n.send(wire.RepNodes{Dest: n.peer, Nodes: names}.Message(), now)
+	default:
+		n.log.Debug("ignored message", "type", h.Type)
+	}
+}
+
+// onUnsequenced handles the NS_ messages: ACKs, retransmit requests, NAKs.
+func (n *Node) onUnsequenced(m *wire.Message, h wire.Header, p Packet, now time.Time) {
+	l := &n.l
+	l.heard[p.Link] = now
+	switch h.Type {
+	case wire.TRexmit:
+		r, err := wire.ReadRexmit(m)
+		if err != nil {
+			n.drop(dropBadFields, p, now, "err", err)
+			return
+		}
+		n.resend(r, now)
+	case wire.TNakRexmit:
+		r, err := wire.ReadNakRexmit(m)
+		if err != nil {
+			n.drop(dropBadFields, p, now, "err", err)
+			return
+		}
+		l.replay.Nak(r.FirstSeq)
+		n.log.Error(fmt.Sprintf(MsgIrretrievable, n.peer, r.FirstSeq), "info", r.Info)
+	}
+}
+
+// resend answers NS_rexmit: the kept message again, or a NAK.
+func (n *Node) resend(r wire.Rexmit, now time.Time) {
+	l := &n.l
+	minGap := n.cfg.HaCf.MaxRexmitDelay - 10*time.Millisecond
+	for seq, count := r.First, 0; seq <= r.Last && count < maxRexmitBatch; seq, count = seq+1, count+1 {
+		sm, ok := l.hist[seq]
+		if !ok {
+			n.send(wire.NakRexmit{Dest: n.peer, FirstSeq: seq, Info: "not retrievable"}.Message(), now)
+			continue
+		}
+		if !sm.resent.IsZero() && now.Sub(sm.resent) < minGap {
+			continue
+		}
+		sm.resent = now
+		n.transmit(sm.buf, now)
+	}
+}
+
+// sendRexmits sends the retransmit requests that are due.
+func (n *Node) sendRexmits(now time.Time) {
+	st, _ := n.l.live.NodeStatus(n.peer)
+	for _, seq := range n.l.replay.RexmitDue(now, st == StatusUp || st == StatusActive) {
+		n.send(wire.Rexmit{Dest: n.peer, First: seq, Last: seq}.Message(), now)
+	}
+}
+
+// sendStatus sends our heartbeat on every link.
+func (n *Node) sendStatus(now time.Time) {
+	n.send(wire.Status{Status: n.l.status, Deadtime: n.cfg.HaCf.Deadtime, Protocol: 1}.Message(), now)
+}
+
+// send stamps, signs, records and transmits m.
+func (n *Node) send(m *wire.Message, now time.Time) {
+	l := &n.l
+	cf := n.cfg.HaCf
+	ctl := wire.Control{Node: n.cfg.Local, UUID: n.cfg.UUID, Generation: n.cfg.Generation, Now: now,
+		TTL: cf.HopFudge + len(cf.Nodes)}
+	seqd := !strings.HasPrefix(m.Type(), "NS_")
+	if seqd {
+		l.seq++
+		ctl.Seq = l.seq
+		if n.cfg.LoadAvg != nil {
+			ctl.Load = n.cfg.LoadAvg()
+		}
+	}
+	if len(l.peerUUID) == 16 {
+		ctl.UUIDs = map[string][16]byte{n.peer: [16]byte(l.peerUUID)}
+	}
+	ctl.Stamp(m)
+	buf, err := wire.Sign(m, l.active)
+	if err != nil {
+		n.log.Error("signing message", "type", m.Type(), "err", err)
+		return
+	}
+	if seqd {
+		l.hist[l.seq] = &sentMsg{buf: buf}
+		delete(l.hist, l.seq-maxMsgHist)
+	}
+	n.transmit(buf, now)
+}
+
+// transmit sends one datagram on every link.
+func (n *Node) transmit(buf []byte, now time.Time) {
+	for _, link := range n.cfg.Transport.Links() {
+		if err := n.cfg.Transport.Send(link, buf); err != nil {
+			n.rateLimited(n.l.sendErrs, link, now, func(more uint64) {
+				n.log.Warn("sending heartbeat", "link", link, "err", err, "suppressed", more)
+			})
+		}
+	}
+}
+
+// drop counts a dropped packet and logs it, rate-limited per reason.
+func (n *Node) drop(reason string, p Packet, now time.Time, attrs ...any) {
+	n.rateLimited(n.l.drops, reason, now, func(more uint64) {
+		if more > 0 {
+			n.log.Warn(fmt.Sprintf(MsgDroppedMore, more, reason))
+		}
+		if n.cfg.HaCf.LogBadPack {
+			n.log.Warn(fmt.Sprintf(MsgDropped, reason, p.Link), append([]any{"from", p.From.String()}, attrs...)...)
+		}
+	})
+}
+
+// rateLimited counts an occurrence of key and calls logf at most once per
+// dropLogEvery, with the number of occurrences suppressed since.
+func (n *Node) rateLimited(m map[string]*dropStat, key string, now time.Time, logf func(more uint64)) {
+	d := m[key]
+	if d == nil {
+		d = &dropStat{}
+		m[key] = d
+	}
+	d.total++
+	if !d.last.IsZero() && now.Sub(d.last) < dropLogEvery {
+		d.suppressed++
+		return
+	}
+	logf(d.suppressed)
+	d.suppressed, d.last = 0, now
+}

@@ -1,0 +1,260 @@
+package heartbeat
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ultramonkey/ultramonkey/internal/heartbeat/hacf"
+)
+
+// onRequest answers a control request inside the loop.
+func (n *Node) onRequest(req request, now time.Time) {
+	l := &n.l
+	switch req.kind {
+	case reqStatus:
+		req.reply <- reply{status: n.snapshot()}
+	case reqStandby:
+		n.onStandby(req, now)
+	case reqTakeover:
+		n.onTakeover(req, now)
+	case reqShutdown:
+		if !l.stopping {
+			l.stopping = true
+			n.log.Info(fmt.Sprintf(MsgShutdownProgress, os.Getpid()))
+			n.step(Event{Kind: EvShutdown}, now)
+		}
+		l.waiters = append(l.waiters, req.reply)
+	case reqReload:
+		req.reply <- reply{text: n.reload(req.hacf, req.keys)}
+	}
+}
+
+// holdsAny reports whether any group of set (my words) is wanted or
+// running here.
+func (n *Node) holdsAny(set Hold) bool {
+	for _, g := range n.l.own.State().Groups {
+		if class(&g)&set != 0 && (g.Want || g.Phase != Stopped) {
+			return true
+		}
+	}
+	return false
+}
+
+// allIn reports whether every group of set satisfies ok.
+func (n *Node) allIn(set Hold, ok func(GroupState) bool) bool {
+	for _, g := range n.l.own.State().Groups {
+		if class(&g)&set != 0 && !ok(g) {
+			return false
+		}
+	}
+	return true
+}
+
+func (n *Node) refuse(req request, why string) {
+	req.reply <- reply{text: why, err: fmt.Errorf("%w: %s", ErrRefused, why)}
+}
+
+// onStandby starts hb_standby's handshake; the reply waits for its end.
+func (n *Node) onStandby(req request, now time.Time) {
+	l := &n.l
+	switch {
+	case !l.started || l.stopping:
+		n.refuse(req, "resource management not started or shutting down")
+		return
+	case !n.holdsAny(req.hold):
+		req.reply <- reply{text: fmt.Sprintf("standby: this node holds no %s resources", req.hold)}
+		return
+	}
+	res := n.step(Event{Kind: EvStandby, Hold: req.hold}, now)
+	if l.own.State().Standby != StandbyMe {
+		n.refuse(req, res.Reason)
+		return
+	}
+	l.pending = append(l.pending, &pending{kind: reqStandby, set: req.hold, reply: req.reply})
+}
+
+// onTakeover sends hb_takeover; the reply waits until the groups run here.
+func (n *Node) onTakeover(req request, now time.Time) {
+	l := &n.l
+	st := l.own.State()
+	running := func(g GroupState) bool { return g.Want && g.Phase == Running }
+	switch {
+	case !l.started || l.stopping:
+		n.refuse(req, "resource management not started or shutting down")
+		return
+	case n.allIn(req.hold, running):
+		req.reply <- reply{text: fmt.Sprintf("takeover: this node already holds the %s resources", req.hold)}
+		return
+	case n.cfg.HaCf.AutoFailback == hacf.FailbackLegacy:
+		n.refuse(req, MsgStandbyLegacy)
+		return
+	case !st.PeerAlive:
+		n.refuse(req, fmt.Sprintf("%s is not alive", n.peer))
+		return
+	}
+	n.step(Event{Kind: EvTakeover, Hold: req.hold}, now)
+	wait := n.cfg.StandbyTimeout
+	if wait <= 0 {
+		wait = 10 * time.Second
+	}
+	l.pending = append(l.pending, &pending{kind: reqTakeover, set: req.hold, reply: req.reply,
+		deadline: now.Add(wait + 2*l.keepalive)})
+}
+
+// checkPending answers the standby and takeover requests whose move ended.
+func (n *Node) checkPending(now time.Time) {
+	l := &n.l
+	if len(l.pending) == 0 {
+		return
+	}
+	st := l.own.State()
+	released := func(g GroupState) bool { return !g.Want && g.Phase == Stopped }
+	running := func(g GroupState) bool { return g.Want && g.Phase == Running }
+	l.pending = slices.DeleteFunc(l.pending, func(p *pending) bool {
+		var rp reply
+		switch {
+		case p.kind == reqStandby && st.Standby != StandbyNot:
+			return false
+		case p.kind == reqStandby && n.allIn(p.set, released):
+			rp.text = fmt.Sprintf("standby complete: %s resources handed over to %s", p.set, n.peer)
+		case p.kind == reqStandby:
+			rp.err = fmt.Errorf("%w: standby of %s resources did not complete", ErrCancelled, p.set)
+		case st.Standby != StandbyNot:
+			p.started = true
+			return false
+		case n.allIn(p.set, running):
+			rp.text = fmt.Sprintf("takeover complete: %s resources running here", p.set)
+		case p.started:
+			rp.err = fmt.Errorf("%w: takeover of %s resources did not complete", ErrCancelled, p.set)
+		case !now.Before(p.deadline) || !st.PeerAlive:
+			rp.err = fmt.Errorf("%w: %s did not hand over its resources (refused, in flux, or gone)", ErrCancelled, n.peer)
+		default:
+			return false
+		}
+		if rp.err != nil {
+			rp.text = rp.err.Error()
+		}
+		p.reply <- rp
+		return true
+	})
+}
+
+// failPending answers every waiting request with err (the loop ends).
+func (n *Node) failPending(err error) {
+	for _, p := range n.l.pending {
+		p.reply <- reply{text: err.Error(), err: err}
+	}
+	n.l.pending = nil
+}
+
+// reload applies new authkeys and the ha.cf values that can change live.
+func (n *Node) reload(cf *hacf.Config, keys *hacf.AuthKeys) string {
+	l := &n.l
+	var out []string
+	if keys != nil {
+		if m, err := authMap(keys); err == nil {
+			l.keys, l.active = m, m[keys.Active]
+			line := fmt.Sprintf(MsgReloadKeys, keys.Active)
+			n.log.Info(line)
+			out = append(out, line)
+		}
+	}
+	if cf != nil {
+		old := n.cfg.HaCf
+		if cf.Keepalive != l.keepalive && cf.Keepalive > 0 {
+			l.keepalive = cf.Keepalive
+			line := fmt.Sprintf(MsgReloadApplied, cf.Keepalive.Milliseconds())
+			n.log.Info(line)
+			out = append(out, line)
+		}
+		for _, name := range restartOnly(old, cf) {
+			line := fmt.Sprintf(MsgReloadRestart, name)
+			n.log.Warn(line)
+			out = append(out, line)
+		}
+	}
+	if len(out) == 0 {
+		return "configuration unchanged"
+	}
+	return strings.Join(out, "\n")
+}
+
+// restartOnly names the changed ha.cf directives a running node cannot
+// apply.
+func restartOnly(a, b *hacf.Config) []string {
+	var out []string
+	check := func(name string, changed bool) {
+		if changed {
+			out = append(out, name)
+		}
+	}
+	check("deadtime", a.Deadtime != b.Deadtime)
+	check("warntime", a.Warntime != b.Warntime)
+	check("initdead", a.Initdead != b.Initdead)
+	check("auto_failback", a.AutoFailback != b.AutoFailback)
+	check("udpport", a.UDPPort != b.UDPPort)
+	check("node", !slices.EqualFunc(a.Nodes, b.Nodes, func(x, y hacf.Node) bool { return x.Name == y.Name }))
+	check("ucast", !slices.EqualFunc(a.Ucast, b.Ucast, func(x, y hacf.Ucast) bool { return x.Iface == y.Iface && x.Peer == y.Peer }))
+	check("bcast", !slices.EqualFunc(a.Bcast, b.Bcast, func(x, y hacf.Bcast) bool { return x.Iface == y.Iface && x.Port == y.Port }))
+	check("mcast", !slices.EqualFunc(a.Mcast, b.Mcast, func(x, y hacf.Mcast) bool {
+		return x.Iface == y.Iface && x.Group == y.Group && x.Port == y.Port && x.TTL == y.TTL && x.Loop == y.Loop
+	}))
+	return out
+}
+
+// snapshot builds the Status.
+func (n *Node) snapshot() Status {
+	l := &n.l
+	cf := n.cfg.HaCf
+	st := l.own.State()
+	s := Status{Node: n.cfg.Local, Peer: n.peer, State: l.status, Generation: n.cfg.Generation, StartedAt: l.startedAt,
+		AutoFailback: cf.AutoFailback.String(), KeepaliveMs: l.keepalive.Milliseconds(),
+		DeadtimeMs: cf.Deadtime.Milliseconds(), WarntimeMs: cf.Warntime.Milliseconds(),
+		InitdeadMs: cf.Initdead.Milliseconds(), Resources: l.own.HoldClasses().String()}
+	if st.Standby != StandbyNot {
+		s.Standby = [...]string{"", "me", "other", "done"}[st.Standby]
+	}
+	for _, nd := range cf.Nodes {
+		ns := NodeStatus{Name: nd.Name, Type: "normal"}
+		for _, link := range n.cfg.Transport.Links() {
+			ls := LinkStatus{Name: link, Status: LinkStatusUp}
+			if nd.Name == n.peer {
+				ls.Status, _ = l.live.LinkStatus(n.peer, link)
+				ls.LastHeard = l.heard[link]
+			}
+			ns.Links = append(ns.Links, ls)
+		}
+		if nd.Name == n.cfg.Local {
+			ns.Local, ns.Status, ns.Generation = true, l.status, n.cfg.Generation
+		} else {
+			ns.Status, _ = l.live.NodeStatus(n.peer)
+			ns.Generation = l.replay.Generation()
+			ns.DeadtimeMs = l.live.Deadtime(n.peer).Milliseconds()
+		}
+		s.Nodes = append(s.Nodes, ns)
+	}
+	peerHolds := st.PeerHold.Mirror()
+	for _, g := range st.Groups {
+		gs := GroupStatus{Key: g.Key, Preferred: g.Preferred, Phase: g.Phase.String(), Failed: g.Failed}
+		switch {
+		case g.Phase != Stopped:
+			gs.Owner = n.cfg.Local
+		case st.PeerAlive && class(&g)&peerHolds != 0:
+			gs.Owner = n.peer
+		}
+		for _, r := range n.groups[g.Key].Resources {
+			gs.Resources = append(gs.Resources, r.String())
+		}
+		s.Groups = append(s.Groups, gs)
+	}
+	for k, d := range l.drops {
+		if s.Drops == nil {
+			s.Drops = map[string]uint64{}
+		}
+		s.Drops[k] = d.total
+	}
+	return s
+}

@@ -1,0 +1,386 @@
+package heartbeat
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ultramonkey/ultramonkey/internal/heartbeat/wire"
+	"github.com/ultramonkey/ultramonkey/internal/resources"
+)
+
+// levelCrit is Heartbeat's CRIT priority (daemon.LevelCrit).
+const levelCrit = slog.LevelError + 4
+
+// maxMsgHist is MAXMSGHIST: sent messages kept for retransmission.
+const maxMsgHist = 500
+
+// maxRexmitBatch bounds the messages resent for one request (heartbeat.c).
+const maxRexmitBatch = 50
+
+// dropLogEvery rate-limits the log lines about dropped packets per reason.
+const dropLogEvery = 10 * time.Second
+
+type sentMsg struct {
+	buf    []byte
+	resent time.Time
+}
+
+type opResult struct {
+	group string
+	start bool
+	res   resources.Result
+}
+
+type dropStat struct {
+	total, suppressed uint64
+	last              time.Time
+}
+
+// pending is a standby or takeover request waiting for its move.
+type pending struct {
+	kind     reqKind
+	set      Hold
+	reply    chan reply
+	started  bool      // takeover: the peer's handshake began
+	deadline time.Time // takeover: the handshake must begin by then
+}
+
+// loopState is everything the loop goroutine owns.
+type loopState struct {
+	keys      map[int]wire.Auth
+	active    wire.Auth
+	keepalive time.Duration
+	live      *Liveness
+	replay    *Replay
+	own       *Ownership
+	status    string // our st=
+	started   bool   // comm up: EvStart given
+	startedAt time.Time
+	seq       uint64
+	hist      map[uint64]*sentMsg
+	nextSend  time.Time
+	ops       map[string]bool
+	opDone    chan opResult
+	opCtx     context.Context
+	wg        sync.WaitGroup
+	pending   []*pending
+	stopping  bool // Shutdown requested
+	shutdone  bool // t=shutdone sent
+	waiters   []chan reply
+	drops     map[string]*dropStat // received packets dropped, by reason
+	sendErrs  map[string]*dropStat // send failures, by link
+	heard     map[string]time.Time // link -> last packet from the peer
+	peerUUID  []byte
+	ownTicked time.Time // the ownership deadline last ticked, against spinning
+}
+
+// Run runs the node until ctx ends (an abrupt stop: resources stay as they
+// are, as after SIGKILL) or Shutdown completes (resources released); both
+// return nil. Before anything else it removes the addresses of groups this
+// node does not hold (all of them, at start) that a killed predecessor left
+// behind. Run may be called once.
+func (n *Node) Run(ctx context.Context) error {
+	defer close(n.done)
+	now := time.Now()
+	if err := n.init(ctx, now); err != nil {
+		return err
+	}
+	l := &n.l
+	n.removeLeftovers(ctx)
+	rctx, cancel := context.WithCancel(ctx)
+	pkts := make(chan Packet, 256)
+	var rwg sync.WaitGroup
+	rwg.Go(func() {
+		if err := n.cfg.Transport.Receive(rctx, pkts); err != nil {
+			n.log.Error("receiving heartbeats", "err", err)
+		}
+	})
+	defer func() {
+		cancel()
+		l.wg.Wait()
+		rwg.Wait()
+		n.failPending(ErrStopped)
+	}()
+	n.log.Info(fmt.Sprintf(MsgGeneration, n.cfg.Generation))
+	n.log.Info(fmt.Sprintf(MsgLocalStatus, l.status))
+	n.sendStatus(now)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		if l.stopping && l.shutdone && len(l.ops) == 0 {
+			n.log.Info(MsgShutdownComplete)
+			for _, w := range l.waiters {
+				w <- reply{text: MsgShutdownComplete}
+			}
+			return nil
+		}
+		timer.Reset(max(time.Until(n.nextWake()), 0))
+		select {
+		case <-ctx.Done():
+			return nil
+		case p := <-pkts:
+			n.onPacket(p, time.Now())
+		case r := <-l.opDone:
+			n.onOpDone(r, time.Now())
+		case req := <-n.reqs:
+			n.onRequest(req, time.Now())
+		case <-timer.C:
+			n.onTimer(time.Now())
+		}
+	}
+}
+
+func (n *Node) init(ctx context.Context, now time.Time) error {
+	cf := n.cfg.HaCf
+	keys, err := authMap(n.cfg.Keys)
+	if err != nil {
+		return fmt.Errorf("running node: %w", err)
+	}
+	links := n.cfg.Transport.Links()
+	live, err := NewLiveness(LivenessConfig{Nodes: []WatchedNode{{Name: n.peer, Links: links}},
+		Deadtime: cf.Deadtime, Warntime: cf.Warntime, Initdead: cf.Initdead, Deadping: cf.Deadping}, now)
+	if err != nil {
+		return fmt.Errorf("running node: %w", err)
+	}
+	own, err := NewOwnership(n.ownershipConfig())
+	if err != nil {
+		return fmt.Errorf("running node: %w", err)
+	}
+	var trig uint64
+	if n.cfg.Rand != nil {
+		trig = n.cfg.Rand.Uint64N(AckDiv)
+	}
+	n.l = loopState{keys: keys, active: keys[n.cfg.Keys.Active], keepalive: cf.Keepalive, live: live, own: own,
+		replay: NewReplay(ReplayConfig{Node: n.peer, MaxRexmitDelay: cf.MaxRexmitDelay, AckTrigger: trig, Rand: n.cfg.Rand}),
+		status: StatusUp, startedAt: now, hist: map[uint64]*sentMsg{}, nextSend: now.Add(cf.Keepalive),
+		ops: map[string]bool{}, opDone: make(chan opResult, 2*len(n.cfg.Groups)+1), opCtx: ctx,
+		drops: map[string]*dropStat{}, sendErrs: map[string]*dropStat{}, heard: map[string]time.Time{}}
+	return nil
+}
+
+// removeLeftovers deletes the VIPs of every group: at start this node holds
+// none, so any present were left by a killed predecessor.
+func (n *Node) removeLeftovers(ctx context.Context) {
+	if n.cfg.Addrs == nil || len(n.cfg.Groups) == 0 {
+		return
+	}
+	removed, err := resources.RemoveForeign(ctx, n.cfg.Addrs, n.cfg.Groups, func(resources.Group) bool { return false })
+	for _, a := range removed {
+		n.log.Warn(fmt.Sprintf(MsgLeftoverAddr, a.Prefix, a.Iface))
+	}
+	if err != nil {
+		n.log.Error("removing leftover addresses", "err", err)
+	}
+}
+
+// nextWake is the earliest deadline of anything the loop drives.
+func (n *Node) nextWake() time.Time {
+	l := &n.l
+	next := l.nextSend
+	consider := func(t time.Time) {
+		if !t.IsZero() && t.Before(next) {
+			next = t
+		}
+	}
+	consider(l.live.NextDeadline())
+	if d := l.own.NextDeadline(); !d.Equal(l.ownTicked) {
+		consider(d)
+	}
+	consider(l.replay.NextRexmit())
+	for _, p := range l.pending {
+		consider(p.deadline)
+	}
+	return next
+}
+
+func (n *Node) onTimer(now time.Time) {
+	l := &n.l
+	if !now.Before(l.nextSend) {
+		n.sendStatus(now)
+		l.nextSend = now.Add(l.keepalive)
+	}
+	n.onLive(l.live.Tick(now), now)
+	if d := l.own.NextDeadline(); !d.IsZero() && !now.Before(d) && !d.Equal(l.ownTicked) {
+		l.ownTicked = d
+		n.step(Event{Kind: EvTick}, now)
+	}
+	n.sendRexmits(now)
+	n.checkPending(now)
+}
+
+// onLive reacts to liveness changes.
+func (n *Node) onLive(evs []LiveEvent, now time.Time) {
+	l := &n.l
+	for _, e := range evs {
+		switch e.Kind {
+		case LinkUp, LinkDead:
+			n.log.Info(e.Reason, "node", e.Node, "link", e.Link)
+		case NodeWarn:
+			lvl := slog.LevelWarn
+			if e.Crit {
+				lvl = levelCrit
+			}
+			n.log.Log(context.Background(), lvl, e.Reason, "node", e.Node)
+		case NodeDead:
+			n.log.Warn(e.Reason, "node", e.Node)
+			l.replay.NodeDead()
+			if !l.started {
+				n.commUp(false, now)
+			} else {
+				n.step(Event{Kind: EvPeerDead}, now)
+			}
+		case NodeUp, NodeActive:
+			n.log.Info(e.Reason, "node", e.Node)
+			if !l.started {
+				n.commUp(true, now)
+			} else {
+				n.step(Event{Kind: EvPeerAlive}, now)
+			}
+		}
+	}
+}
+
+// commUp is comm_now_up: the peer was heard, or initdead passed.
+func (n *Node) commUp(peerAlive bool, now time.Time) {
+	l := &n.l
+	l.started = true
+	n.log.Info(MsgCommUp)
+	l.status = StatusActive
+	n.log.Info(fmt.Sprintf(MsgLocalStatus, l.status))
+	n.sendStatus(now)
+	n.step(Event{Kind: EvStart, PeerAlive: peerAlive}, now)
+}
+
+// step feeds the ownership machine and carries out its actions.
+func (n *Node) step(ev Event, now time.Time) Result {
+	res := n.l.own.Step(ev, now)
+	n.logReason(res.Reason)
+	for _, a := range res.Actions {
+		switch a.Kind {
+		case ActStart, ActStop:
+			n.startOp(a.Group, a.Kind == ActStart)
+		case ActAnnounce:
+			n.announce(a.Group)
+		case ActSend:
+			n.send(r1Message(a.Msg), now)
+			if a.Msg.Type == R1Shutdone {
+				n.l.shutdone = true
+			}
+		}
+	}
+	n.checkPending(now)
+	return res
+}
+
+// logReason logs each line of an ownership reason at Heartbeat's level.
+func (n *Node) logReason(reason string) {
+	if reason == "" {
+		return
+	}
+	for _, line := range strings.Split(reason, "; ") {
+		n.log.Log(context.Background(), reasonLevel(line), line)
+	}
+}
+
+func reasonLevel(line string) slog.Level {
+	prefix := func(format string) bool {
+		p, _, _ := strings.Cut(format, "%")
+		return p != "" && strings.HasPrefix(line, p)
+	}
+	switch {
+	case prefix(MsgBothOwnLocal), prefix(MsgBothOwnForeign), prefix(MsgNoOneOwnsLocal):
+		return slog.LevelError
+	case prefix(MsgSplitKeep), prefix(MsgSplitRelease), prefix(MsgStartFailed), prefix(MsgStandbyTimeout),
+		prefix(MsgStandbyLegacy), prefix(MsgCancelStandby):
+		return slog.LevelWarn
+	case prefix(MsgPartition):
+		return levelCrit
+	case prefix(MsgReplayAttack), prefix(MsgLostALot):
+		return slog.LevelError
+	case prefix(MsgLostPackets):
+		return slog.LevelWarn
+	case prefix(MsgDuplicate):
+		return slog.LevelDebug
+	}
+	return slog.LevelInfo
+}
+
+// startOp runs a group start or stop on its own goroutine.
+func (n *Node) startOp(key string, start bool) {
+	l := &n.l
+	g, ok := n.groups[key]
+	if !ok {
+		return
+	}
+	l.ops[key] = true
+	ctx := l.opCtx
+	l.wg.Go(func() {
+		var res resources.Result
+		if start {
+			res = n.cfg.Runner.Acquire(ctx, g)
+		} else {
+			res = n.cfg.Runner.Release(ctx, g)
+		}
+		l.opDone <- opResult{group: key, start: start, res: res}
+	})
+}
+
+func (n *Node) onOpDone(r opResult, now time.Time) {
+	delete(n.l.ops, r.group)
+	kind := EvStopDone
+	switch {
+	case r.start && r.res.OK:
+		kind = EvStartDone
+	case r.start:
+		kind = EvStartFailed
+		n.log.Error(r.res.Reason, "group", r.group)
+	case len(r.res.StuckRunning) > 0:
+		n.log.Log(context.Background(), levelCrit, fmt.Sprintf(MsgStopStuck, r.group, r.res.Reason), "group", r.group)
+	}
+	n.step(Event{Kind: kind, Group: r.group}, now)
+}
+
+// announce re-sends gratuitous ARP for the group's addresses (a group kept
+// by its preferred node after a split brain).
+func (n *Node) announce(key string) {
+	g, ok := n.groups[key]
+	if !ok || n.cfg.Announcer == nil {
+		return
+	}
+	ctx := n.l.opCtx
+	n.l.wg.Go(func() {
+		var present []resources.Addr
+		if n.cfg.Addrs != nil {
+			present, _ = n.cfg.Addrs.List(ctx)
+		}
+		for _, r := range g.Resources {
+			if r.Name != resources.AgentIPaddr && r.Name != resources.AgentIPaddr2 {
+				continue
+			}
+			spec, err := resources.ParseIPSpec(r.Name, r.Args)
+			if err != nil {
+				continue
+			}
+			iface := spec.Iface
+			for _, a := range present {
+				if iface == "" && a.Prefix.Addr() == spec.IP {
+					iface = a.Iface
+				}
+			}
+			if iface == "" {
+				continue
+			}
+			burst := resources.IPaddrBurst
+			if r.Name == resources.AgentIPaddr2 {
+				burst = resources.IPaddr2Burst
+			}
+			if err := n.cfg.Announcer.Announce(ctx, iface, spec.IP, burst); err != nil && ctx.Err() == nil {
+				n.log.Error("gratuitous ARP", "ip", spec.IP.String(), "iface", iface, "err", err)
+			}
+		}
+	})
+}

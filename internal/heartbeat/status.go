@@ -1,0 +1,51 @@
+package heartbeat
+
+import "time"
+
+// Status is a snapshot of a node's view of the cluster, for `hbd status`,
+// cl_status and the JSON output. Durations are milliseconds.
+type Status struct {
+	Node         string            `json:"node"`
+	Peer         string            `json:"peer"`
+	State        string            `json:"state"` // own st= word: up, active
+	Generation   uint64            `json:"generation"`
+	StartedAt    time.Time         `json:"started_at"`
+	AutoFailback string            `json:"auto_failback"` // on, off, legacy
+	KeepaliveMs  int64             `json:"keepalive_ms"`
+	DeadtimeMs   int64             `json:"deadtime_ms"`
+	WarntimeMs   int64             `json:"warntime_ms"`
+	InitdeadMs   int64             `json:"initdead_ms"`
+	Resources    string            `json:"resources"` // cl_status rscstatus: none, local, foreign, all
+	Standby      string            `json:"standby,omitempty"`
+	Nodes        []NodeStatus      `json:"nodes"`
+	Groups       []GroupStatus     `json:"groups"`
+	Drops        map[string]uint64 `json:"drops,omitempty"` // dropped packets by reason
+}
+
+// NodeStatus is one cluster node as seen from here.
+type NodeStatus struct {
+	Name       string       `json:"name"`
+	Type       string       `json:"type"`   // normal (ping nodes are not supported)
+	Status     string       `json:"status"` // init, up, active, dead
+	Local      bool         `json:"local,omitempty"`
+	Generation uint64       `json:"generation,omitempty"`
+	DeadtimeMs int64        `json:"deadtime_ms,omitempty"` // the dead time applied to the node
+	Links      []LinkStatus `json:"links"`
+}
+
+// LinkStatus is one heartbeat link of a node.
+type LinkStatus struct {
+	Name      string    `json:"name"`
+	Status    string    `json:"status"` // up, dead
+	LastHeard time.Time `json:"last_heard,omitzero"`
+}
+
+// GroupStatus is one haresources group.
+type GroupStatus struct {
+	Key       string   `json:"key"`
+	Preferred string   `json:"preferred"`
+	Owner     string   `json:"owner"` // node name, or "" when nobody holds it
+	Phase     string   `json:"phase"` // here: stopped, starting, running, stopping
+	Failed    bool     `json:"failed,omitempty"`
+	Resources []string `json:"resources"`
+}
