@@ -293,3 +293,20 @@ func TestConfigAcceptedByParsers(t *testing.T) {
 		t.Fatalf("haresources %q: %d groups, %v", HaResources(), len(groups), err)
 	}
 }
+
+func TestHarnessUnexpectedExit(t *testing.T) {
+	l := New(t)
+	n := l.Nodes[0]
+	n.StartArgv(t, "sh", "-c", "exit 3")
+	select {
+	case <-l.Context().Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("lab context not cancelled 5 s after the process exited")
+	}
+	cause := context.Cause(l.Context()).Error()
+	for _, want := range []string{"node1", "exited unexpectedly", "exit status 3"} {
+		if !strings.Contains(cause, want) {
+			t.Errorf("cause %q lacks %q", cause, want)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -37,6 +38,9 @@ type proc struct {
 	cmd  *exec.Cmd
 	done chan struct{} // closed when Wait returned
 	err  error         // Wait's result, set before done closes
+	// expected is set before the lab signals the process, so its exit
+	// is not reported as unexpected.
+	expected atomic.Bool
 }
 
 // StopTimeout bounds how long Stop and the cleanup wait for hbd to exit.
@@ -92,6 +96,9 @@ func (n *Node) StartArgv(t testing.TB, argv ...string) {
 		p.err = cmd.Wait()
 		out.Close()
 		close(p.done)
+		if !p.expected.Load() {
+			n.lab.cancel(fmt.Errorf("%s: %s exited unexpectedly: %v (see %s)", n.Name, filepath.Base(argv[0]), p.err, n.OutFile()))
+		}
 	}()
 	n.proc = p
 	t.Cleanup(func() {
@@ -104,6 +111,7 @@ func (n *Node) StartArgv(t testing.TB, argv ...string) {
 // kill signals the process group and waits up to StopTimeout for the
 // process to exit. A process that already exited is not an error.
 func (p *proc) kill(sig syscall.Signal) error {
+	p.expected.Store(true)
 	select {
 	case <-p.done:
 		return nil

@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"context"
 	"net"
 	"net/netip"
 	"os"
@@ -41,7 +42,16 @@ type Lab struct {
 	Addrs *Events[AddrEvent]
 	// ARPs has every ARP frame the client received since New.
 	ARPs *Events[ARPEvent]
+
+	ctx    context.Context
+	cancel context.CancelCauseFunc
 }
+
+// Context ends with the test, or as soon as an hbd exits that was not
+// stopped by Kill9 or Stop; its cause then names the node and the exit.
+// Every wait of the lab derives from it, so a crashed hbd fails the test
+// at once instead of at a timeout.
+func (l *Lab) Context() context.Context { return l.ctx }
 
 // Node is one cluster node: its namespace, addresses and hbd directories.
 type Node struct {
@@ -67,6 +77,7 @@ func New(t testing.TB) *Lab {
 		t.Skip("the hbd lab needs root (network namespaces)")
 	}
 	l := &Lab{Addrs: newEvents[AddrEvent](), ARPs: newEvents[ARPEvent]()}
+	l.ctx, l.cancel = context.WithCancelCause(t.Context())
 	l.Switch = NewNS(t, "sw")
 	for _, br := range bridges {
 		if err := l.Switch.addBridge(br); err != nil {
