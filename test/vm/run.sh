@@ -12,6 +12,8 @@
 #   IPVSVM_TIMEOUT             per-binary test timeout in seconds (300)
 #   IPVSVM_MODULES             extra kernel modules to load in the VM
 #   IPVSVM_SMP, IPVSVM_MEM     qemu -smp (2) and -m (1024)
+#   IPVSVM_NOBUILD=1           skip "make build" (debugging only: copies
+#                              whatever bin/hbd and bin/ldirectord exist)
 #   IPVSVM_ACCEL               qemu -accel (tcg; KVM here is PVM and cannot
 #                              boot a stock kernel, see ipvs-vm.md)
 #
@@ -124,7 +126,11 @@ MODDIR=$KROOT/lib/modules/$KVER
 phase "kernel $KEY ($KVER)"
 
 # --- 3. binaries -------------------------------------------------------------------
-make -s build >/dev/null || die "make build"
+if [ "${IPVSVM_NOBUILD:-}" = 1 ]; then
+	echo "vm: IPVSVM_NOBUILD=1: not running make build; using bin/ as it is"
+else
+	make -s build >/dev/null || die "make build"
+fi
 INITRD=$OUT/initramfs
 rm -rf "$INITRD" && mkdir -p "$INITRD"/{bin,opt/bin,opt/tests,etc/vm,lib/modules/"$KVER"}
 
