@@ -1,12 +1,29 @@
-// Command ldirectord is a placeholder until its issue lands.
+// Command ldirectord is the Linux Director Daemon: it reads an
+// ldirectord.cf, keeps the kernel's IPVS table in line with it and with
+// the health checks of the real servers, and answers ldirectord 4.12's
+// command line (start, stop, restart, try-restart, reload, force-reload,
+// status) with its exit codes, plus `check`. See usageText.
+//
+// This file wires the real effects; cli.go parses the command line,
+// verbs.go runs the client verbs, serve.go is the daemon.
 package main
 
 import (
-	"fmt"
 	"os"
+
+	"github.com/ultramonkey/ultramonkey/internal/director/ipvs"
 )
 
 func main() {
-	fmt.Fprintln(os.Stderr, "ldirectord: not implemented yet")
-	os.Exit(1)
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, deps{OpenKernel: openNetlink}))
+}
+
+// openNetlink opens the IPVS table of this network namespace; on a kernel
+// without IPVS the error wraps ipvs.ErrNoIPVS.
+func openNetlink() (ipvs.Kernel, func() error, error) {
+	n, err := ipvs.OpenNetlink()
+	if err != nil {
+		return nil, nil, err
+	}
+	return n, n.Close, nil
 }

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+
+	"github.com/ultramonkey/ultramonkey/internal/daemon"
+	"github.com/ultramonkey/ultramonkey/internal/director/ldcf"
+)
+
+// logTarget is where the daemon logs given how it runs (ldirectord ld_log):
+// -d: stderr, bare lines; supervised: stdout, "[time] msg"; else logfile=,
+// a path ("[time|cfgname|pid] msg") or a syslog facility.
+func logTarget(g ldcf.Global, debug bool, name string) daemon.LogConfig {
+	lc := daemon.LogConfig{Target: g.LogFile, Format: daemon.FormatLdirectord, Program: "ldirectord", Name: name}
+	switch {
+	case debug:
+		lc.Target, lc.Format, lc.Level = "stderr", daemon.FormatPlain, slog.LevelDebug
+	case g.Supervised:
+		lc.Target, lc.Format = "stdout", daemon.FormatSupervised
+	}
+	return lc
+}
+
+// daemonLog is the daemon's log: a handler that can be switched to another
+// destination when a reload changes logfile=, and reopened on SIGHUP.
+type daemonLog struct {
+	mu     sync.Mutex
+	target daemon.LogConfig
+	log    *daemon.Log // nil when an injected handler is used
+	h      slog.Handler
+}
+
+// openDaemonLog opens lc, or uses injected when it is non-nil (tests).
+func openDaemonLog(lc daemon.LogConfig, injected slog.Handler) (*daemonLog, error) {
+	if injected != nil {
+		return &daemonLog{target: lc, h: injected}, nil
+	}
+	l, err := daemon.OpenLog(lc)
+	if err != nil {
+		return nil, err
+	}
+	return &daemonLog{target: lc, log: l, h: l.Handler()}, nil
+}
+
+// Logger returns a logger that follows every later switch.
+func (d *daemonLog) Logger() *slog.Logger { return slog.New(switchHandler{d: d}) }
+
+// reopen reopens a log file (logrotate) on SIGHUP.
+func (d *daemonLog) reopen() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.log == nil {
+		return nil
+	}
+	return d.log.Reopen()
+}
+
+// retarget switches to lc if it differs from the current target; the old
+// destination is closed once the new one is open.
+func (d *daemonLog) retarget(lc daemon.LogConfig) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.log == nil || lc == d.target {
+		return nil
+	}
+	l, err := daemon.OpenLog(lc)
+	if err != nil {
+		return err
+	}
+	old := d.log
+	d.target, d.log, d.h = lc, l, l.Handler()
+	return old.Close()
+}
+
+func (d *daemonLog) close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.log == nil {
+		return nil
+	}
+	return d.log.Close()
+}
+
+func (d *daemonLog) handler() slog.Handler {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.h
+}
+
+// switchHandler forwards to the daemonLog's current handler, replaying the
+// attributes and groups it was derived with.
+type switchHandler struct {
+	d   *daemonLog
+	ops []func(slog.Handler) slog.Handler
+}
+
+func (s switchHandler) current() slog.Handler {
+	h := s.d.handler()
+	for _, op := range s.ops {
+		h = op(h)
+	}
+	return h
+}
+
+// Enabled implements slog.Handler.
+func (s switchHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return s.current().Enabled(ctx, l)
+}
+
+// Handle implements slog.Handler.
+func (s switchHandler) Handle(ctx context.Context, r slog.Record) error {
+	return s.current().Handle(ctx, r)
+}
+
+// WithAttrs implements slog.Handler.
+func (s switchHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return switchHandler{d: s.d, ops: append(s.ops[:len(s.ops):len(s.ops)], func(h slog.Handler) slog.Handler { return h.WithAttrs(as) })}
+}
+
+// WithGroup implements slog.Handler.
+func (s switchHandler) WithGroup(name string) slog.Handler {
+	return switchHandler{d: s.d, ops: append(s.ops[:len(s.ops):len(s.ops)], func(h slog.Handler) slog.Handler { return h.WithGroup(name) })}
+}

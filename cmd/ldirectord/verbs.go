@@ -1,0 +1,227 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"syscall"
+
+	"github.com/ultramonkey/ultramonkey/internal/daemon"
+	"github.com/ultramonkey/ultramonkey/internal/director"
+	"github.com/ultramonkey/ultramonkey/internal/director/check"
+	"github.com/ultramonkey/ultramonkey/internal/director/ldcf"
+)
+
+// check validates the file and prints the IPVS table it would apply
+// (every real assumed up), touching nothing. Warnings go to stderr.
+func (c *cli) check() int {
+	for _, w := range c.warnings() {
+		fmt.Fprintln(c.stderr, w)
+	}
+	fmt.Fprint(c.stdout, director.FormatTable(director.Plan(c.cfg)))
+	return exitOK
+}
+
+// warnings are the config's warnings as "file:line: warning: msg", plus
+// checkWarnings.
+func (c *cli) warnings() []string {
+	var out []string
+	for _, w := range c.cfg.Warnings {
+		out = append(out, fmt.Sprintf("%s:%d: warning: %s", w.File, w.Line, w.Msg))
+	}
+	return append(out, checkWarnings(c.cfg, c.d.Checkers)...)
+}
+
+// checkWarnings names every virtual whose check type this build cannot run.
+func checkWarnings(cfg *ldcf.Config, checkers check.Registry) []string {
+	var out []string
+	for _, v := range cfg.Virtuals {
+		u, ok := checkers.Lookup(v.CheckType, v.Service).(check.Unimplemented)
+		if !ok {
+			continue
+		}
+		line := v.Lines["checktype"]
+		if line == 0 {
+			line = v.Line
+		}
+		what := string(u.Kind.Type)
+		if u.Kind.Service != "" {
+			what += " (service " + u.Kind.Service + ")"
+		}
+		out = append(out, fmt.Sprintf(msgNotChecked, cfg.File, line, what, "not implemented in this build"))
+	}
+	return out
+}
+
+// statusReport is `status --json`: the instance, and the daemon's
+// director.Status when it runs.
+type statusReport struct {
+	Config  string           `json:"config"`
+	PidFile string           `json:"pid_file"`
+	Running bool             `json:"running"`
+	Pid     int              `json:"pid,omitempty"`
+	Stale   bool             `json:"stale_pid_file,omitempty"`
+	Error   string           `json:"error,omitempty"` // the daemon did not answer
+	Status  *director.Status `json:"status,omitempty"`
+}
+
+// status prints whether the daemon runs and, if so, its table: exit 0
+// running, 3 stopped, 1 stale pid file (ldirectord ld_init). ldirectord
+// prints the running line on stderr; we print it on stdout with the table.
+func (c *cli) status(ctx context.Context) int {
+	pid, state, err := c.inst.pid.Check()
+	if err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return exitInit
+	}
+	rep := statusReport{Config: c.inst.config, PidFile: c.inst.pid.Path, Pid: pid}
+	code := exitOK
+	switch state {
+	case daemon.PidAbsent:
+		code = exitStopped
+	case daemon.PidStale:
+		rep.Stale, code = true, exitStalePid
+		fmt.Fprintf(c.stderr, msgStalePid+"\n", c.inst.pid.Path, c.inst.config)
+	case daemon.PidRunning:
+		rep.Running = true
+		st, err := c.daemonStatus(ctx)
+		if err != nil {
+			rep.Error = err.Error()
+			fmt.Fprintf(c.stderr, "ldirectord: no status from the daemon: %v\n", err)
+		}
+		rep.Status = st
+	}
+	if c.inv.json {
+		b, _ := json.MarshalIndent(rep, "", "  ")
+		fmt.Fprintf(c.stdout, "%s\n", b)
+		return code
+	}
+	if !rep.Running {
+		fmt.Fprintf(c.stdout, msgStopped+"\n", c.inst.config)
+		return code
+	}
+	fmt.Fprintf(c.stdout, msgRunning+"\n", c.inst.config, pid)
+	if rep.Status != nil {
+		fmt.Fprint(c.stdout, formatStatus(*rep.Status))
+	}
+	return code
+}
+
+// daemonStatus asks the running daemon over its control socket.
+func (c *cli) daemonStatus(ctx context.Context) (*director.Status, error) {
+	resp, err := daemon.Call(ctx, c.inst.sock, daemon.Request{Verb: "status"})
+	if err != nil {
+		return nil, err
+	}
+	if !resp.OK {
+		return nil, fmt.Errorf("daemon: %s", resp.Text)
+	}
+	var st director.Status
+	if err := json.Unmarshal(resp.JSON, &st); err != nil {
+		return nil, fmt.Errorf("decoding the daemon's status: %w", err)
+	}
+	return &st, nil
+}
+
+// stop sends SIGTERM and, unlike ldirectord (which returns at once),
+// returns only once the daemon has exited, so cleanstop is done and a
+// following start cannot race the old daemon. Not running: exit 0.
+func (c *cli) stop(ctx context.Context) int {
+	if err := c.terminate(ctx); err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return exitInit
+	}
+	return exitOK
+}
+
+// terminate stops the running daemon, if any, and waits for its exit.
+func (c *cli) terminate(ctx context.Context) error {
+	pid, state, err := c.inst.pid.Check()
+	if err != nil {
+		return err
+	}
+	if state != daemon.PidRunning {
+		return nil
+	}
+	if err := c.d.Kill(pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("stopping ldirectord (pid %d): %w", pid, err)
+	}
+	if err := c.d.WaitExit(ctx, pid, c.d.StopTimeout); err != nil {
+		return fmt.Errorf(msgStopTimedOut+": %w", c.inst.config, pid, c.d.StopTimeout, err)
+	}
+	return nil
+}
+
+// reload sends SIGHUP (exit 0); not running: exit 1 (ldirectord's code,
+// where LSB would say 7). The file already parsed, so a broken file never
+// reaches the daemon from here.
+func (c *cli) reload() int {
+	pid, state, err := c.inst.pid.Check()
+	if err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return exitInit
+	}
+	if state != daemon.PidRunning {
+		fmt.Fprintf(c.stderr, msgStopped+"\n", c.inst.config)
+		return exitInit
+	}
+	if err := c.d.Kill(pid, syscall.SIGHUP); err != nil {
+		fmt.Fprintf(c.stderr, "reloading ldirectord (pid %d): %v\n", pid, err)
+		return exitInit
+	}
+	return exitOK
+}
+
+// restart stops the running daemon (waiting for it) and starts a new one;
+// try-restart does nothing when none runs.
+func (c *cli) restart(ctx context.Context, onlyIfRunning bool) int {
+	_, state, err := c.inst.pid.Check()
+	if err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return exitInit
+	}
+	if onlyIfRunning && state != daemon.PidRunning {
+		return exitOK
+	}
+	if err := c.terminate(ctx); err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return exitInit
+	}
+	return c.start(ctx)
+}
+
+// start runs the daemon: in the foreground with -d or supervised=yes,
+// else detached (the parent returns once the child has done its first
+// IPVS sync, or with the child's error and exit code). Already running:
+// exit 0, nothing done.
+func (c *cli) start(ctx context.Context) int {
+	_, state, err := c.inst.pid.Check()
+	if err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return exitInit
+	}
+	if state == daemon.PidRunning {
+		return exitOK
+	}
+	for _, w := range c.warnings() {
+		fmt.Fprintln(c.stderr, w)
+	}
+	foreground := c.inv.debug || c.cfg.Global.Supervised
+	var det *daemon.Detached
+	if !foreground {
+		det, err = c.d.Detach(ctx, daemon.DetachConfig{Env: "LDIRECTORD_DETACHED"})
+		if err != nil {
+			fmt.Fprintln(c.stderr, err)
+			var se *daemon.StartError
+			if errors.As(err, &se) && se.Exit > 0 {
+				return se.Exit
+			}
+			return exitInit
+		}
+		if !det.IsChild() {
+			return exitOK
+		}
+	}
+	return c.serve(ctx, det)
+}
