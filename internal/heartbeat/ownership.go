@@ -57,9 +57,11 @@ package heartbeat
 //     side holds them (after the peer (re)starts, on a t=resource with
 //     isstable=1, or when a standby times out); Heartbeat only logs "No one
 //     owns our local resources!" (AuditResources).
-//  5. A node waiting in a standby handshake as the acquirer gives up when
-//     the requester says isstable=1 (the requester cancelled); Heartbeat
-//     waits an hour. Legacy ip-requests are repeated every RequestDelay
+//  5. A node waiting in a standby handshake for the peer's next step
+//     (states other and done) abandons it when the peer says isstable=1,
+//     which a peer inside the handshake never does; Heartbeat waits an
+//     hour. A node that becomes stable again (a cancelled standby) says
+//     so with t=resource isstable=1, where Heartbeat stays silent. Legacy ip-requests are repeated every RequestDelay
 //     until answered; Heartbeat asks once.
 // A failed group start gives the group up and, like ResourceManager's
 // "(sleep 30; hb_standby local|foreign) &", hands its class to the peer
@@ -184,6 +186,7 @@ type OwnerState struct {
 	doneOnStart    bool // standby acquirer: send info=done once the set is started
 	shutdoneOnStop bool
 	ipResp         map[string]bool // ip-request answers owed once the group is stopped
+	sentStable     bool            // the last t=resource sent said isstable=1
 	asked          map[string]bool // legacy: ip-requests not answered yet
 	askAt          time.Time       // legacy: when to ask again
 }
@@ -325,6 +328,11 @@ func (o *Ownership) Step(ev Event, now time.Time) Result {
 		o.onTick(now)
 	}
 	o.settle(now)
+	if o.nice() && o.stableFlag() && !o.busy() && !o.st.sentStable && o.st.PeerAlive {
+		// hbd: tell the peer we are stable again (after a cancelled
+		// standby, say); Heartbeat leaves it believing we are in flux.
+		o.sendHeld("")
+	}
 	if ev.Kind == EvShutdown && o.st.R != RShutdown {
 		o.logf(MsgShutdownDelayed)
 	}
@@ -354,7 +362,12 @@ func (o *Ownership) logf(format string, args ...any) {
 	o.reasons = append(o.reasons, fmt.Sprintf(format, args...))
 }
 
-func (o *Ownership) send(m R1Msg) { o.acts = append(o.acts, Action{Kind: ActSend, Msg: m}) }
+func (o *Ownership) send(m R1Msg) {
+	if m.Type == R1Resource {
+		o.st.sentStable = m.Stable == Stable
+	}
+	o.acts = append(o.acts, Action{Kind: ActSend, Msg: m})
+}
 
 func (o *Ownership) group(key string) *GroupState {
 	for i := range o.st.Groups {

@@ -282,7 +282,9 @@ func (s *sim) randomStep(c chooser) {
 // when the system does not settle within the bound.
 func (s *sim) settle() bool {
 	s.failures = false
-	for range 200 {
+	// Rounds without progress jump to the next deadline; 5000 covers an
+	// hour-long standby timeout with one-second retries beside it.
+	for range 5000 {
 		if s.err != nil {
 			return false
 		}

@@ -48,14 +48,22 @@ func (o *Ownership) onAskResources(m R1Msg, now time.Time) {
 		o.logf(MsgStandbyInProgress, o.cfg.Peer, secondsLeft(s.StandbyUntil, now))
 		return
 	}
-	ignored := func() { o.logf(MsgStandbyIgnored, m.Info, o.cfg.Peer, int(s.Standby)) }
+	// hbd: an ignored message gets our t=resource as the answer, so a
+	// peer stuck in a handshake we left sees isstable=1 and leaves it too
+	// (improvement 5) instead of waiting an hour.
+	ignored := func() {
+		o.logf(MsgStandbyIgnored, m.Info, o.cfg.Peer, int(s.Standby))
+		o.sendHeld("")
+	}
 	switch s.Standby {
 	case StandbyNot:
 		switch {
 		case !s.PeerStable:
 			o.logf(MsgStandbyOtherFlux, m.Info, o.cfg.Peer)
+			o.sendHeld("")
 		case s.R != RStable:
 			o.logf(MsgStandbyLocalFlux, m.Info, o.cfg.Peer)
+			o.sendHeld("")
 		case m.Info != InfoMe:
 			ignored()
 		default:

@@ -126,9 +126,12 @@ func (o *Ownership) onPeerMsg(m R1Msg, seq uint64, now time.Time) {
 	case R1IPRequestResp:
 		if m.Dest == o.cfg.Local && m.OK {
 			delete(s.asked, m.Group)
-			if g := o.group(m.Group); g != nil {
+			if g := o.group(m.Group); g != nil && !g.Want {
 				g.Want = true
 				o.logf("received ip-request-resp %s OK %t", m.Group, m.WeOwn)
+				// hbd: say so, so that two crossing hand-overs of a
+				// failed group meet the split-brain rule.
+				o.sendHeld("")
 			}
 		}
 	case R1Shutdone:
@@ -167,11 +170,14 @@ func (o *Ownership) onResource(m R1Msg, now time.Time) {
 		if s.R == RStarting || s.R == RBothStarting {
 			s.R = RRscRcvd
 		}
-		if m.Stable == Stable && s.Standby == StandbyOther {
-			// hbd: a requester in standby never says isstable=1, so
-			// its request was cancelled (Heartbeat waits an hour).
-			o.logf("%s is stable: standby request withdrawn", o.cfg.Peer)
+		if m.Stable == Stable && (s.Standby == StandbyOther || s.Standby == StandbyDone ||
+			s.Standby == StandbyMe && s.doneOnStop) {
+			// hbd: a peer inside a standby handshake never says
+			// isstable=1 (and says other or done before it), so it
+			// cancelled the handshake; Heartbeat waits an hour.
+			o.logf("%s is stable: standby handshake abandoned", o.cfg.Peer)
 			o.cancelStandby()
+			defer o.takeOrphans()
 		}
 		switch m.Stable {
 		case Stable:

@@ -35,8 +35,8 @@ func running(s *OwnerState, keys ...string) {
 	}
 }
 
-// stable: comm up, peer alive and stable.
-func stable(s *OwnerState) { s.R, s.PeerAlive, s.PeerStable = RStable, true, true }
+// stable: comm up, peer alive and stable, and told we are stable.
+func stable(s *OwnerState) { s.R, s.PeerAlive, s.PeerStable, s.sentStable = RStable, true, true, true }
 
 func start(k string) Action { return Action{Kind: ActStart, Group: k} }
 func stop(k string) Action  { return Action{Kind: ActStop, Group: k} }
@@ -168,7 +168,7 @@ func TestOwnershipStep(t *testing.T) {
 			af:    FailbackLegacy,
 			state: func(s *OwnerState) { stable(s); s.asked = map[string]bool{"ip1": true} },
 			ev:    peer(R1Msg{Type: R1IPRequestResp, Dest: "node1", Group: "ip1", WeOwn: true, OK: true}),
-			want:  []Action{start("ip1")},
+			want:  []Action{send(resourceMsg(HoldLocal, true, "")), start("ip1")},
 		},
 		{
 			name:   "peer death takes its groups",
@@ -272,10 +272,16 @@ func TestOwnershipStep(t *testing.T) {
 			want:  []Action{send(R1Msg{Type: R1Takeover, Hold: HoldAll})},
 		},
 		{
-			name:  "standby with no reply is cancelled",
-			af:    FailbackOn,
-			state: func(s *OwnerState) { stable(s); running(s, "ip1", "ip1b"); s.Standby, s.StandbyUntil = StandbyMe, t0 },
-			ev:    Event{Kind: EvTick}, at: time.Second,
+			name: "standby with no reply is cancelled",
+			af:   FailbackOn,
+			state: func(s *OwnerState) {
+				stable(s)
+				running(s, "ip1", "ip1b")
+				s.Standby, s.StandbyUntil, s.sentStable = StandbyMe, t0, false
+			},
+			ev: Event{Kind: EvTick}, at: time.Second,
+			// hbd: the peer learns at once that we are stable again.
+			want:   []Action{send(resourceMsg(HoldLocal, true, ""))},
 			reason: "No reply to standby request.  Standby request cancelled.",
 		},
 		{
