@@ -42,6 +42,11 @@ type Target struct {
 	// Timeout bounds one check: checktimeout for connect/ping/external,
 	// negotiatetimeout for negotiate. The caller also puts it on the context.
 	Timeout time.Duration
+	// CheckTimeout is checktimeout, for the parts of negotiate checks that
+	// ldirectord bounds by it rather than by negotiatetimeout: the connect
+	// half of a combined check and the alarm around check_ldap and
+	// check_radius. 0 means Timeout.
+	CheckTimeout time.Duration
 	// CheckCount is the ping attempt count; Combined is N of checktype=N.
 	CheckCount int
 	Combined   int
@@ -49,6 +54,25 @@ type Target struct {
 
 // Addr returns the address and port the check probes.
 func (t Target) Addr() netip.AddrPort { return netip.AddrPortFrom(t.Real.Addr(), t.Port) }
+
+// Budget is the longest a check of t may take: Timeout, except for ping
+// checks (checktype ping, and connect of a UDP virtual), which make
+// CheckCount attempts of Timeout each (ldirectord check_ping). The caller
+// should bound its context by Budget rather than by Timeout.
+func (t Target) Budget() time.Duration {
+	if t.Type == ldcf.CheckPing || t.Type == ldcf.CheckConnect && t.Protocol == "udp" {
+		return t.Timeout * time.Duration(max(t.CheckCount, 1))
+	}
+	return t.Timeout
+}
+
+// checkTimeout is the effective checktimeout of t.
+func (t Target) checkTimeout() time.Duration {
+	if t.CheckTimeout > 0 {
+		return t.CheckTimeout
+	}
+	return t.Timeout
+}
 
 // Result is the outcome of one check.
 type Result struct {

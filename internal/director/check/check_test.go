@@ -2,48 +2,138 @@ package check
 
 import (
 	"context"
-	"errors"
 	"net"
 	"net/netip"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/ultramonkey/ultramonkey/internal/director/check/checktest"
 	"github.com/ultramonkey/ultramonkey/internal/director/ldcf"
 )
 
+// checkCase is one run of a checker against one server.
+type checkCase struct {
+	name    string
+	server  func(t testing.TB) netip.AddrPort
+	target  func(*Target) // adjusts the target (nil: none)
+	timeout time.Duration // Target.Timeout; 0 = 5 s
+	ctxTO   time.Duration // deadline of the caller's context; 0 = none
+	wantUp  bool
+	wantErr string // substring of Result.Err
+}
+
+// runCases runs each case against a fresh server: the result must match,
+// the check must return by its deadline, and every goroutine it started
+// must be gone soon after.
+func runCases(t *testing.T, c Checker, base Target, cases []checkCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			addr := tc.server(t)
+			target := base
+			target.Real, target.Port = addr, addr.Port()
+			target.Timeout = 5 * time.Second
+			if tc.timeout > 0 {
+				target.Timeout = tc.timeout
+			}
+			if tc.target != nil {
+				tc.target(&target)
+			}
+			ctx := context.Background()
+			if tc.ctxTO > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tc.ctxTO)
+				defer cancel()
+			}
+			before := runtime.NumGoroutine()
+			got := c.Check(ctx, target)
+			if got.Up != tc.wantUp || !strings.Contains(got.Err, tc.wantErr) || tc.wantErr == "" && got.Err != "" {
+				t.Fatalf("Check = {Up: %v, Err: %q}, want Up %v and Err containing %q", got.Up, got.Err, tc.wantUp, tc.wantErr)
+			}
+			if limit := target.Budget(); got.Duration > limit+2*time.Second {
+				t.Errorf("Check took %s, beyond its deadline %s", got.Duration, limit)
+			}
+			waitGoroutines(t, before)
+		})
+	}
+}
+
+// waitGoroutines fails if the goroutine count does not come back to at most
+// n within a bounded time.
+func waitGoroutines(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for runtime.NumGoroutine() > n {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("goroutines: %d, want at most %d (leak)\n%s", runtime.NumGoroutine(), n, buf[:runtime.Stack(buf, true)])
+		}
+		runtime.Gosched()
+	}
+}
+
+// Failure cases every TCP check shares: nothing listens, the server
+// accepts and never answers, the server resets the connection.
+func tcpFailures() []checkCase {
+	return []checkCase{
+		{name: "refused", server: checktest.Refused, wantErr: "connect: connection refused"},
+		{name: "hang times out by its timeout", server: checktest.Hang, timeout: 300 * time.Millisecond, wantErr: "timeout"},
+		{name: "hang times out by the caller's deadline", server: checktest.Hang, ctxTO: 300 * time.Millisecond, wantErr: "timeout"},
+		{name: "reset", server: checktest.Reset, wantErr: "connection reset by peer"},
+	}
+}
+
+// serve returns a server factory for runCases.
+func serve(h checktest.Handler) func(testing.TB) netip.AddrPort {
+	return func(t testing.TB) netip.AddrPort { return checktest.Serve(t, checktest.Config{}, h) }
+}
+
+// serveTLS is serve with TLS (cfg nil: a self-signed certificate).
+func serveTLS(h checktest.Handler, old bool) func(testing.TB) netip.AddrPort {
+	return func(t testing.TB) netip.AddrPort {
+		cfg := checktest.SelfSigned(t)
+		if old {
+			cfg = checktest.OldTLS(t)
+		}
+		return checktest.Serve(t, checktest.Config{TLS: cfg}, h)
+	}
+}
+
+// tlsFailures are the TLS cases of the TLS services: a server that speaks
+// only an old TLS version, and a plain-text server.
+func tlsFailures(good checktest.Handler) []checkCase {
+	return []checkCase{
+		{name: "tls version refused", server: serveTLS(good, true), wantErr: "tls: "},
+		{name: "plain text instead of tls", server: serve(good), wantErr: "tls: first record does not look like a TLS handshake"},
+	}
+}
+
 func TestRegistryLookup(t *testing.T) {
 	reg := Default()
-	tests := []struct {
-		name    string
-		typ     ldcf.CheckType
-		service string
-		wantUp  bool
-		wantErr string
-	}{
-		{name: "on", typ: ldcf.CheckOn, wantUp: true},
-		{name: "off", typ: ldcf.CheckOff, wantErr: "checktype off"},
-		{name: "negotiate http", typ: ldcf.CheckNegotiate, service: "http", wantErr: "check negotiate (service http): not implemented until the checks task"},
-		{name: "ping", typ: ldcf.CheckPing, wantErr: "check ping: not implemented until the checks task"},
-		{name: "external", typ: ldcf.CheckExternal, wantErr: "check external: not implemented"},
-		{name: "connect udp", typ: ldcf.CheckConnect, wantErr: "connect of a udp virtual (ping): not implemented"},
+	services := append([]string{}, ldcf.Services...)
+	for _, s := range services {
+		c := reg.Lookup(ldcf.CheckNegotiate, s)
+		_, unimpl := c.(Unimplemented)
+		if unimpl != (s == "oracle") {
+			t.Errorf("Lookup(negotiate, %q) = %T; only oracle may be unimplemented", s, c)
+		}
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			target := Target{Type: tc.typ, Service: tc.service, Protocol: "tcp", Real: netip.MustParseAddrPort("127.0.0.1:1"), Port: 1}
-			if tc.typ == ldcf.CheckConnect {
-				target.Protocol = "udp"
-			}
-			got := reg.Lookup(tc.typ, tc.service).Check(context.Background(), target)
-			if got.Up != tc.wantUp {
-				t.Errorf("Up = %v, want %v (err %q)", got.Up, tc.wantUp, got.Err)
-			}
-			if tc.wantErr == "" && got.Err != "" || !strings.Contains(got.Err, tc.wantErr) {
-				t.Errorf("Err = %q, want it to contain %q", got.Err, tc.wantErr)
-			}
-		})
+	for _, typ := range []ldcf.CheckType{ldcf.CheckOn, ldcf.CheckOff, ldcf.CheckConnect, ldcf.CheckPing, ldcf.CheckExternal, ldcf.CheckExternalPerl} {
+		if _, unimpl := reg.Lookup(typ, "").(Unimplemented); unimpl {
+			t.Errorf("Lookup(%s) is unimplemented", typ)
+		}
+	}
+	if _, ok := reg.Lookup(ldcf.CheckCombined, "http").(*Combined); !ok {
+		t.Errorf("Lookup(combined, http) is not a Combined")
+	}
+	if a, b := reg.Lookup(ldcf.CheckCombined, "http"), reg.Lookup(ldcf.CheckCombined, "http"); a == b {
+		t.Errorf("Lookup(combined) returned the same stateful checker twice")
+	}
+	got := reg.Lookup(ldcf.CheckNegotiate, "oracle").Check(context.Background(), Target{})
+	if got.Up || got.Err != "check negotiate (service oracle): not implemented" {
+		t.Errorf("oracle: %+v", got)
 	}
 }
 
@@ -60,120 +150,70 @@ func TestRegistryExactServiceFirst(t *testing.T) {
 	}
 }
 
-// blackhole returns the address of a TCP listener on loopback that never
-// accepts and whose accept queue is full, so a new connect stays in SYN_SENT
-// until its deadline.
-func blackhole(t *testing.T) netip.AddrPort {
-	t.Helper()
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
-	if err != nil {
-		t.Fatalf("socket: %v", err)
-	}
-	t.Cleanup(func() { syscall.Close(fd) })
-	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatalf("bind: %v", err)
-	}
-	if err := syscall.Listen(fd, 0); err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	sa, err := syscall.Getsockname(fd)
-	if err != nil {
-		t.Fatalf("getsockname: %v", err)
-	}
-	addr := netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), uint16(sa.(*syscall.SockaddrInet4).Port))
-	// Fill the accept queue: connects complete until it is full, then SYNs
-	// are dropped and a connect times out.
-	for i := 0; i < 16; i++ {
-		c, err := net.DialTimeout("tcp", addr.String(), 200*time.Millisecond)
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				return addr
-			}
-			t.Fatalf("filling backlog: %v", err)
-		}
-		t.Cleanup(func() { c.Close() })
-	}
-	t.Fatalf("accept queue of %s never filled", addr)
-	return addr
+// recorder is a checker that records the services it was asked to check.
+type recorder struct {
+	service *string
+	up      bool
 }
 
-func refusedAddr(t *testing.T) netip.AddrPort {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	addr := netip.MustParseAddrPort(l.Addr().String())
-	l.Close()
-	return addr
+func (r recorder) Check(_ context.Context, t Target) Result {
+	*r.service = t.Service
+	return Result{Up: r.up}
 }
 
-func acceptingAddr(t *testing.T) netip.AddrPort {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
+func TestNegotiateInfersServiceFromPort(t *testing.T) {
+	tests := []struct {
+		port uint16
+		want string
+	}{{80, "http"}, {25, "smtp"}, {3306, "mysql"}, {5432, "pgsql"}, {1812, "radius"}, {8080, "none"}}
+	for _, tc := range tests {
+		var got string
+		reg := Registry{}
+		for _, s := range ldcf.Services {
+			reg[Kind{Type: ldcf.CheckNegotiate, Service: s}] = recorder{service: &got, up: true}
 		}
-	}()
-	return netip.MustParseAddrPort(l.Addr().String())
+		real := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), tc.port)
+		reg.Lookup(ldcf.CheckNegotiate, "").Check(context.Background(), Target{Type: ldcf.CheckNegotiate, Real: real, Port: tc.port})
+		if got != tc.want {
+			t.Errorf("port %d: service %q, want %q", tc.port, got, tc.want)
+		}
+	}
+}
+
+func TestOnOffNone(t *testing.T) {
+	for _, tc := range []struct {
+		c      Checker
+		wantUp bool
+	}{{On{}, true}, {Off{}, false}, {None{}, true}} {
+		if got := tc.c.Check(context.Background(), Target{}); got.Up != tc.wantUp {
+			t.Errorf("%T: Up = %v, want %v", tc.c, got.Up, tc.wantUp)
+		}
+	}
 }
 
 func TestConnect(t *testing.T) {
-	tests := []struct {
-		name    string
-		addr    func(*testing.T) netip.AddrPort
-		ctxTO   time.Duration // deadline of the caller's context, 0 = none
-		timeout time.Duration // Target.Timeout
-		wantUp  bool
-		wantErr string
-	}{
-		{name: "accepting listener is up", addr: acceptingAddr, timeout: 5 * time.Second, wantUp: true},
-		{name: "closed port is refused", addr: refusedAddr, timeout: 5 * time.Second, wantErr: "connection refused"},
-		{name: "full backlog times out by checktimeout", addr: blackhole, timeout: 300 * time.Millisecond, wantErr: "timeout after"},
-		{name: "full backlog times out by caller deadline", addr: blackhole, ctxTO: 300 * time.Millisecond, timeout: time.Hour, wantErr: "timeout after"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			addr := tc.addr(t)
-			before := runtime.NumGoroutine()
-			ctx := context.Background()
-			if tc.ctxTO > 0 {
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, tc.ctxTO)
-				defer cancel()
-			}
-			target := Target{Type: ldcf.CheckConnect, Protocol: "tcp", Real: addr, Port: addr.Port(), Timeout: tc.timeout}
-			got := Connect{}.Check(ctx, target)
-			if got.Up != tc.wantUp || !strings.Contains(got.Err, tc.wantErr) || (tc.wantErr == "" && got.Err != "") {
-				t.Fatalf("Check = %+v, want Up %v and Err containing %q", got, tc.wantUp, tc.wantErr)
-			}
-			if limit := max(tc.timeout, tc.ctxTO); !tc.wantUp && tc.wantErr == "timeout after" && got.Duration > limit+2*time.Second {
-				t.Errorf("Check took %s, beyond its deadline %s", got.Duration, limit)
-			}
-			waitGoroutines(t, before)
-		})
-	}
+	accept := serve(func(c net.Conn) {})
+	cases := append([]checkCase{
+		{name: "accepting listener is up", server: accept, wantUp: true},
+		{name: "full backlog times out", server: checktest.Blackhole, timeout: 300 * time.Millisecond, wantErr: "connect: timeout"},
+	}, tcpFailures()[0])
+	runCases(t, Connect{}, Target{Type: ldcf.CheckConnect, Protocol: "tcp"}, cases)
 }
 
-// waitGoroutines fails if the goroutine count does not come back to at most
-// n within a bounded number of scheduler yields.
-func waitGoroutines(t *testing.T, n int) {
-	t.Helper()
-	deadline := time.Now().Add(2 * time.Second)
-	for runtime.NumGoroutine() > n {
-		if time.Now().After(deadline) {
-			t.Fatalf("goroutines: %d, want at most %d (leak)", runtime.NumGoroutine(), n)
+func TestBudget(t *testing.T) {
+	tests := []struct {
+		t    Target
+		want time.Duration
+	}{
+		{Target{Type: ldcf.CheckConnect, Protocol: "tcp", Timeout: time.Second, CheckCount: 3}, time.Second},
+		{Target{Type: ldcf.CheckConnect, Protocol: "udp", Timeout: time.Second, CheckCount: 3}, 3 * time.Second},
+		{Target{Type: ldcf.CheckPing, Timeout: time.Second, CheckCount: 0}, time.Second},
+		{Target{Type: ldcf.CheckPing, Timeout: time.Second, CheckCount: 2}, 2 * time.Second},
+		{Target{Type: ldcf.CheckNegotiate, Timeout: time.Second, CheckCount: 2}, time.Second},
+	}
+	for _, tc := range tests {
+		if got := tc.t.Budget(); got != tc.want {
+			t.Errorf("%+v: Budget = %s, want %s", tc.t, got, tc.want)
 		}
-		runtime.Gosched()
 	}
 }

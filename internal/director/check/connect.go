@@ -3,43 +3,30 @@ package check
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
-	"time"
 )
 
 // Connect is checktype=connect: the real is up when a TCP connection to
-// real:checkport completes within the timeout (ldirectord check_connect).
-// For UDP virtuals ldirectord pings instead; that is not implemented here
-// yet and is reported as such.
+// real:checkport completes within checktimeout (ldirectord check_connect).
+// For a UDP virtual ldirectord pings the real instead, and so do we.
 type Connect struct{}
 
-// Check dials t.Addr() over TCP, bounded by ctx and t.Timeout, and closes
-// the connection at once.
+// Check dials t.Addr() over TCP and closes the connection at once; for a
+// UDP virtual it runs the Ping check.
 func (Connect) Check(ctx context.Context, t Target) Result {
-	start := time.Now()
 	if t.Protocol == "udp" {
-		return Down("check connect of a udp virtual (ping): not implemented until the checks task", start)
+		return Ping{}.Check(ctx, t)
 	}
-	if t.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, t.Timeout)
-		defer cancel()
-	}
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", t.Addr().String())
+	return run(ctx, t.Timeout, func(ctx context.Context) error { return connectOnce(ctx, "tcp", t) })
+}
+
+// connectOnce opens and closes one connection to t.Addr().
+func connectOnce(ctx context.Context, network string, t Target) error {
+	c, err := dialConn(ctx, network, t.Addr(), false)
 	if err != nil {
-		var ne net.Error
-		if errors.Is(ctx.Err(), context.Canceled) {
-			return Down(fmt.Sprintf("connect %s: cancelled", t.Addr()), start)
-		}
-		if errors.As(err, &ne) && ne.Timeout() || ctx.Err() != nil {
-			return Down(fmt.Sprintf("connect %s: timeout after %s", t.Addr(), time.Since(start).Round(time.Millisecond)), start)
-		}
-		return Down(fmt.Sprintf("connect %s: %v", t.Addr(), unwrapOp(err)), start)
+		return err
 	}
-	conn.Close()
-	return Result{Up: true, Duration: time.Since(start)}
+	return c.Close()
 }
 
 // unwrapOp strips net.OpError's address prefix, which the caller already

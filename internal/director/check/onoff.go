@@ -16,3 +16,10 @@ type Off struct{}
 func (Off) Check(context.Context, Target) Result {
 	return Result{Err: "checktype off"}
 }
+
+// None is service=none of a negotiate check: ldirectord's check_none
+// brings the real up without probing it.
+type None struct{}
+
+// Check reports t up.
+func (None) Check(context.Context, Target) Result { return Result{Up: true} }

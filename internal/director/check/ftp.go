@@ -1,0 +1,113 @@
+package check
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/netip"
+	"regexp"
+	"strconv"
+)
+
+// FTP is the negotiate check of service ftp (ldirectord check_ftp,
+// Net::FTP): log in with login= and passwd= (ldcf defaults them to
+// anonymous and ldirectord@<host>), CWD /, TYPE I, then fetch request= over
+// a passive data connection and match receive= against the file.
+//
+// ldirectord ignores every step's failure and only matches receive=, so
+// with an empty receive= it reports up even a refused connection. We want
+// each step to succeed. The default request= "/" names no file: the check
+// then stops after TYPE I and matches receive= against nothing.
+type FTP struct{}
+
+// Check logs in to t's server and fetches the request.
+func (FTP) Check(ctx context.Context, t Target) Result {
+	return run(ctx, t.Timeout, func(ctx context.Context) error { return checkFTP(ctx, t) })
+}
+
+func checkFTP(ctx context.Context, t Target) error {
+	c, err := dialConn(ctx, "tcp", t.Addr(), false)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := c.expect("", 2); err != nil {
+		return fmt.Errorf("ftp: greeting: %w", err)
+	}
+	code, text, err := c.command("USER " + t.Login)
+	if err == nil && code == 331 {
+		code, text, err = c.command("PASS " + t.Passwd)
+	}
+	if err != nil || code/100 != 2 {
+		return fmt.Errorf("ftp: login: %w", orReply(err, code, text))
+	}
+	for _, cmd := range []string{"CWD /", "TYPE I"} {
+		if err := c.expect(cmd, 2); err != nil {
+			return fmt.Errorf("ftp: %s: %w", cmd, err)
+		}
+	}
+	var content []byte
+	if requestPath(t) != "" {
+		if content, err = c.retrieve(ctx, t.Request); err != nil {
+			return fmt.Errorf("ftp: RETR %s: %w", t.Request, err)
+		}
+	}
+	c.command("QUIT")
+	return receiveMatch(t.Receive, string(content))
+}
+
+func orReply(err error, code int, text string) error {
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("%d %s", code, text)
+}
+
+var (
+	pasvReply = regexp.MustCompile(`(\d+),(\d+),(\d+),(\d+),(\d+),(\d+)`)
+	epsvReply = regexp.MustCompile(`\|\|\|(\d+)\|`)
+)
+
+// retrieve fetches path over a passive data connection to the server's
+// address (the address in a PASV reply is ignored, as NAT often makes it
+// wrong): PASV for IPv4, EPSV for IPv6.
+func (c *conn) retrieve(ctx context.Context, path string) ([]byte, error) {
+	remote := netip.MustParseAddrPort(c.RemoteAddr().String())
+	cmd, re, portAt := "PASV", pasvReply, 5
+	if remote.Addr().Is6() && !remote.Addr().Is4In6() {
+		cmd, re, portAt = "EPSV", epsvReply, 1
+	}
+	code, text, err := c.command(cmd)
+	if err != nil || code/100 != 2 {
+		return nil, fmt.Errorf("%s: %w", cmd, orReply(err, code, text))
+	}
+	m := re.FindStringSubmatch(text)
+	if m == nil {
+		return nil, fmt.Errorf("%s: bad reply %q", cmd, truncate(text))
+	}
+	port, _ := strconv.Atoi(m[portAt])
+	if portAt == 5 {
+		hi, _ := strconv.Atoi(m[5])
+		lo, _ := strconv.Atoi(m[6])
+		port = hi<<8 | lo
+	}
+	if port <= 0 || port > 65535 {
+		return nil, fmt.Errorf("%s: bad port in %q", cmd, truncate(text))
+	}
+	data, err := dialConn(ctx, "tcp", netip.AddrPortFrom(remote.Addr().Unmap(), uint16(port)), false)
+	if err != nil {
+		return nil, fmt.Errorf("data %w", err)
+	}
+	defer data.Close()
+	if err := c.expect("RETR "+path, 1); err != nil {
+		return nil, err
+	}
+	content, err := io.ReadAll(io.LimitReader(data.r, maxBody))
+	if err != nil {
+		return nil, netErr(ctx, err)
+	}
+	if err := c.expect("", 2); err != nil {
+		return nil, err
+	}
+	return content, nil
+}

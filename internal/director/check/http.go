@@ -1,0 +1,120 @@
+package check
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// HTTP is the negotiate check of services http, https and http_proxy
+// (ldirectord check_http): request= is fetched with httpmethod=, following
+// redirects; the real is up when the final answer is 2xx and its body
+// matches receive=. https does not verify the certificate (ldirectord:
+// verify_hostname => 0). http_proxy fetches request=, an absolute URL,
+// through the real as a proxy.
+type HTTP struct{}
+
+// maxBody bounds how much of a body is read to match receive=.
+const maxBody = 4 << 20
+
+// maxRedirects is LWP::UserAgent's max_redirect.
+const maxRedirects = 7
+
+// Check fetches t's URL.
+func (HTTP) Check(ctx context.Context, t Target) Result {
+	return run(ctx, t.Timeout, func(ctx context.Context) error { return checkHTTP(ctx, t) })
+}
+
+func checkHTTP(ctx context.Context, t Target) error {
+	target, proxy := httpURL(t)
+	method := t.HTTPMethod
+	if method == "" {
+		method = http.MethodGet
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, nil)
+	if err != nil {
+		return fmt.Errorf("http: request %q: %w", target, err)
+	}
+	tr := &http.Transport{
+		TLSClientConfig:   &tls.Config{InsecureSkipVerify: true},
+		DisableKeepAlives: true,
+		DialContext:       (&net.Dialer{}).DialContext,
+	}
+	if proxy != nil {
+		tr.Proxy = http.ProxyURL(proxy)
+	} else {
+		// ldirectord sets Host to virtualhost=, else the real's address.
+		req.Host = t.VirtualHost
+		if req.Host == "" {
+			req.Host = hostString(t.Real.Addr())
+		} else {
+			tr.TLSClientConfig.ServerName = t.VirtualHost
+		}
+	}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, CheckRedirect: func(_ *http.Request, via []*http.Request) error {
+		if len(via) >= maxRedirects {
+			return fmt.Errorf("stopped after %d redirects", maxRedirects)
+		}
+		return nil
+	}}
+	resp, err := client.Do(req)
+	if err != nil {
+		return httpErr(ctx, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return fmt.Errorf("http: reading body: %w", netErr(ctx, err))
+	}
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("http: %s", resp.Status)
+	}
+	return receiveMatch(t.Receive, string(body))
+}
+
+// httpURL builds the URL ldirectord's ld_setup builds: a request= that is
+// already an absolute URL of the service's scheme is used as is, any other
+// is a path on the real's address and check port. For http_proxy the
+// request is the URL to fetch and the real is the proxy.
+func httpURL(t Target) (target string, proxy *url.URL) {
+	scheme := t.Service
+	if scheme != "https" {
+		scheme = "http"
+	}
+	hostPort := hostString(t.Real.Addr()) + ":" + strconv.Itoa(int(t.Port))
+	uri := requestPath(t)
+	if t.Service == "http_proxy" {
+		proxy = &url.URL{Scheme: "http", Host: hostPort, Path: "/"}
+	}
+	if strings.HasPrefix(uri, scheme+"://") {
+		return uri, proxy
+	}
+	return scheme + "://" + hostPort + "/" + uri, proxy
+}
+
+// httpErr describes a failed HTTP exchange.
+func httpErr(ctx context.Context, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	var op *net.OpError
+	var rh tls.RecordHeaderError
+	switch {
+	case errors.As(err, &op) && op.Op == "dial":
+		return fmt.Errorf("connect: %w", netErr(ctx, err))
+	case errors.As(err, &rh), errors.As(err, &op) && op.Op == "remote error", strings.Contains(err.Error(), "tls:"):
+		return tlsErr(ctx, err)
+	case strings.HasPrefix(err.Error(), "stopped after"):
+		return fmt.Errorf("http: %w", err)
+	}
+	return fmt.Errorf("http: %w", netErr(ctx, err))
+}

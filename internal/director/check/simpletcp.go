@@ -1,0 +1,56 @@
+package check
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+)
+
+// SimpleTCP is the negotiate check of service simpletcp (ldirectord
+// check_simpletcp): request= (without its leading "/", each literal \n
+// turned into a newline) is sent over the virtual's protocol and, over
+// TCP, the sending side is shut down; the real is up when a line of the
+// answer matches receive= (an empty receive= matches any line).
+type SimpleTCP struct{}
+
+// Check sends the request to t's server and reads its answer.
+func (SimpleTCP) Check(ctx context.Context, t Target) Result {
+	return run(ctx, t.Timeout, func(ctx context.Context) error { return checkSimpleTCP(ctx, t) })
+}
+
+func checkSimpleTCP(ctx context.Context, t Target) error {
+	re, err := compileReceive(t.Receive)
+	if err != nil {
+		return err
+	}
+	network := "tcp"
+	if t.Protocol == "udp" {
+		network = "udp"
+	}
+	c, err := dialConn(ctx, network, t.Addr(), false)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	req := strings.ReplaceAll(requestPath(t), `\n`, "\n")
+	if _, err := c.Write([]byte(req)); err != nil {
+		return fmt.Errorf("simpletcp: %w", netErr(ctx, err))
+	}
+	if tc, ok := c.Conn.(*net.TCPConn); ok {
+		tc.CloseWrite()
+	}
+	for i := 0; i < maxReplyLines; i++ {
+		line, err := c.readLine()
+		if err != nil {
+			if i > 0 && err.Error() == "connection closed by server" {
+				break
+			}
+			return fmt.Errorf("simpletcp: %w", err)
+		}
+		if re.MatchString(line) {
+			return nil
+		}
+	}
+	return fmt.Errorf("receive %q not matched", t.Receive)
+}
