@@ -99,7 +99,7 @@ func (s *server) fail(det *daemon.Detached, err error, code int) int {
 		s.log.Error(err.Error())
 		s.log.Info(fmt.Sprintf(msgExitStatus, code, "Initialisation Error"))
 	}
-	if !det.IsChild() {
+	if !det.IsChild() && (s.log == nil || !s.c.inv.debug) { // -d logs to stderr already
 		fmt.Fprintln(s.c.stderr, err)
 	}
 	det.NotifyReady(err)
@@ -271,15 +271,16 @@ func (s *server) logWarnings(cfg *ldcf.Config) {
 }
 
 // handle answers the control socket: "status" returns the director's
-// Status as JSON.
+// Status as JSON and as the status table.
 func (s *server) handle(_ context.Context, req daemon.Request) daemon.Response {
 	switch req.Verb {
 	case "status":
-		b, err := json.Marshal(s.dir.Status())
+		st := s.dir.Status()
+		b, err := json.Marshal(st)
 		if err != nil {
 			return daemon.Response{Exit: exitInit, Text: err.Error()}
 		}
-		return daemon.Response{OK: true, JSON: b}
+		return daemon.Response{OK: true, JSON: b, Text: formatStatus(st)}
 	}
 	return daemon.Response{Exit: exitUsage, Text: fmt.Sprintf("unknown request %q", req.Verb)}
 }

@@ -54,16 +54,16 @@ func checkWarnings(cfg *ldcf.Config, checkers check.Registry) []string {
 	return out
 }
 
-// statusReport is `status --json`: the instance, and the daemon's
-// director.Status when it runs.
+// statusReport is `status --json`: the instance, and the running daemon's
+// director.Status as it sent it.
 type statusReport struct {
-	Config  string           `json:"config"`
-	PidFile string           `json:"pid_file"`
-	Running bool             `json:"running"`
-	Pid     int              `json:"pid,omitempty"`
-	Stale   bool             `json:"stale_pid_file,omitempty"`
-	Error   string           `json:"error,omitempty"` // the daemon did not answer
-	Status  *director.Status `json:"status,omitempty"`
+	Config  string          `json:"config"`
+	PidFile string          `json:"pid_file"`
+	Running bool            `json:"running"`
+	Pid     int             `json:"pid,omitempty"`
+	Stale   bool            `json:"stale_pid_file,omitempty"`
+	Error   string          `json:"error,omitempty"` // the daemon did not answer
+	Status  json.RawMessage `json:"status,omitempty"`
 }
 
 // status prints whether the daemon runs and, if so, its table: exit 0
@@ -76,7 +76,7 @@ func (c *cli) status(ctx context.Context) int {
 		return exitInit
 	}
 	rep := statusReport{Config: c.inst.config, PidFile: c.inst.pid.Path, Pid: pid}
-	code := exitOK
+	code, table := exitOK, ""
 	switch state {
 	case daemon.PidAbsent:
 		code = exitStopped
@@ -85,12 +85,16 @@ func (c *cli) status(ctx context.Context) int {
 		fmt.Fprintf(c.stderr, msgStalePid+"\n", c.inst.pid.Path, c.inst.config)
 	case daemon.PidRunning:
 		rep.Running = true
-		st, err := c.daemonStatus(ctx)
+		resp, err := daemon.Call(ctx, c.inst.sock, daemon.Request{Verb: "status"})
+		if err == nil && !resp.OK {
+			err = fmt.Errorf("daemon: %s", resp.Text)
+		}
 		if err != nil {
 			rep.Error = err.Error()
 			fmt.Fprintf(c.stderr, "ldirectord: no status from the daemon: %v\n", err)
+		} else {
+			rep.Status, table = resp.JSON, resp.Text
 		}
-		rep.Status = st
 	}
 	if c.inv.json {
 		b, _ := json.MarshalIndent(rep, "", "  ")
@@ -102,26 +106,8 @@ func (c *cli) status(ctx context.Context) int {
 		return code
 	}
 	fmt.Fprintf(c.stdout, msgRunning+"\n", c.inst.config, pid)
-	if rep.Status != nil {
-		fmt.Fprint(c.stdout, formatStatus(*rep.Status))
-	}
+	fmt.Fprint(c.stdout, table)
 	return code
-}
-
-// daemonStatus asks the running daemon over its control socket.
-func (c *cli) daemonStatus(ctx context.Context) (*director.Status, error) {
-	resp, err := daemon.Call(ctx, c.inst.sock, daemon.Request{Verb: "status"})
-	if err != nil {
-		return nil, err
-	}
-	if !resp.OK {
-		return nil, fmt.Errorf("daemon: %s", resp.Text)
-	}
-	var st director.Status
-	if err := json.Unmarshal(resp.JSON, &st); err != nil {
-		return nil, fmt.Errorf("decoding the daemon's status: %w", err)
-	}
-	return &st, nil
 }
 
 // stop sends SIGTERM and, unlike ldirectord (which returns at once),
@@ -204,8 +190,10 @@ func (c *cli) start(ctx context.Context) int {
 	if state == daemon.PidRunning {
 		return exitOK
 	}
-	for _, w := range c.warnings() {
-		fmt.Fprintln(c.stderr, w)
+	if !c.inv.debug { // with -d the daemon logs them on stderr
+		for _, w := range c.warnings() {
+			fmt.Fprintln(c.stderr, w)
+		}
 	}
 	foreground := c.inv.debug || c.cfg.Global.Supervised
 	var det *daemon.Detached
