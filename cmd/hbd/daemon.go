@@ -1,0 +1,317 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ultramonkey/ultramonkey/internal/daemon"
+	"github.com/ultramonkey/ultramonkey/internal/heartbeat"
+	"github.com/ultramonkey/ultramonkey/internal/heartbeat/hacf"
+	"github.com/ultramonkey/ultramonkey/internal/resources"
+)
+
+// detachEnv marks the background copy started by `hbd start`.
+const detachEnv = "HBD_DETACHED"
+
+// program is the name hbd logs under: Heartbeat's syslog tag and file
+// prefix, so existing log filters keep matching.
+const program = "heartbeat"
+
+func (a *app) pidFile() daemon.PidFile { return daemon.PidFile{Path: a.pidPath(), Program: "hbd"} }
+
+// runForeground is `hbd run`.
+func (a *app) runForeground(ctx context.Context) int {
+	return a.serve(ctx, nil)
+}
+
+// start validates synchronously, then detaches; the child serves.
+func (a *app) start(ctx context.Context) int {
+	if _, ok := os.LookupEnv(detachEnv); !ok {
+		if _, err := a.loadConfig(); err != nil {
+			return a.printConfError(err)
+		}
+		if pid, st, _ := a.pidFile().Check(); st == daemon.PidRunning {
+			fmt.Fprintf(a.stdout, "hbd: already running [pid %d]\n", pid)
+			return exitOK
+		}
+	}
+	d, err := daemon.Detach(ctx, daemon.DetachConfig{Env: detachEnv})
+	if err != nil {
+		fmt.Fprintln(a.stderr, "hbd:", err)
+		var se *daemon.StartError
+		if errors.As(err, &se) {
+			return se.Exit
+		}
+		return exitFail
+	}
+	if !d.IsChild() {
+		return exitOK
+	}
+	return a.serve(ctx, d)
+}
+
+// stop sends SIGTERM and waits until hbd has released everything and exited.
+func (a *app) stop(ctx context.Context) int {
+	pid, st, err := a.pidFile().Check()
+	if err != nil {
+		fmt.Fprintln(a.stderr, "hbd:", err)
+		return exitFail
+	}
+	if st != daemon.PidRunning {
+		fmt.Fprintln(a.stdout, "hbd: not running")
+		return exitOK
+	}
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+		fmt.Fprintf(a.stderr, "hbd: signalling pid %d: %v\n", pid, err)
+		return exitFail
+	}
+	if err := daemon.WaitExit(ctx, pid, stopTimeout); err != nil {
+		fmt.Fprintln(a.stderr, "hbd:", err)
+		return exitFail
+	}
+	return exitOK
+}
+
+// reload validates, then SIGHUPs the daemon (or starts it).
+func (a *app) reload(ctx context.Context) int {
+	if _, err := a.loadConfig(); err != nil {
+		return a.printConfError(err)
+	}
+	pid, st, _ := a.pidFile().Check()
+	if st != daemon.PidRunning {
+		return a.start(ctx)
+	}
+	if err := syscall.Kill(pid, syscall.SIGHUP); err != nil {
+		fmt.Fprintf(a.stderr, "hbd: signalling pid %d: %v\n", pid, err)
+		return exitFail
+	}
+	return exitOK
+}
+
+// serve runs the daemon in this process until SIGTERM has released the
+// resources. d is nil in the foreground.
+func (a *app) serve(ctx context.Context, d *daemon.Detached) int {
+	fail := func(code int, err error) int {
+		d.NotifyReady(err)
+		fmt.Fprintln(a.stderr, "hbd:", err)
+		return code
+	}
+	cfg, err := a.loadConfig()
+	if err != nil {
+		d.NotifyReady(err)
+		return a.printConfError(err)
+	}
+	level := new(slog.LevelVar)
+	if cfg.hacf.Debug > 0 {
+		level.Set(slog.LevelDebug)
+	}
+	logs, err := a.openLogs(cfg.hacf, level)
+	if err != nil {
+		return fail(exitFail, err)
+	}
+	defer logs.close()
+	log := logs.logger
+	for _, w := range cfg.warnings {
+		log.Warn(w.String())
+	}
+	if err := os.MkdirAll(a.runDir, 0o755); err != nil {
+		return fail(exitFail, fmt.Errorf("creating run dir: %w", err))
+	}
+	pf := a.pidFile()
+	if pid, st, _ := pf.Check(); st == daemon.PidRunning {
+		return fail(exitFail, fmt.Errorf("already running [pid %d]", pid))
+	}
+	ctl, err := daemon.ListenControl(a.sockPath())
+	if err != nil {
+		return fail(exitFail, err)
+	}
+	defer ctl.Close()
+	node, cleanup, err := a.buildNode(ctx, cfg, log)
+	if err != nil {
+		return fail(exitFail, err)
+	}
+	defer cleanup()
+	if err := pf.Write(os.Getpid()); err != nil {
+		return fail(exitFail, err)
+	}
+	defer pf.Remove(os.Getpid())
+	sctx, stopServe := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopServe()
+	go ctl.Serve(sctx, a.handler(node))
+	sigDone := a.handleSignals(sctx, node, logs, level, log)
+	if err := d.NotifyReady(nil); err != nil {
+		log.Warn(err.Error())
+	}
+	err = node.Run(context.WithoutCancel(ctx))
+	daemon.Stopping()
+	stopServe()
+	<-sigDone
+	if err != nil {
+		log.Error(err.Error())
+		return exitFail
+	}
+	return exitOK
+}
+
+// buildNode wires the real effects into a heartbeat.Node.
+func (a *app) buildNode(ctx context.Context, cfg *loaded, log *slog.Logger) (*heartbeat.Node, func(), error) {
+	cf := cfg.hacf
+	gen, err := heartbeat.NextGeneration(a.stateDir, cf.GenMethod == hacf.GenTime, time.Now())
+	if err != nil {
+		return nil, nil, err
+	}
+	uuid, err := heartbeat.LoadUUID(a.stateDir, cfg.local, cf.UUIDFrom == hacf.UUIDFromNodename)
+	if err != nil {
+		return nil, nil, err
+	}
+	udp, err := heartbeat.OpenUDP(ctx, heartbeat.UDPConfig{Ucast: cf.Ucast, Bcast: cf.Bcast, Mcast: cf.Mcast, Logger: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	nl, err := resources.OpenNetlink(resources.NetlinkConfig{Logger: log})
+	if err != nil {
+		udp.Close()
+		return nil, nil, err
+	}
+	cleanup := func() { udp.Close(); nl.Close() }
+	arp := resources.NewARP(resources.ARPConfig{})
+	env := resources.Env{ConfDir: a.confDir, InitDir: "/etc/init.d", Ldirectord: siblingBinary("ldirectord"),
+		Addrs: nl, Announcer: arp, Logger: log, ScriptEnv: []string{
+			"HA_DIR=" + a.confDir, "HA_RESOURCEDIR=" + filepath.Join(a.confDir, "resource.d"),
+			"HA_CURHOST=" + cfg.local, "HA_LOGFACILITY=" + cf.LogFacility, "HA_LOGFILE=" + cf.LogFile,
+			"HA_DEBUGLOG=" + cf.DebugFile}}
+	mgr := resources.NewManager(resources.ManagerConfig{Logger: log},
+		func(r resources.Resource) (resources.Agent, error) { return resources.Resolve(r, env) })
+	node, err := heartbeat.New(heartbeat.Config{HaCf: cf, Keys: cfg.keys, Groups: cfg.groups, Local: cfg.local,
+		Transport: udp, Runner: mgr, Addrs: nl, Announcer: arp, Generation: gen, UUID: uuid, Logger: log,
+		LoadAvg: loadAvg})
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	return node, cleanup, nil
+}
+
+// handleSignals: SIGTERM/SIGINT shut down (releasing resources), SIGHUP
+// reloads ha.cf and authkeys and reopens the logs, SIGUSR1/SIGUSR2 raise
+// and lower the log level. The channel closes when ctx ends.
+func (a *app) handleSignals(ctx context.Context, node *heartbeat.Node, logs *logSet, level *slog.LevelVar, log *slog.Logger) <-chan struct{} {
+	return daemon.HandleSignals(ctx, map[os.Signal]func(){
+		syscall.SIGTERM: func() { go node.Shutdown(context.Background()) },
+		syscall.SIGINT:  func() { go node.Shutdown(context.Background()) },
+		syscall.SIGHUP: func() {
+			logs.reopen()
+			a.reloadNode(ctx, node, log)
+		},
+		syscall.SIGUSR1: func() { level.Set(level.Level() - 4) },
+		syscall.SIGUSR2: func() { level.Set(min(level.Level()+4, slog.LevelInfo)) },
+	})
+}
+
+// reloadNode re-reads the files; a broken one keeps the running config.
+func (a *app) reloadNode(ctx context.Context, node *heartbeat.Node, log *slog.Logger) {
+	cf, _, err := hacf.LoadHaCf(filepath.Join(a.confDir, "ha.cf"))
+	if err != nil {
+		log.Error("ha.cf not reloaded, keeping the running configuration: " + oneLine(err))
+		cf = nil
+	}
+	keys, err := hacf.LoadAuthKeys(filepath.Join(a.confDir, "authkeys"))
+	if err != nil {
+		log.Error("authkeys not reloaded, keeping the running keys: " + oneLine(err))
+		keys = nil
+	}
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := node.Reload(rctx, cf, keys); err != nil {
+		log.Error("reload: " + err.Error())
+	}
+}
+
+func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
+
+// siblingBinary returns the path of name next to this executable, or "".
+func siblingBinary(name string) string {
+	exe, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	p := filepath.Join(filepath.Dir(exe), name)
+	if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+		return p
+	}
+	return ""
+}
+
+// loadAvg is the first line of /proc/loadavg, Heartbeat's ld= field.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	return line
+}
+
+// logSet is the open log destinations.
+type logSet struct {
+	logger *slog.Logger
+	logs   []*daemon.Log
+}
+
+func (s *logSet) reopen() {
+	for _, l := range s.logs {
+		l.Reopen()
+	}
+}
+
+func (s *logSet) close() {
+	for _, l := range s.logs {
+		l.Close()
+	}
+}
+
+// openLogs opens ha.cf's destinations: logfacility (syslog), logfile,
+// debugfile (at debug level), syslog "daemon" when none is set (use_logd),
+// and stderr with --stderr.
+func (a *app) openLogs(cf *hacf.Config, level *slog.LevelVar) (*logSet, error) {
+	var cfgs []daemon.LogConfig
+	fileFormat := daemon.FormatHeartbeat
+	if cf.SyslogMsgFmt {
+		fileFormat = daemon.FormatHeartbeatSyslog
+	}
+	if cf.LogFacility != "" && cf.LogFacility != "none" {
+		cfgs = append(cfgs, daemon.LogConfig{Target: cf.LogFacility, Program: program, Level: level})
+	}
+	if cf.LogFile != "" && cf.LogFile != "/dev/null" {
+		cfgs = append(cfgs, daemon.LogConfig{Target: cf.LogFile, Format: fileFormat, Program: program, Level: level})
+	}
+	if cf.DebugFile != "" && cf.DebugFile != "/dev/null" {
+		cfgs = append(cfgs, daemon.LogConfig{Target: cf.DebugFile, Format: fileFormat, Program: program, Level: slog.LevelDebug})
+	}
+	if cf.UseLogd && len(cfgs) == 0 {
+		cfgs = append(cfgs, daemon.LogConfig{Target: "daemon", Program: program, Level: level})
+	}
+	if a.stderrLog {
+		cfgs = append(cfgs, daemon.LogConfig{Target: "stderr", Format: daemon.FormatHeartbeat, Program: program, Level: level})
+	}
+	s := &logSet{}
+	var hs []slog.Handler
+	for _, c := range cfgs {
+		l, err := daemon.OpenLog(c)
+		if err != nil {
+			s.close()
+			return nil, err
+		}
+		s.logs = append(s.logs, l)
+		hs = append(hs, l.Handler())
+	}
+	s.logger = slog.New(slog.NewMultiHandler(hs...))
+	return s, nil
+}
