@@ -400,7 +400,7 @@ func TestStandbyAndTakeover(t *testing.T) {
 		}
 		c.wantHolders("after hb_takeover local", settled)
 		// Nothing foreign to give: done at once.
-		if text, err := n1.Standby(context.Background(), heartbeat.HoldForeign); err != nil || !strings.Contains(text, "holds no foreign") {
+		if text, err := n1.Standby(context.Background(), heartbeat.HoldForeign); err != nil || !strings.Contains(text, "holds none of these") {
 			t.Errorf("standby foreign with nothing foreign: %q, %v", text, err)
 		}
 	})

@@ -3,6 +3,7 @@ package heartbeat
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -45,7 +46,7 @@ func TestNextGeneration(t *testing.T) {
 				return
 			}
 			b, _ := os.ReadFile(path)
-			if strings.TrimSpace(string(b)) != strings.TrimSpace(formatUint(tc.want)) {
+			if strings.TrimSpace(string(b)) != strconv.FormatUint(tc.want, 10) {
 				t.Errorf("stored %q, want %d", b, tc.want)
 			}
 			// The next start is strictly higher even at the same time.
@@ -53,19 +54,6 @@ func TestNextGeneration(t *testing.T) {
 				t.Errorf("restart generation %d, want %d", again, tc.want+1)
 			}
 		})
-	}
-}
-
-func formatUint(v uint64) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			return string(b[i:])
-		}
 	}
 }
 

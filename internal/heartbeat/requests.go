@@ -65,7 +65,7 @@ func (n *Node) onStandby(req request, now time.Time) {
 		n.refuse(req, "resource management not started or shutting down")
 		return
 	case !n.holdsAny(req.hold):
-		req.reply <- reply{text: fmt.Sprintf("standby: this node holds no %s resources", req.hold)}
+		req.reply <- reply{text: fmt.Sprintf("standby [%s]: this node holds none of these resources", req.hold)}
 		return
 	}
 	res := n.step(Event{Kind: EvStandby, Hold: req.hold}, now)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -14,6 +15,9 @@ import (
 
 // levelCrit is Heartbeat's CRIT priority (daemon.LevelCrit).
 const levelCrit = slog.LevelError + 4
+
+// verbRE matches the fmt verbs of the log formats.
+var verbRE = regexp.MustCompile(`%[dsvt]`)
 
 // maxMsgHist is MAXMSGHIST: sent messages kept for retransmission.
 const maxMsgHist = 500
@@ -287,9 +291,17 @@ func (n *Node) logReason(reason string) {
 }
 
 func reasonLevel(line string) slog.Level {
+	// prefix matches a line against a format: its literal pieces, in order.
 	prefix := func(format string) bool {
-		p, _, _ := strings.Cut(format, "%")
-		return p != "" && strings.HasPrefix(line, p)
+		rest := line
+		for i, piece := range verbRE.Split(format, -1) {
+			j := strings.Index(rest, piece)
+			if j < 0 || i == 0 && j != 0 {
+				return false
+			}
+			rest = rest[j+len(piece):]
+		}
+		return true
 	}
 	switch {
 	case prefix(MsgBothOwnLocal), prefix(MsgBothOwnForeign), prefix(MsgNoOneOwnsLocal):

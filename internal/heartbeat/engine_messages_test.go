@@ -1,0 +1,43 @@
+package heartbeat
+
+import (
+	"fmt"
+	"testing"
+)
+
+// TestEngineMessages pins the engine's log lines word for word: the ones
+// Heartbeat 3.0.6 writes too must not drift.
+func TestEngineMessages(t *testing.T) {
+	for _, tc := range []struct{ got, want string }{
+		{fmt.Sprintf(MsgGeneration, 1795505610), "Heartbeat generation: 1795505610"},
+		{fmt.Sprintf(MsgLocalStatus, "active"), "Local status now set to: 'active'"},
+		{MsgCommUp, "Comm_now_up(): updating status to active"},
+		{fmt.Sprintf(MsgShutdownProgress, 1971), "Heartbeat shutdown in progress. (1971)"},
+		{MsgShutdownComplete, "Heartbeat shutdown complete."},
+		{fmt.Sprintf(MsgIrretrievable, "node2", 12), "Irretrievably lost packet: node node2 seq 12"},
+		{fmt.Sprintf(MsgDropped, "bad auth", "eth1"), "packet dropped: bad auth (link eth1)"},
+		{fmt.Sprintf(MsgDroppedMore, 9, "bad auth"), "9 more packets dropped: bad auth"},
+		{fmt.Sprintf(MsgStopStuck, "g", "x"), "Resource STOP failure. Reboot required! (group g: x)"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
+	}
+}
+
+func TestReasonLevel(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		want string
+	}{
+		{fmt.Sprintf(MsgPartition, "node2"), "ERROR+4"},
+		{fmt.Sprintf(MsgSplitKeep, "g", "node1"), "WARN"},
+		{MsgBothOwnLocal, "ERROR"},
+		{fmt.Sprintf(MsgLostPackets, 3, "node2", 4, 8), "WARN"},
+		{fmt.Sprintf(MsgResourcesAcquired, "node2"), "INFO"},
+	} {
+		if got := reasonLevel(tc.line).String(); got != tc.want {
+			t.Errorf("reasonLevel(%q) = %s, want %s", tc.line, got, tc.want)
+		}
+	}
+}
