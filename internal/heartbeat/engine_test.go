@@ -526,3 +526,27 @@ func TestShutdownHandsOver(t *testing.T) {
 		}
 	})
 }
+
+func TestReloadedKeysJoinTheNodes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCluster(t, "on")
+		defer c.stopAll()
+		c.hosts["node2"].key = "auth 2\n2 md5 other\n"
+		c.start("node1")
+		c.start("node2")
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		// SIGHUP on node2 after fixing authkeys: key 1 added and active.
+		keys, err := hacf.ParseAuthKeys("authkeys", []byte("2 md5 other\nauth 1\n1 sha1 secret\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, err := c.hosts["node2"].node.Reload(context.Background(), nil, keys)
+		if err != nil || !strings.Contains(text, "signing with key 1") {
+			t.Fatalf("reload: %q, %v", text, err)
+		}
+		time.Sleep(20 * time.Second)
+		synctest.Wait()
+		c.wantHolders("after the key reload", settled)
+	})
+}
