@@ -52,6 +52,7 @@ func runCases(t *testing.T, c Checker, base Target, cases []checkCase) {
 			if got.Up != tc.wantUp || !strings.Contains(got.Err, tc.wantErr) || tc.wantErr == "" && got.Err != "" {
 				t.Fatalf("Check = {Up: %v, Err: %q}, want Up %v and Err containing %q", got.Up, got.Err, tc.wantUp, tc.wantErr)
 			}
+			t.Logf("Err: %q", got.Err)
 			if limit := target.Budget(); got.Duration > limit+2*time.Second {
 				t.Errorf("Check took %s, beyond its deadline %s", got.Duration, limit)
 			}

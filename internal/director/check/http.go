@@ -109,12 +109,14 @@ func httpErr(ctx context.Context, err error) error {
 	var op *net.OpError
 	var rh tls.RecordHeaderError
 	switch {
-	case errors.As(err, &op) && op.Op == "dial":
+	case errors.As(err, &op) && (op.Op == "dial" || op.Op == "proxyconnect"):
 		return fmt.Errorf("connect: %w", netErr(ctx, err))
+	case strings.Contains(err.Error(), "HTTP response to HTTPS client"):
+		return errors.New("tls: server answered in plain HTTP")
 	case errors.As(err, &rh), errors.As(err, &op) && op.Op == "remote error", strings.Contains(err.Error(), "tls:"):
 		return tlsErr(ctx, err)
 	case strings.HasPrefix(err.Error(), "stopped after"):
 		return fmt.Errorf("http: %w", err)
 	}
-	return fmt.Errorf("http: %w", netErr(ctx, err))
+	return fmt.Errorf("http: %s", strings.TrimPrefix(netErr(ctx, err).Error(), "http: "))
 }
