@@ -91,7 +91,9 @@ func TestHTTP(t *testing.T) {
 		{name: "2xx, empty receive", server: serveHTTP(false, false), target: req("/ok", ""), wantUp: true},
 		{name: "host header is the real's address", server: serveHTTP(false, false), target: req("/ok", `host 127\.0\.0\.1, `), wantUp: true},
 		{name: "virtualhost sets the host header", server: serveHTTP(false, false),
-			target: func(t *Target) { t.Request, t.Receive, t.VirtualHost = "/ok", "host www.example.com,", "www.example.com" }, wantUp: true},
+			target: func(t *Target) {
+				t.Request, t.Receive, t.VirtualHost = "/ok", "host www.example.com,", "www.example.com"
+			}, wantUp: true},
 		{name: "HEAD", server: serveHTTP(false, false), target: func(t *Target) { t.Request, t.HTTPMethod = "/ok", "HEAD" }, wantUp: true},
 		{name: "redirect followed", server: serveHTTP(false, false), target: req("/moved", "all ok"), wantUp: true},
 		{name: "redirect loop", server: serveHTTP(false, false), target: req("/loop", ""), wantErr: "http: stopped after 7 redirects"},
@@ -119,7 +121,9 @@ func TestHTTPS(t *testing.T) {
 func TestHTTPProxy(t *testing.T) {
 	cases := []checkCase{
 		{name: "absolute url fetched through the proxy", server: serveHTTP(false, false),
-			target: func(t *Target) { t.Request, t.Receive = "/http://www.example.com/index.html", `proxied http://www\.example\.com/index\.html` }, wantUp: true},
+			target: func(t *Target) {
+				t.Request, t.Receive = "/http://www.example.com/index.html", `proxied http://www\.example\.com/index\.html`
+			}, wantUp: true},
 		{name: "receive not matched", server: serveHTTP(false, false),
 			target: func(t *Target) { t.Request, t.Receive = "/http://www.example.com/", "nope" }, wantErr: `receive "nope" not matched`},
 	}
@@ -154,4 +158,3 @@ func TestHTTPURL(t *testing.T) {
 		})
 	}
 }
-

@@ -19,7 +19,7 @@ func (MySQL) Check(ctx context.Context, t Target) Result {
 	return run(ctx, t.Timeout, func(ctx context.Context) error { return checkSQL(ctx, "mysql", t, openMySQL) })
 }
 
-func openMySQL(ctx context.Context, t Target) (driver.Conn, error) {
+func openMySQL(ctx context.Context, t Target, d *sqlDialer) (driver.Conn, error) {
 	cfg := mysql.NewConfig()
 	cfg.User, cfg.Passwd, cfg.DBName = t.Login, t.Passwd, t.Database
 	cfg.Net, cfg.Addr = "tcp", t.Addr().String()
@@ -27,9 +27,7 @@ func openMySQL(ctx context.Context, t Target) (driver.Conn, error) {
 	if dl, ok := ctx.Deadline(); ok {
 		cfg.Timeout = time.Until(dl)
 	}
-	cfg.DialFunc = func(_ context.Context, network, addr string) (net.Conn, error) {
-		return dialBound(ctx, network, addr)
-	}
+	cfg.DialFunc = func(_ context.Context, network, addr string) (net.Conn, error) { return d.dial(network, addr) }
 	c, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, err

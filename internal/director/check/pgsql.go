@@ -20,7 +20,7 @@ func (PgSQL) Check(ctx context.Context, t Target) Result {
 	return run(ctx, t.Timeout, func(ctx context.Context) error { return checkSQL(ctx, "pgsql", t, openPgSQL) })
 }
 
-func openPgSQL(ctx context.Context, t Target) (driver.Conn, error) {
+func openPgSQL(ctx context.Context, t Target, d *sqlDialer) (driver.Conn, error) {
 	cfg := pq.Config{
 		Host: t.Real.Addr().String(), Port: t.Port, User: t.Login, Password: t.Passwd, Database: t.Database,
 		SSLMode: pq.SSLModePrefer, MinProtocolVersion: "3.0", MaxProtocolVersion: "3.0",
@@ -32,19 +32,17 @@ func openPgSQL(ctx context.Context, t Target) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.Dialer(pqDialer{ctx})
+	c.Dialer(pqDialer{d})
 	return c.Connect(ctx)
 }
 
-// pqDialer is lib/pq's Dialer over dialBound.
-type pqDialer struct{ ctx context.Context }
+// pqDialer is lib/pq's Dialer over sqlDialer.
+type pqDialer struct{ d *sqlDialer }
 
-func (d pqDialer) Dial(network, addr string) (net.Conn, error) {
-	return dialBound(d.ctx, network, addr)
+func (p pqDialer) Dial(network, addr string) (net.Conn, error) { return p.d.dial(network, addr) }
+func (p pqDialer) DialTimeout(network, addr string, _ time.Duration) (net.Conn, error) {
+	return p.d.dial(network, addr)
 }
-func (d pqDialer) DialTimeout(network, addr string, _ time.Duration) (net.Conn, error) {
-	return dialBound(d.ctx, network, addr)
-}
-func (d pqDialer) DialContext(_ context.Context, network, addr string) (net.Conn, error) {
-	return dialBound(d.ctx, network, addr)
+func (p pqDialer) DialContext(_ context.Context, network, addr string) (net.Conn, error) {
+	return p.d.dial(network, addr)
 }

@@ -7,20 +7,25 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync"
 	"time"
+
+	"github.com/go-sql-driver/mysql"
 )
 
 // checkSQL is ldirectord's check_sql for mysql and pgsql: log in with
 // login= and passwd= to database=, run request= (without its leading "/")
 // and want at least one row. login= and request= are required.
-func checkSQL(ctx context.Context, name string, t Target, open func(context.Context, Target) (driver.Conn, error)) error {
+func checkSQL(ctx context.Context, name string, t Target, open func(context.Context, Target, *sqlDialer) (driver.Conn, error)) error {
 	query := requestPath(t)
 	if t.Login == "" || query == "" {
 		return fmt.Errorf("%s: login= and request= (an SQL query) are required", name)
 	}
-	dc, err := open(ctx, t)
+	d := &sqlDialer{ctx: ctx}
+	sqlErr := func(what string, err error) error { return d.describe(what, err) }
+	dc, err := open(ctx, t, d)
 	if err != nil {
-		return sqlErr(ctx, name, err)
+		return sqlErr(name, err)
 	}
 	defer dc.Close()
 	q, ok := dc.(driver.QueryerContext)
@@ -29,7 +34,7 @@ func checkSQL(ctx context.Context, name string, t Target, open func(context.Cont
 	}
 	rows, err := q.QueryContext(ctx, query, nil)
 	if err != nil {
-		return sqlErr(ctx, name+": query", err)
+		return sqlErr(name+": query", err)
 	}
 	defer rows.Close()
 	dest := make([]driver.Value, len(rows.Columns()))
@@ -37,43 +42,81 @@ func checkSQL(ctx context.Context, name string, t Target, open func(context.Cont
 	case errors.Is(err, io.EOF):
 		return fmt.Errorf("%s: query returned no rows", name)
 	case err != nil:
-		return sqlErr(ctx, name+": query", err)
+		return sqlErr(name+": query", err)
 	}
 	return nil
 }
 
-// sqlErr describes a driver error: the network ones like every check's,
+// sqlDialer dials for a database driver and remembers the first I/O
+// error of its connection, which drivers tend to hide behind "invalid
+// connection".
+type sqlDialer struct {
+	ctx   context.Context
+	mu    sync.Mutex
+	ioErr error
+}
+
+// describe describes a driver error: the network ones like every check's,
 // the server's own as the driver words them.
-func sqlErr(ctx context.Context, what string, err error) error {
+func (d *sqlDialer) describe(what string, err error) error {
+	d.mu.Lock()
+	ioErr := d.ioErr
+	d.mu.Unlock()
 	var op *net.OpError
 	switch {
+	case d.ctx.Err() != nil, netErr(d.ctx, err) == errTimeout:
+		return fmt.Errorf("%s: %w", what, netErr(d.ctx, err))
 	case errors.As(err, &op) && op.Op == "dial":
-		return fmt.Errorf("connect: %w", netErr(ctx, err))
-	case ctx.Err() != nil, errors.As(err, &op), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Errorf("%s: %w", what, netErr(ctx, err))
+		return fmt.Errorf("connect: %w", netErr(d.ctx, err))
+	case ioErr != nil && (errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysql.ErrInvalidConn)):
+		return fmt.Errorf("%s: %w", what, netErr(d.ctx, ioErr))
+	case errors.As(err, &op), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("%s: %w", what, netErr(d.ctx, err))
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
 
-// dialBound dials for a database driver. The connection's deadlines never
-// reach past ctx's deadline (drivers reset them to "none" after their
-// handshake) and it is closed when ctx is done.
-func dialBound(ctx context.Context, network, addr string) (net.Conn, error) {
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, network, addr)
+// dial connects for a driver. The connection's deadlines never reach past
+// the check's deadline (drivers reset them to "none" after their
+// handshake) and it is closed when the check's context is done.
+func (d *sqlDialer) dial(network, addr string) (net.Conn, error) {
+	var nd net.Dialer
+	nc, err := nd.DialContext(d.ctx, network, addr)
 	if err != nil {
 		return nil, err
 	}
-	b := &boundConn{Conn: nc, stop: context.AfterFunc(ctx, func() { nc.Close() })}
-	b.limit, _ = ctx.Deadline()
+	b := &boundConn{Conn: nc, d: d, stop: context.AfterFunc(d.ctx, func() { nc.Close() })}
+	b.limit, _ = d.ctx.Deadline()
 	b.SetDeadline(time.Time{})
 	return b, nil
 }
 
 type boundConn struct {
 	net.Conn
+	d     *sqlDialer
 	limit time.Time
 	stop  func() bool
+}
+
+func (b *boundConn) note(err error) error {
+	if err != nil {
+		b.d.mu.Lock()
+		if b.d.ioErr == nil {
+			b.d.ioErr = err
+		}
+		b.d.mu.Unlock()
+	}
+	return err
+}
+
+func (b *boundConn) Read(p []byte) (int, error) {
+	n, err := b.Conn.Read(p)
+	return n, b.note(err)
+}
+
+func (b *boundConn) Write(p []byte) (int, error) {
+	n, err := b.Conn.Write(p)
+	return n, b.note(err)
 }
 
 func (b *boundConn) clamp(t time.Time) time.Time {

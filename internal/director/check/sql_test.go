@@ -1,0 +1,39 @@
+package check
+
+import (
+	"net/netip"
+	"testing"
+
+	"github.com/ultramonkey/ultramonkey/internal/director/check/checktest"
+	"github.com/ultramonkey/ultramonkey/internal/director/ldcf"
+)
+
+// sqlCases are the cases of both SQL services against a real server.
+func sqlCases(srv checktest.SQLServer, wrongLogin, syntax, noDB string) []checkCase {
+	real := func(testing.TB) netip.AddrPort { return srv.Addr }
+	set := func(f func(*Target)) func(*Target) { return f }
+	cases := []checkCase{
+		{name: "login and query with a row", server: real, wantUp: true},
+		{name: "query with no row", server: real, target: set(func(t *Target) { t.Request = "/SELECT id FROM empty" }), wantErr: "query returned no rows"},
+		{name: "wrong password", server: real, target: set(func(t *Target) { t.Passwd = "wrong" }), wantErr: wrongLogin},
+		{name: "bad query", server: real, target: set(func(t *Target) { t.Request = "/SELEKT 1" }), wantErr: syntax},
+		{name: "no such database", server: real, target: set(func(t *Target) { t.Database = "nodb" }), wantErr: noDB},
+		{name: "login is required", server: real, target: set(func(t *Target) { t.Login = "" }), wantErr: "login= and request= (an SQL query) are required"},
+		{name: "request is required", server: real, target: set(func(t *Target) { t.Request = "/" }), wantErr: "login= and request= (an SQL query) are required"},
+	}
+	return append(cases, tcpFailures()...)
+}
+
+func TestMySQL(t *testing.T) {
+	srv := checktest.MariaDB(t)
+	base := Target{Type: ldcf.CheckNegotiate, Service: "mysql", Protocol: "tcp",
+		Login: srv.User, Passwd: srv.Password, Database: srv.Database, Request: "/SELECT id FROM t"}
+	runCases(t, MySQL{}, base, sqlCases(srv, "mysql: Error 1045 (28000): Access denied", "mysql: query: Error 1064", "mysql: Error 1044"))
+}
+
+func TestPgSQL(t *testing.T) {
+	srv := checktest.PostgreSQL(t)
+	base := Target{Type: ldcf.CheckNegotiate, Service: "pgsql", Protocol: "tcp",
+		Login: srv.User, Passwd: srv.Password, Database: srv.Database, Request: "/SELECT id FROM t"}
+	runCases(t, PgSQL{}, base, sqlCases(srv, "pgsql: pq: password authentication failed", "pgsql: query: pq: syntax error", `pgsql: pq: database "nodb" does not exist`))
+}
