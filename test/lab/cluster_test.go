@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net/netip"
 	"slices"
 	"testing"
 	"time"
@@ -16,8 +17,14 @@ import (
 
 // Scenario helpers: a started pair, hbd's status, the VIP's timeline.
 
-// status is the part of `hbd status --json` the lab reads (the JSON
-// contract users script against, so the lab keeps its own copy).
+// statusDoc is `hbd status --json` (the JSON contract users script
+// against, so the lab keeps its own copy of the part it reads).
+type statusDoc struct {
+	Running bool   `json:"running"`
+	Cluster status `json:"cluster"`
+}
+
+// status is the cluster part of statusDoc.
 type status struct {
 	Node      string `json:"node"`
 	State     string `json:"state"`
@@ -70,15 +77,18 @@ func (s status) owner() string {
 // Status runs `hbd status --json` on n.
 func Status(ctx context.Context, t testing.TB, n *Node) (status, error) {
 	t.Helper()
-	var s status
+	var d statusDoc
 	out, err := n.HBD(ctx, t, "status", "--json")
 	if err != nil {
-		return s, err
+		return d.Cluster, err
 	}
-	if err := json.Unmarshal([]byte(out), &s); err != nil {
-		return s, fmt.Errorf("%s: hbd status --json: %w: %q", n.Name, err, out)
+	if err := json.Unmarshal([]byte(out), &d); err != nil {
+		return d.Cluster, fmt.Errorf("%s: hbd status --json: %w: %q", n.Name, err, out)
 	}
-	return s, nil
+	if !d.Running {
+		return d.Cluster, fmt.Errorf("%s: hbd status --json: not running: %q", n.Name, out)
+	}
+	return d.Cluster, nil
 }
 
 // StatusPoll is how often waitStatus asks hbd.
@@ -139,6 +149,20 @@ func waitARP(t testing.TB, l *Lab, from int, timeout time.Duration, what string,
 	e, _, err := l.ARPs.First(ctx, from, match)
 	if err != nil {
 		t.Fatalf("%s within %v: %v", what, timeout, err)
+	}
+	return e
+}
+
+// waitWire waits for the first heartbeat datagram from position from on
+// that receiver got from sender (on either link).
+func waitWire(t testing.TB, l *Lab, from int, sender, receiver *Node) WireEvent {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(l.Context(), 5*time.Second)
+	defer cancel()
+	srcs := []netip.Addr{sender.LAN.Addr(), sender.HB.Addr()}
+	e, _, err := l.Wire.First(ctx, from, func(e WireEvent) bool { return e.Node == receiver.Name && slices.Contains(srcs, e.Src) })
+	if err != nil {
+		t.Fatalf("heartbeat %s -> %s: %v", sender.Name, receiver.Name, err)
 	}
 	return e
 }
@@ -212,6 +236,10 @@ const (
 	joinBound = 10 * time.Second
 	// slack is the processing margin the issue allows on top of deadtime.
 	slack = 100 * time.Millisecond
+	// neighRetrans is the kernel's default ARP retransmit interval
+	// (net.ipv4.neigh.default.retrans_time_ms), how long a failed
+	// neighbour entry may delay traffic over a healed link.
+	neighRetrans = time.Second
 )
 
 // startPair configures both nodes with c (node2 with secret2 when not

@@ -42,6 +42,9 @@ type Lab struct {
 	Addrs *Events[AddrEvent]
 	// ARPs has every ARP frame the client received since New.
 	ARPs *Events[ARPEvent]
+	// Wire has every heartbeat datagram each node's eth0 and eth1 sent
+	// or received since New.
+	Wire *Events[WireEvent]
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
@@ -76,7 +79,7 @@ func New(t testing.TB) *Lab {
 	if os.Geteuid() != 0 {
 		t.Skip("the hbd lab needs root (network namespaces)")
 	}
-	l := &Lab{Addrs: newEvents[AddrEvent](), ARPs: newEvents[ARPEvent]()}
+	l := &Lab{Addrs: newEvents[AddrEvent](), ARPs: newEvents[ARPEvent](), Wire: newEvents[WireEvent]()}
 	l.ctx, l.cancel = context.WithCancelCause(t.Context())
 	l.Switch = NewNS(t, "sw")
 	for _, br := range bridges {
@@ -98,6 +101,8 @@ func New(t testing.TB) *Lab {
 	})
 	for _, n := range l.Nodes {
 		watchAddrs(t, n.NS, n.Name, l.Addrs)
+		watchWire(t, n, LANLink, l.Wire)
+		watchWire(t, n, HBLink, l.Wire)
 	}
 	watchARP(t, l.Client, LANLink, l.ARPs)
 	return l
