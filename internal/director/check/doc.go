@@ -1,3 +1,17 @@
 // Package check holds the health checks of real servers: the Checker
-// interface, the table of services and one file per protocol.
+// interface, the service table (registry.go, Default) and one file per
+// check or service, each following ldirectord 4.12's check_* sub of the
+// same name. It opens sockets and runs commands (it is an effect package);
+// it holds no check state except Combined's counter and never touches
+// IPVS.
+//
+// Every check returns by its context's deadline, bounded again by the
+// Target's timeout, and leaves no goroutine or connection behind: the
+// connections of a check close when its context ends (dial.go).
+//
+// Size: the package is above the ~1500-line guide because it speaks some
+// twenty protocols, each small (30-250 lines) and sharing the dial,
+// deadline and error helpers of dial.go and the Target type. Splitting it
+// by family would need those shared, unexported helpers exported from a
+// third package and would spread the one service table over several.
 package check

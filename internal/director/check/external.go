@@ -15,8 +15,9 @@ import (
 // External is checktype=external (ldirectord check_external): checkcommand=
 // runs with the arguments <virtual address or fwmark> <virtual port> <real
 // address> <real port>, IPv6 addresses in brackets, and exit status 0
-// means up. At checktimeout it is sent SIGTERM (ldirectord
-// system_timeout), then SIGKILL a second later. The command is run
+// means up. At checktimeout its process group is sent SIGTERM (ldirectord
+// system_timeout signals the command alone), then SIGKILL a second later;
+// whatever the command left running in its group is killed when it ends. The command is run
 // directly, not through a shell, as Perl's system(LIST) does.
 //
 // With Interpreter set (checktype=external-perl: "perl") the command is
@@ -39,11 +40,17 @@ func (e External) check(ctx context.Context, t Target) error {
 	}
 	argv := append(externalArgs(e.Interpreter, t.Command), externalTarget(t)...)
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	// The command gets its own process group, so that the whole group is
+	// signalled at the timeout and whatever is left of it is swept after.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
 	cmd.WaitDelay = killGrace
 	var stderr bytes.Buffer
 	cmd.Stderr = &limitedWriter{w: &stderr, n: 512}
 	err := cmd.Run()
+	if cmd.Process != nil {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
 	var ee *exec.ExitError
 	switch {
 	case err == nil:
