@@ -104,12 +104,12 @@ func (s *scheduler) loop(ctx context.Context, key CheckKey, interval time.Durati
 // runCheck runs one check bounded by its timeout. A checker that ignores its
 // context is abandoned checkGrace after the deadline and reported down.
 func runCheck(ctx context.Context, c check.Checker, t check.Target) check.Result {
-	ctx, cancel := context.WithTimeout(ctx, t.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, t.Budget()) // ping: checkcount × checktimeout
 	defer cancel()
 	start := time.Now()
 	done := make(chan check.Result, 1)
 	go func() { done <- c.Check(ctx, t) }()
-	grace := time.NewTimer(t.Timeout + checkGrace)
+	grace := time.NewTimer(t.Budget() + checkGrace)
 	defer grace.Stop()
 	select {
 	case r := <-done:

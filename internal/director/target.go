@@ -74,6 +74,7 @@ func TargetFor(v *ldcf.Virtual, r ldcf.Real) check.Target {
 	case ldcf.CheckNegotiate, ldcf.CheckCombined:
 		t.Service = v.Service
 		t.Combined = v.CheckCombined
+		t.CheckTimeout = t.Timeout // combined's connect half, ldap and radius use it
 		t.Timeout = v.NegotiateTimeout
 		if t.Timeout <= 0 {
 			t.Timeout = defaultNegotiateTimeout
