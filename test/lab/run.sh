@@ -10,10 +10,12 @@ run=${1:-}
 rc=0
 go test -count=1 -timeout 900s -tags lab ${run:+-run "$run"} -v ./test/lab/... || rc=$?
 # t.Cleanup removes every namespace, also on failure; only a killed test
-# binary (timeout panic) can leave some behind. Namespaces are named hbl-*.
+# binary (timeout panic) can leave some behind. Namespaces are named hbl-*;
+# run one lab at a time on a host.
 left=$(ip netns list 2>/dev/null | awk '/^hbl-/ {print $1}')
-if [ -n "$left" ] && [ "$rc" -ne 0 ]; then
-	echo "lab: removing leftover namespaces: $left" >&2
+if [ -n "$left" ]; then
+	echo "lab: leftover namespaces (removing them): $left" >&2
 	for ns in $left; do ip netns pids "$ns" | xargs -r kill -9; ip netns del "$ns"; done
+	[ "$rc" -ne 0 ] || rc=1 # a passing run must leave nothing behind
 fi
 exit "$rc"
