@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/ultramonkey/ultramonkey/internal/heartbeat"
+	"github.com/ultramonkey/ultramonkey/internal/heartbeat/member"
 )
 
 // cl_status exit codes (cl_status.c).
@@ -137,7 +138,7 @@ func (a *app) clAnswer(cmd string, p []string, st heartbeat.Status, human, onlyP
 		} else {
 			fmt.Fprintln(out, n.Status)
 		}
-		if n.Status == heartbeat.StatusActive || n.Status == heartbeat.StatusUp || n.Status == heartbeat.StatusPing {
+		if n.Status == member.StatusActive || n.Status == member.StatusUp || n.Status == member.StatusPing {
 			return clOK
 		}
 		return clNormalFail
@@ -167,7 +168,7 @@ func (a *app) clAnswer(cmd string, p []string, st heartbeat.Status, human, onlyP
 		} else {
 			fmt.Fprintln(out, l.Status)
 		}
-		if l.Status == heartbeat.LinkStatusUp {
+		if l.Status == member.LinkStatusUp {
 			return clOK
 		}
 		return clNormalFail

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ultramonkey/ultramonkey/internal/daemon"
 	"github.com/ultramonkey/ultramonkey/internal/heartbeat"
+	"github.com/ultramonkey/ultramonkey/internal/heartbeat/r1"
 )
 
 // defaultMoveTimeout bounds standby and takeover; Heartbeat allows an hour
@@ -37,7 +38,7 @@ func (a *app) handler(node *heartbeat.Node) daemon.Handler {
 			if len(req.Args) != 2 {
 				return daemon.Response{Exit: exitUsage, Text: "want a resource set and a timeout"}
 			}
-			hold, err := heartbeat.ParseHold(req.Args[0])
+			hold, err := r1.ParseHold(req.Args[0])
 			timeout, terr := time.ParseDuration(req.Args[1])
 			if err != nil || terr != nil || timeout <= 0 {
 				return daemon.Response{Exit: exitUsage, Text: fmt.Sprintf("bad arguments %q", req.Args)}
@@ -98,7 +99,7 @@ func (a *app) move(ctx context.Context, verb string, args []string, alias bool) 
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 || *timeout <= 0 {
 		return usage()
 	}
-	if _, err := heartbeat.ParseHold(set); err != nil || set == "none" {
+	if _, err := r1.ParseHold(set); err != nil || set == "none" {
 		return usage()
 	}
 	cctx, cancel := context.WithTimeout(ctx, *timeout+10*time.Second)

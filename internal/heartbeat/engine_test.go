@@ -17,6 +17,8 @@ import (
 	"github.com/ultramonkey/ultramonkey/internal/heartbeat"
 	"github.com/ultramonkey/ultramonkey/internal/heartbeat/hacf"
 	"github.com/ultramonkey/ultramonkey/internal/heartbeat/hbtest"
+	"github.com/ultramonkey/ultramonkey/internal/heartbeat/member"
+	"github.com/ultramonkey/ultramonkey/internal/heartbeat/r1"
 	"github.com/ultramonkey/ultramonkey/internal/resources"
 	"github.com/ultramonkey/ultramonkey/internal/resources/restest"
 )
@@ -389,18 +391,18 @@ func TestStandbyAndTakeover(t *testing.T) {
 		defer c.stopAll()
 		c.settle()
 		n1 := c.hosts["node1"].node
-		text, err := n1.Standby(context.Background(), heartbeat.HoldAll)
+		text, err := n1.Standby(context.Background(), r1.HoldAll)
 		if err != nil {
 			t.Fatalf("standby: %v (%s)\n%s", err, text, c.dumpLogs())
 		}
 		c.wantHolders("after hb_standby all", map[string][]string{vip1: {"node2"}, "httpd": {"node2"}, vip2: {"node2"}})
-		text, err = n1.Takeover(context.Background(), heartbeat.HoldLocal)
+		text, err = n1.Takeover(context.Background(), r1.HoldLocal)
 		if err != nil {
 			t.Fatalf("takeover: %v (%s)\n%s", err, text, c.dumpLogs())
 		}
 		c.wantHolders("after hb_takeover local", settled)
 		// Nothing foreign to give: done at once.
-		if text, err := n1.Standby(context.Background(), heartbeat.HoldForeign); err != nil || !strings.Contains(text, "holds none of these") {
+		if text, err := n1.Standby(context.Background(), r1.HoldForeign); err != nil || !strings.Contains(text, "holds none of these") {
 			t.Errorf("standby foreign with nothing foreign: %q, %v", text, err)
 		}
 	})
@@ -411,9 +413,9 @@ func TestStandbyRefusedInLegacyMode(t *testing.T) {
 		c := newCluster(t, "legacy")
 		defer c.stopAll()
 		c.settle()
-		text, err := c.hosts["node1"].node.Standby(context.Background(), heartbeat.HoldAll)
-		if !errors.Is(err, heartbeat.ErrRefused) || !strings.Contains(text, heartbeat.MsgStandbyLegacy) {
-			t.Errorf("standby in legacy mode: %q, %v; want refused with %q", text, err, heartbeat.MsgStandbyLegacy)
+		text, err := c.hosts["node1"].node.Standby(context.Background(), r1.HoldAll)
+		if !errors.Is(err, heartbeat.ErrRefused) || !strings.Contains(text, r1.MsgStandbyLegacy) {
+			t.Errorf("standby in legacy mode: %q, %v; want refused with %q", text, err, r1.MsgStandbyLegacy)
 		}
 		c.wantHolders("after the refusal", settled)
 	})
@@ -494,7 +496,7 @@ func TestRestartedPeerIsAcceptedAndReplayDropped(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st.Drops[string(heartbeat.ReasonOldGeneration)] != 1 {
+		if st.Drops[string(member.ReasonOldGeneration)] != 1 {
 			t.Errorf("drops after replaying an old datagram: %v", st.Drops)
 		}
 	})

@@ -1,60 +1,45 @@
 package heartbeat
 
-import "testing"
+import (
+	"fmt"
+	"github.com/ultramonkey/ultramonkey/internal/heartbeat/member"
+	"github.com/ultramonkey/ultramonkey/internal/heartbeat/r1"
+	"testing"
+)
 
-// TestMessages pins every user-visible line word for word: users grep
-// their logs for Heartbeat's wording (style.md §1.7).
-func TestMessages(t *testing.T) {
-	pins := []struct{ got, want string }{
-		{MsgLinkStatus, "Link %s:%s %s."},
-		{MsgNodeDead, "node %s: is dead"},
-		{MsgLateHeartbeat, "Late heartbeat: Node %s: interval %d ms"},
-		{MsgLateHeartbeatDead, "Late heartbeat: Node %s: interval %d ms (> deadtime)"},
-		{MsgStatusUpdate, "Status update for node %s: status %s"},
-		{MsgRestart, "Heartbeat restart on node %s"},
-		{MsgPartition, "Cluster node %s returning after partition."},
-		{MsgReplayAttack, "should_drop_message: attempted replay attack [%s]? [gen = %d, curgen = %d]"},
-		{MsgBadSeq, "should_drop_message: bad sequence number"},
-		{MsgLostPackets, "%d lost packet(s) for [%s] [%d:%d]"},
-		{MsgLostALot, "lost a lot of packets!"},
-		{MsgNoPktsMissing, "No pkts missing from %s!"},
-		{MsgDuplicate, "should_drop_message: Duplicate packet"},
-		{MsgStale, "stale status from dead node %s"},
-		{MsgInitialAcquisition, "Initial resource acquisition complete (%s)"},
-		{MsgRemoteTransition, "remote resource transition completed."},
-		{MsgLocalTransition, "local resource transition completed."},
-		{MsgLocalAcquisitionNone, "Local Resource acquisition completed. (none)"},
-		{MsgResourcesAcquired, "Resources being acquired from %s."},
-		{MsgDeadGaveUp, "Dead node %s gave up resources."},
-		{MsgMachDownComplete, "mach_down takeover complete."},
-		{MsgCancelStandby, "Cancelling pending standby operation"},
-		{MsgWantsStandby, "%s wants to go standby [%s]"},
-		{MsgStandbyCanTake, "standby: %s can take our %s resources"},
-		{MsgStandbyAcquire, "standby: acquire [%s] resources from %s"},
-		{MsgLocalStandbyDone, "Local standby process completed [%s]."},
-		{MsgStandbyAcquired, "Standby resource acquisition done [%s]."},
-		{MsgOtherStandbyDone, "Other node completed standby takeover of %s resources."},
-		{MsgStandbyTimeout, "No reply to standby request.  Standby request cancelled."},
-		{MsgStandbyInProgress, "Standby in progress- new request from %s ignored [%d seconds left]"},
-		{MsgStandbyOtherFlux, "standby message [%s] from %s ignored.  Other side is in flux."},
-		{MsgStandbyLocalFlux, "standby message [%s] from %s ignored.  local resources in flux."},
-		{MsgStandbyIgnored, "Ignored standby message '%s' from %s in state %d"},
-		{MsgStandbyLegacy, "Standby mode only implemented when nice_failback on"},
-		{MsgShutdownNotice, "Received shutdown notice from '%s'."},
-		{MsgShutdownDelayed, "Shutdown delayed until current resource activity finishes."},
-		{MsgGivingUp, "Giving up all HA resources."},
-		{MsgRelinquished, "All HA resources relinquished."},
-		{MsgBothOwnLocal, "Both machines own our resources!"},
-		{MsgBothOwnForeign, "Both machines own foreign resources!"},
-		{MsgNoOneOwnsLocal, "No one owns our local resources!"},
-		{MsgSplitKeep, "split brain: both nodes hold group %s; keeping it (preferred node %s)"},
-		{MsgSplitRelease, "split brain: both nodes hold group %s; releasing it to preferred node %s"},
-		{MsgStartFailed, "resource group %s failed to start; giving it up"},
-		{MsgNotStarted, "ignored %s: resource management not started"},
+// TestEngineMessages pins the engine's log lines word for word: the ones
+// Heartbeat 3.0.6 writes too must not drift.
+func TestEngineMessages(t *testing.T) {
+	for _, tc := range []struct{ got, want string }{
+		{fmt.Sprintf(MsgGeneration, 1795505610), "Heartbeat generation: 1795505610"},
+		{fmt.Sprintf(MsgLocalStatus, "active"), "Local status now set to: 'active'"},
+		{MsgCommUp, "Comm_now_up(): updating status to active"},
+		{fmt.Sprintf(MsgShutdownProgress, 1971), "Heartbeat shutdown in progress. (1971)"},
+		{MsgShutdownComplete, "Heartbeat shutdown complete."},
+		{fmt.Sprintf(MsgIrretrievable, "node2", 12), "Irretrievably lost packet: node node2 seq 12"},
+		{fmt.Sprintf(MsgDropped, "bad auth", "eth1"), "packet dropped: bad auth (link eth1)"},
+		{fmt.Sprintf(MsgDroppedMore, 9, "bad auth"), "9 more packets dropped: bad auth"},
+		{fmt.Sprintf(MsgStopStuck, "g", "x"), "Resource STOP failure. Reboot required! (group g: x)"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
 	}
-	for _, p := range pins {
-		if p.got != p.want {
-			t.Errorf("message changed: %q, want %q", p.got, p.want)
+}
+
+func TestReasonLevel(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		want string
+	}{
+		{fmt.Sprintf(member.MsgPartition, "node2"), "ERROR+4"},
+		{fmt.Sprintf(r1.MsgSplitKeep, "g", "node1"), "WARN"},
+		{r1.MsgBothOwnLocal, "ERROR"},
+		{fmt.Sprintf(member.MsgLostPackets, 3, "node2", 4, 8), "WARN"},
+		{fmt.Sprintf(r1.MsgResourcesAcquired, "node2"), "INFO"},
+	} {
+		if got := reasonLevel(tc.line).String(); got != tc.want {
+			t.Errorf("reasonLevel(%q) = %s, want %s", tc.line, got, tc.want)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ultramonkey/ultramonkey/internal/heartbeat/hacf"
+	"github.com/ultramonkey/ultramonkey/internal/heartbeat/r1"
 	"github.com/ultramonkey/ultramonkey/internal/heartbeat/wire"
 	"github.com/ultramonkey/ultramonkey/internal/resources"
 )
@@ -113,25 +114,25 @@ func New(cfg Config) (*Node, error) {
 	for _, g := range cfg.Groups {
 		n.groups[g.Key()] = g
 	}
-	if _, err := NewOwnership(n.ownershipConfig()); err != nil {
+	if _, err := r1.NewOwnership(n.ownershipConfig()); err != nil {
 		return nil, fmt.Errorf("new node: %w", err)
 	}
 	return n, nil
 }
 
-func (n *Node) ownershipConfig() OwnershipConfig {
-	oc := OwnershipConfig{Local: n.cfg.Local, Peer: n.peer,
+func (n *Node) ownershipConfig() r1.Config {
+	oc := r1.Config{Local: n.cfg.Local, Peer: n.peer,
 		RequestDelay: n.cfg.RequestDelay, StandbyTimeout: n.cfg.StandbyTimeout, FailedStartDelay: n.cfg.FailedStartDelay}
 	switch n.cfg.HaCf.AutoFailback {
 	case hacf.FailbackOn:
-		oc.AutoFailback = FailbackOn
+		oc.AutoFailback = r1.FailbackOn
 	case hacf.FailbackOff:
-		oc.AutoFailback = FailbackOff
+		oc.AutoFailback = r1.FailbackOff
 	default:
-		oc.AutoFailback = FailbackLegacy
+		oc.AutoFailback = r1.FailbackLegacy
 	}
 	for _, g := range n.cfg.Groups {
-		oc.Groups = append(oc.Groups, Group{Key: g.Key(), Preferred: g.Node})
+		oc.Groups = append(oc.Groups, r1.Group{Key: g.Key(), Preferred: g.Node})
 	}
 	return oc
 }
@@ -163,7 +164,7 @@ const (
 
 type request struct {
 	kind  reqKind
-	hold  Hold
+	hold  r1.Hold
 	hacf  *hacf.Config
 	keys  *hacf.AuthKeys
 	reply chan reply // buffered 1: the loop never blocks on it
@@ -210,14 +211,14 @@ func (n *Node) Status(ctx context.Context) (Status, error) {
 // the groups whose preferred node is this one) to the peer, as hb_standby
 // does, and returns once the peer has taken them over. The text says what
 // happened; the error matches ErrRefused or ErrCancelled, or is ctx's.
-func (n *Node) Standby(ctx context.Context, set Hold) (string, error) {
+func (n *Node) Standby(ctx context.Context, set r1.Hold) (string, error) {
 	rp, err := n.call(ctx, request{kind: reqStandby, hold: set})
 	return rp.text, err
 }
 
 // Takeover asks the peer to hand over the classes set (in this node's
 // words), as hb_takeover does, and returns once they run here.
-func (n *Node) Takeover(ctx context.Context, set Hold) (string, error) {
+func (n *Node) Takeover(ctx context.Context, set r1.Hold) (string, error) {
 	rp, err := n.call(ctx, request{kind: reqTakeover, hold: set})
 	return rp.text, err
 }

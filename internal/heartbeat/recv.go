@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ultramonkey/ultramonkey/internal/heartbeat/member"
+	"github.com/ultramonkey/ultramonkey/internal/heartbeat/r1"
 	"github.com/ultramonkey/ultramonkey/internal/heartbeat/wire"
 )
 
@@ -51,30 +53,30 @@ func (n *Node) onPacket(p Packet, now time.Time) {
 	// seen as one.
 	n.onLive(l.live.Tick(now), now)
 	if !h.HasSeq {
-		n.onLive(l.live.Heard(Heard{Node: n.peer, Link: p.Link}, now), now)
+		n.onLive(l.live.Heard(member.Heard{Node: n.peer, Link: p.Link}, now), now)
 		n.onUnsequenced(m, h, p, now)
 		return
 	}
 	st, _ := l.live.NodeStatus(n.peer)
-	d := l.replay.Check(SeqMsg{Seq: h.Seq, Gen: h.Generation, Status: h.Type == wire.TStatus}, st == StatusDead, now)
+	d := l.replay.Check(member.SeqMsg{Seq: h.Seq, Gen: h.Generation, Status: h.Type == wire.TStatus}, st == member.StatusDead, now)
 	for _, line := range d.Log {
 		n.log.Log(context.Background(), reasonLevel(line), line, "node", n.peer)
 	}
 	switch {
-	case d.Verdict == Drop && d.Reason != ReasonOld:
+	case d.Verdict == member.Drop && d.Reason != member.ReasonOld:
 		n.drop(string(d.Reason), p, now)
 		return
-	case d.Verdict == Duplicate || d.Reason == ReasonOld:
+	case d.Verdict == member.Duplicate || d.Reason == member.ReasonOld:
 		// The same packet over another medium, or a late copy of one
 		// already seen: not an error, and the link is alive.
-		n.onLive(l.live.Heard(Heard{Node: n.peer, Link: p.Link}, now), now)
+		n.onLive(l.live.Heard(member.Heard{Node: n.peer, Link: p.Link}, now), now)
 		return
 	}
 	l.heard[p.Link] = now
 	if d.Ack != 0 {
 		n.send(wire.Ack{Dest: n.peer, AckSeq: d.Ack}.Message(), now)
 	}
-	heard := Heard{Node: n.peer, Link: p.Link}
+	heard := member.Heard{Node: n.peer, Link: p.Link}
 	if h.Type == wire.TStatus {
 		s, err := wire.ReadStatus(m)
 		if err != nil {
@@ -98,10 +100,10 @@ func (n *Node) onMessage(m *wire.Message, h wire.Header, now time.Time) {
 		n.log.Warn("ignored malformed message", "type", h.Type, "err", err)
 	case ok:
 		if !n.l.started {
-			n.log.Info(fmt.Sprintf(MsgNotStarted, msg.Type))
+			n.log.Info(fmt.Sprintf(r1.MsgNotStarted, msg.Type))
 			return
 		}
-		n.step(Event{Kind: EvPeerMsg, Msg: msg, Seq: h.Seq}, now)
+		n.step(r1.Event{Kind: r1.EvPeerMsg, Msg: msg, Seq: h.Seq}, now)
 	case h.Type == wire.TReqNodes:
 		names := make([]string, 0, len(n.cfg.HaCf.Nodes))
 		for _, nd := range n.cfg.HaCf.Nodes {
@@ -157,7 +159,7 @@ func (n *Node) resend(r wire.Rexmit, now time.Time) {
 // sendRexmits sends the retransmit requests that are due.
 func (n *Node) sendRexmits(now time.Time) {
 	st, _ := n.l.live.NodeStatus(n.peer)
-	for _, seq := range n.l.replay.RexmitDue(now, st == StatusUp || st == StatusActive) {
+	for _, seq := range n.l.replay.RexmitDue(now, st == member.StatusUp || st == member.StatusActive) {
 		n.send(wire.Rexmit{Dest: n.peer, First: seq, Last: seq}.Message(), now)
 	}
 }

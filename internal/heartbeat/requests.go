@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/ultramonkey/ultramonkey/internal/heartbeat/hacf"
+	"github.com/ultramonkey/ultramonkey/internal/heartbeat/member"
+	"github.com/ultramonkey/ultramonkey/internal/heartbeat/r1"
 )
 
 // onRequest answers a control request inside the loop.
@@ -24,7 +26,7 @@ func (n *Node) onRequest(req request, now time.Time) {
 		if !l.stopping {
 			l.stopping = true
 			n.log.Info(fmt.Sprintf(MsgShutdownProgress, os.Getpid()))
-			n.step(Event{Kind: EvShutdown}, now)
+			n.step(r1.Event{Kind: r1.EvShutdown}, now)
 		}
 		l.waiters = append(l.waiters, req.reply)
 	case reqReload:
@@ -34,9 +36,9 @@ func (n *Node) onRequest(req request, now time.Time) {
 
 // holdsAny reports whether any group of set (my words) is wanted or
 // running here.
-func (n *Node) holdsAny(set Hold) bool {
+func (n *Node) holdsAny(set r1.Hold) bool {
 	for _, g := range n.l.own.State().Groups {
-		if class(&g)&set != 0 && (g.Want || g.Phase != Stopped) {
+		if g.Class()&set != 0 && (g.Want || g.Phase != r1.Stopped) {
 			return true
 		}
 	}
@@ -44,9 +46,9 @@ func (n *Node) holdsAny(set Hold) bool {
 }
 
 // allIn reports whether every group of set satisfies ok.
-func (n *Node) allIn(set Hold, ok func(GroupState) bool) bool {
+func (n *Node) allIn(set r1.Hold, ok func(r1.GroupState) bool) bool {
 	for _, g := range n.l.own.State().Groups {
-		if class(&g)&set != 0 && !ok(g) {
+		if g.Class()&set != 0 && !ok(g) {
 			return false
 		}
 	}
@@ -68,8 +70,8 @@ func (n *Node) onStandby(req request, now time.Time) {
 		req.reply <- reply{text: fmt.Sprintf("standby [%s]: this node holds none of these resources", req.hold)}
 		return
 	}
-	res := n.step(Event{Kind: EvStandby, Hold: req.hold}, now)
-	if l.own.State().Standby != StandbyMe {
+	res := n.step(r1.Event{Kind: r1.EvStandby, Hold: req.hold}, now)
+	if l.own.State().Standby != r1.StandbyMe {
 		n.refuse(req, res.Reason)
 		return
 	}
@@ -80,7 +82,7 @@ func (n *Node) onStandby(req request, now time.Time) {
 func (n *Node) onTakeover(req request, now time.Time) {
 	l := &n.l
 	st := l.own.State()
-	running := func(g GroupState) bool { return g.Want && g.Phase == Running }
+	running := func(g r1.GroupState) bool { return g.Want && g.Phase == r1.Running }
 	switch {
 	case !l.started || l.stopping:
 		n.refuse(req, "resource management not started or shutting down")
@@ -89,13 +91,13 @@ func (n *Node) onTakeover(req request, now time.Time) {
 		req.reply <- reply{text: fmt.Sprintf("takeover: this node already holds the %s resources", req.hold)}
 		return
 	case n.cfg.HaCf.AutoFailback == hacf.FailbackLegacy:
-		n.refuse(req, MsgStandbyLegacy)
+		n.refuse(req, r1.MsgStandbyLegacy)
 		return
 	case !st.PeerAlive:
 		n.refuse(req, fmt.Sprintf("%s is not alive", n.peer))
 		return
 	}
-	n.step(Event{Kind: EvTakeover, Hold: req.hold}, now)
+	n.step(r1.Event{Kind: r1.EvTakeover, Hold: req.hold}, now)
 	wait := n.cfg.StandbyTimeout
 	if wait <= 0 {
 		wait = 10 * time.Second
@@ -111,18 +113,18 @@ func (n *Node) checkPending(now time.Time) {
 		return
 	}
 	st := l.own.State()
-	released := func(g GroupState) bool { return !g.Want && g.Phase == Stopped }
-	running := func(g GroupState) bool { return g.Want && g.Phase == Running }
+	released := func(g r1.GroupState) bool { return !g.Want && g.Phase == r1.Stopped }
+	running := func(g r1.GroupState) bool { return g.Want && g.Phase == r1.Running }
 	l.pending = slices.DeleteFunc(l.pending, func(p *pending) bool {
 		var rp reply
 		switch {
-		case p.kind == reqStandby && st.Standby != StandbyNot:
+		case p.kind == reqStandby && st.Standby != r1.StandbyNot:
 			return false
 		case p.kind == reqStandby && n.allIn(p.set, released):
 			rp.text = fmt.Sprintf("standby complete: %s resources handed over to %s", p.set, n.peer)
 		case p.kind == reqStandby:
 			rp.err = fmt.Errorf("%w: standby of %s resources did not complete", ErrCancelled, p.set)
-		case st.Standby != StandbyNot:
+		case st.Standby != r1.StandbyNot:
 			p.started = true
 			return false
 		case n.allIn(p.set, running):
@@ -214,13 +216,13 @@ func (n *Node) snapshot() Status {
 		AutoFailback: cf.AutoFailback.String(), KeepaliveMs: l.keepalive.Milliseconds(),
 		DeadtimeMs: cf.Deadtime.Milliseconds(), WarntimeMs: cf.Warntime.Milliseconds(),
 		InitdeadMs: cf.Initdead.Milliseconds(), Resources: l.own.HoldClasses().String()}
-	if st.Standby != StandbyNot {
+	if st.Standby != r1.StandbyNot {
 		s.Standby = [...]string{"", "me", "other", "done"}[st.Standby]
 	}
 	for _, nd := range cf.Nodes {
 		ns := NodeStatus{Name: nd.Name, Type: "normal"}
 		for _, link := range n.cfg.Transport.Links() {
-			ls := LinkStatus{Name: link, Status: LinkStatusUp}
+			ls := LinkStatus{Name: link, Status: member.LinkStatusUp}
 			if nd.Name == n.peer {
 				ls.Status, _ = l.live.LinkStatus(n.peer, link)
 				ls.LastHeard = l.heard[link]
@@ -240,9 +242,9 @@ func (n *Node) snapshot() Status {
 	for _, g := range st.Groups {
 		gs := GroupStatus{Key: g.Key, Preferred: g.Preferred, Phase: g.Phase.String(), Failed: g.Failed}
 		switch {
-		case g.Phase != Stopped:
+		case g.Phase != r1.Stopped:
 			gs.Owner = n.cfg.Local
-		case st.PeerAlive && class(&g)&peerHolds != 0:
+		case st.PeerAlive && g.Class()&peerHolds != 0:
 			gs.Owner = n.peer
 		}
 		for _, r := range n.groups[g.Key].Resources {

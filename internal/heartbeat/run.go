@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ultramonkey/ultramonkey/internal/heartbeat/member"
+	"github.com/ultramonkey/ultramonkey/internal/heartbeat/r1"
 	"github.com/ultramonkey/ultramonkey/internal/heartbeat/wire"
 	"github.com/ultramonkey/ultramonkey/internal/resources"
 )
@@ -47,7 +49,7 @@ type dropStat struct {
 // pending is a standby or takeover request waiting for its move.
 type pending struct {
 	kind     reqKind
-	set      Hold
+	set      r1.Hold
 	reply    chan reply
 	started  bool      // takeover: the peer's handshake began
 	deadline time.Time // takeover: the handshake must begin by then
@@ -58,11 +60,11 @@ type loopState struct {
 	keys      map[int]wire.Auth
 	active    wire.Auth
 	keepalive time.Duration
-	live      *Liveness
-	replay    *Replay
-	own       *Ownership
+	live      *member.Liveness
+	replay    *member.Replay
+	own       *r1.Ownership
 	status    string // our st=
-	started   bool   // comm up: EvStart given
+	started   bool   // comm up: r1.EvStart given
 	startedAt time.Time
 	seq       uint64
 	hist      map[uint64]*sentMsg
@@ -145,22 +147,22 @@ func (n *Node) init(ctx context.Context, now time.Time) error {
 		return fmt.Errorf("running node: %w", err)
 	}
 	links := n.cfg.Transport.Links()
-	live, err := NewLiveness(LivenessConfig{Nodes: []WatchedNode{{Name: n.peer, Links: links}},
+	live, err := member.NewLiveness(member.LivenessConfig{Nodes: []member.WatchedNode{{Name: n.peer, Links: links}},
 		Deadtime: cf.Deadtime, Warntime: cf.Warntime, Initdead: cf.Initdead, Deadping: cf.Deadping}, now)
 	if err != nil {
 		return fmt.Errorf("running node: %w", err)
 	}
-	own, err := NewOwnership(n.ownershipConfig())
+	own, err := r1.NewOwnership(n.ownershipConfig())
 	if err != nil {
 		return fmt.Errorf("running node: %w", err)
 	}
 	var trig uint64
 	if n.cfg.Rand != nil {
-		trig = n.cfg.Rand.Uint64N(AckDiv)
+		trig = n.cfg.Rand.Uint64N(member.AckDiv)
 	}
 	n.l = loopState{keys: keys, active: keys[n.cfg.Keys.Active], keepalive: cf.Keepalive, live: live, own: own,
-		replay: NewReplay(ReplayConfig{Node: n.peer, MaxRexmitDelay: cf.MaxRexmitDelay, AckTrigger: trig, Rand: n.cfg.Rand}),
-		status: StatusUp, startedAt: now, hist: map[uint64]*sentMsg{}, nextSend: now.Add(cf.Keepalive),
+		replay: member.NewReplay(member.ReplayConfig{Node: n.peer, MaxRexmitDelay: cf.MaxRexmitDelay, AckTrigger: trig, Rand: n.cfg.Rand}),
+		status: member.StatusUp, startedAt: now, hist: map[uint64]*sentMsg{}, nextSend: now.Add(cf.Keepalive),
 		ops: map[string]bool{}, opDone: make(chan opResult, 2*len(n.cfg.Groups)+1), opCtx: ctx,
 		drops: map[string]*dropStat{}, sendErrs: map[string]*dropStat{}, heard: map[string]time.Time{}}
 	return nil
@@ -210,39 +212,39 @@ func (n *Node) onTimer(now time.Time) {
 	n.onLive(l.live.Tick(now), now)
 	if d := l.own.NextDeadline(); !d.IsZero() && !now.Before(d) && !d.Equal(l.ownTicked) {
 		l.ownTicked = d
-		n.step(Event{Kind: EvTick}, now)
+		n.step(r1.Event{Kind: r1.EvTick}, now)
 	}
 	n.sendRexmits(now)
 	n.checkPending(now)
 }
 
 // onLive reacts to liveness changes.
-func (n *Node) onLive(evs []LiveEvent, now time.Time) {
+func (n *Node) onLive(evs []member.LiveEvent, now time.Time) {
 	l := &n.l
 	for _, e := range evs {
 		switch e.Kind {
-		case LinkUp, LinkDead:
+		case member.LinkUp, member.LinkDead:
 			n.log.Info(e.Reason, "node", e.Node, "link", e.Link)
-		case NodeWarn:
+		case member.NodeWarn:
 			lvl := slog.LevelWarn
 			if e.Crit {
 				lvl = levelCrit
 			}
 			n.log.Log(context.Background(), lvl, e.Reason, "node", e.Node)
-		case NodeDead:
+		case member.NodeDead:
 			n.log.Warn(e.Reason, "node", e.Node)
 			l.replay.NodeDead()
 			if !l.started {
 				n.commUp(false, now)
 			} else {
-				n.step(Event{Kind: EvPeerDead}, now)
+				n.step(r1.Event{Kind: r1.EvPeerDead}, now)
 			}
-		case NodeUp, NodeActive:
+		case member.NodeUp, member.NodeActive:
 			n.log.Info(e.Reason, "node", e.Node)
 			if !l.started {
 				n.commUp(true, now)
 			} else {
-				n.step(Event{Kind: EvPeerAlive}, now)
+				n.step(r1.Event{Kind: r1.EvPeerAlive}, now)
 			}
 		}
 	}
@@ -253,25 +255,25 @@ func (n *Node) commUp(peerAlive bool, now time.Time) {
 	l := &n.l
 	l.started = true
 	n.log.Info(MsgCommUp)
-	l.status = StatusActive
+	l.status = member.StatusActive
 	n.log.Info(fmt.Sprintf(MsgLocalStatus, l.status))
 	n.sendStatus(now)
-	n.step(Event{Kind: EvStart, PeerAlive: peerAlive}, now)
+	n.step(r1.Event{Kind: r1.EvStart, PeerAlive: peerAlive}, now)
 }
 
 // step feeds the ownership machine and carries out its actions.
-func (n *Node) step(ev Event, now time.Time) Result {
+func (n *Node) step(ev r1.Event, now time.Time) r1.Result {
 	res := n.l.own.Step(ev, now)
 	n.logReason(res.Reason)
 	for _, a := range res.Actions {
 		switch a.Kind {
-		case ActStart, ActStop:
-			n.startOp(a.Group, a.Kind == ActStart)
-		case ActAnnounce:
+		case r1.ActStart, r1.ActStop:
+			n.startOp(a.Group, a.Kind == r1.ActStart)
+		case r1.ActAnnounce:
 			n.announce(a.Group)
-		case ActSend:
+		case r1.ActSend:
 			n.send(r1Message(a.Msg), now)
-			if a.Msg.Type == R1Shutdone {
+			if a.Msg.Type == r1.TypeShutdone {
 				n.l.shutdone = true
 			}
 		}
@@ -304,18 +306,18 @@ func reasonLevel(line string) slog.Level {
 		return true
 	}
 	switch {
-	case prefix(MsgBothOwnLocal), prefix(MsgBothOwnForeign), prefix(MsgNoOneOwnsLocal):
+	case prefix(r1.MsgBothOwnLocal), prefix(r1.MsgBothOwnForeign), prefix(r1.MsgNoOneOwnsLocal):
 		return slog.LevelError
-	case prefix(MsgSplitKeep), prefix(MsgSplitRelease), prefix(MsgStartFailed), prefix(MsgStandbyTimeout),
-		prefix(MsgStandbyLegacy), prefix(MsgCancelStandby):
+	case prefix(r1.MsgSplitKeep), prefix(r1.MsgSplitRelease), prefix(r1.MsgStartFailed), prefix(r1.MsgStandbyTimeout),
+		prefix(r1.MsgStandbyLegacy), prefix(r1.MsgCancelStandby):
 		return slog.LevelWarn
-	case prefix(MsgPartition):
+	case prefix(member.MsgPartition):
 		return levelCrit
-	case prefix(MsgReplayAttack), prefix(MsgLostALot):
+	case prefix(member.MsgReplayAttack), prefix(member.MsgLostALot):
 		return slog.LevelError
-	case prefix(MsgLostPackets):
+	case prefix(member.MsgLostPackets):
 		return slog.LevelWarn
-	case prefix(MsgDuplicate):
+	case prefix(member.MsgDuplicate):
 		return slog.LevelDebug
 	}
 	return slog.LevelInfo
@@ -343,17 +345,17 @@ func (n *Node) startOp(key string, start bool) {
 
 func (n *Node) onOpDone(r opResult, now time.Time) {
 	delete(n.l.ops, r.group)
-	kind := EvStopDone
+	kind := r1.EvStopDone
 	switch {
 	case r.start && r.res.OK:
-		kind = EvStartDone
+		kind = r1.EvStartDone
 	case r.start:
-		kind = EvStartFailed
+		kind = r1.EvStartFailed
 		n.log.Error(r.res.Reason, "group", r.group)
 	case len(r.res.StuckRunning) > 0:
 		n.log.Log(context.Background(), levelCrit, fmt.Sprintf(MsgStopStuck, r.group, r.res.Reason), "group", r.group)
 	}
-	n.step(Event{Kind: kind, Group: r.group}, now)
+	n.step(r1.Event{Kind: kind, Group: r.group}, now)
 }
 
 // announce re-sends gratuitous ARP for the group's addresses (a group kept

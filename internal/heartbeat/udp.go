@@ -118,7 +118,7 @@ func (u *UDP) open(ctx context.Context, cfg UDPConfig) error {
 			return err
 		}
 		s.dsts = append(s.dsts, netip.AddrPortFrom(addr, m.Port))
-		u.log.Info(fmt.Sprintf("UDP unicast heartbeat started on port %d interface %s to %s", m.Port, m.Iface, addr))
+		u.log.Info(fmt.Sprintf(MsgUcastStarted, m.Port, m.Iface, addr))
 	}
 	for _, m := range cfg.Bcast {
 		brd, err := broadcastAddr(m.Iface)
@@ -130,7 +130,7 @@ func (u *UDP) open(ctx context.Context, cfg UDPConfig) error {
 			return err
 		}
 		s.dsts = append(s.dsts, netip.AddrPortFrom(brd, m.Port))
-		u.log.Info(fmt.Sprintf("UDP Broadcast heartbeat started on port %d interface %s", m.Port, m.Iface))
+		u.log.Info(fmt.Sprintf(MsgBcastStarted, m.Port, m.Iface))
 	}
 	for _, m := range cfg.Mcast {
 		s, err := openMcast(ctx, m)
@@ -138,7 +138,7 @@ func (u *UDP) open(ctx context.Context, cfg UDPConfig) error {
 			return err
 		}
 		u.add(s, m.Line)
-		u.log.Info(fmt.Sprintf("UDP multicast heartbeat started for group %s port %d interface %s (ttl=%d loop=%t)",
+		u.log.Info(fmt.Sprintf(MsgMcastStarted,
 			m.Group, m.Port, m.Iface, m.TTL, m.Loop))
 	}
 	if len(u.links) == 0 {

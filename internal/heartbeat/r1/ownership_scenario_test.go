@@ -1,4 +1,4 @@
-package heartbeat
+package r1
 
 import (
 	"testing"

@@ -1,4 +1,4 @@
-package heartbeat
+package member
 
 import (
 	"math/rand/v2"

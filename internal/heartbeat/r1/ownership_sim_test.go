@@ -1,4 +1,4 @@
-package heartbeat
+package r1
 
 import (
 	"fmt"
@@ -36,13 +36,13 @@ type simNode struct {
 
 type sim struct {
 	now      time.Time
-	cfg      [2]OwnershipConfig
+	cfg      [2]Config
 	n        [2]*simNode
-	link     [2]bool     // link[i]: i's messages reach the other node
-	q        [2][]R1Msg  // in flight from i
-	lost     [2][]R1Msg  // sent from i while link[i] was cut
-	seq      [2]uint64   // per-sender seq
-	sq       [2][]uint64 // seqs of q
+	link     [2]bool      // link[i]: i's messages reach the other node
+	q        [2][]Message // in flight from i
+	lost     [2][]Message // sent from i while link[i] was cut
+	seq      [2]uint64    // per-sender seq
+	sq       [2][]uint64  // seqs of q
 	lsq      [2][]uint64
 	failures bool // starts may fail
 	failed   bool // a start did fail
@@ -58,7 +58,7 @@ func newSim(af AutoFailback, failures bool) *sim {
 	s := &sim{now: t0, link: [2]bool{true, true}, failures: failures}
 	names := [2]string{"node1", "node2"}
 	for i := range 2 {
-		s.cfg[i] = OwnershipConfig{Local: names[i], Peer: names[1-i], Groups: groups, AutoFailback: af}
+		s.cfg[i] = Config{Local: names[i], Peer: names[1-i], Groups: groups, AutoFailback: af}
 		s.n[i] = &simNode{name: names[i]}
 		s.boot(i)
 	}
@@ -115,7 +115,7 @@ func (s *sim) step(i int, ev Event) {
 			} else {
 				s.lost[i], s.lsq[i] = append(s.lost[i], a.Msg), append(s.lsq[i], s.seq[i])
 			}
-			if a.Msg.Type == R1Shutdone {
+			if a.Msg.Type == TypeShutdone {
 				n.exiting = true
 			}
 		}

@@ -1,4 +1,4 @@
-package heartbeat
+package r1
 
 import "time"
 
@@ -12,7 +12,7 @@ func (o *Ownership) requestStandby(set Hold, now time.Time) bool {
 		o.logf(MsgStandbyLegacy)
 		return false
 	case s.R == RShutdown:
-		o.logf("standby request ignored during shutdown")
+		o.logf(MsgStandbyShutdown)
 		return false
 	case !s.StandbyUntil.IsZero() && now.Before(s.StandbyUntil):
 		o.logf(MsgStandbyInProgress, o.cfg.Local, secondsLeft(s.StandbyUntil, now))
@@ -27,7 +27,7 @@ func (o *Ownership) requestStandby(set Hold, now time.Time) bool {
 	s.Standby, s.StandbySet = StandbyMe, set
 	s.StandbyUntil = now.Add(o.cfg.StandbyTimeout)
 	s.PeerStable = false
-	o.send(R1Msg{Type: R1AskResources, Hold: set, Info: InfoMe})
+	o.send(Message{Type: TypeAskResources, Hold: set, Info: InfoMe})
 	o.logf(MsgWantsStandby, o.cfg.Local, set)
 	return true
 }
@@ -38,7 +38,7 @@ func secondsLeft(until, now time.Time) int64 {
 
 // onAskResources is ask_for_resources for the peer's messages: the
 // three-phase standby handshake (anchors §1.6).
-func (o *Ownership) onAskResources(m R1Msg, now time.Time) {
+func (o *Ownership) onAskResources(m Message, now time.Time) {
 	s := &o.st
 	if !o.nice() {
 		o.logf(MsgStandbyLegacy)
@@ -55,6 +55,12 @@ func (o *Ownership) onAskResources(m R1Msg, now time.Time) {
 		o.logf(MsgStandbyIgnored, m.Info, o.cfg.Peer, int(s.Standby))
 		o.sendHeld("")
 	}
+	// The step each handshake state waits for from the peer.
+	next := map[StandbyState]string{StandbyMe: InfoOther, StandbyOther: InfoDone, StandbyDone: InfoDone}
+	if s.Standby != StandbyNot && m.Info != next[s.Standby] {
+		ignored()
+		return
+	}
 	switch s.Standby {
 	case StandbyNot:
 		switch {
@@ -70,14 +76,10 @@ func (o *Ownership) onAskResources(m R1Msg, now time.Time) {
 			s.PeerStable = false
 			s.Standby, s.StandbySet = StandbyOther, m.Hold
 			s.StandbyUntil = now.Add(o.cfg.StandbyRscTimeout)
-			o.send(R1Msg{Type: R1AskResources, Hold: m.Hold, Info: InfoOther})
+			o.send(Message{Type: TypeAskResources, Hold: m.Hold, Info: InfoOther})
 			o.logf(MsgWantsStandby, o.cfg.Peer, m.Hold)
 		}
 	case StandbyMe:
-		if m.Info != InfoOther {
-			ignored()
-			return
-		}
 		// go_standby(ME): release the set, say so, send done when stopped.
 		s.StandbySet = m.Hold
 		s.StandbyUntil = now.Add(o.cfg.StandbyRscTimeout)
@@ -87,10 +89,6 @@ func (o *Ownership) onAskResources(m R1Msg, now time.Time) {
 		o.send(resourceMsg(o.myHold(), false, "standby"))
 		o.logf(MsgStandbyCanTake, o.cfg.Peer, m.Hold)
 	case StandbyOther:
-		if m.Info != InfoDone {
-			ignored()
-			return
-		}
 		// go_standby(OTHER): start the peer's set, in my words.
 		s.StandbySet = m.Hold
 		s.StandbyUntil = now.Add(o.cfg.StandbyRscTimeout)
@@ -98,10 +96,6 @@ func (o *Ownership) onAskResources(m R1Msg, now time.Time) {
 		s.Standby, s.doneOnStart = StandbyDone, true
 		o.logf(MsgStandbyAcquire, m.Hold, o.cfg.Peer)
 	case StandbyDone:
-		if m.Info != InfoDone {
-			ignored()
-			return
-		}
 		s.Standby, s.StandbyUntil = StandbyNot, time.Time{}
 		o.sendHeld("")
 		o.logf(MsgOtherStandbyDone, m.Hold)
@@ -152,13 +146,13 @@ func (o *Ownership) completions(now time.Time) {
 		s.doneOnStop = false
 		s.Standby = StandbyDone
 		s.StandbyUntil = now.Add(o.cfg.StandbyRscTimeout)
-		o.send(R1Msg{Type: R1AskResources, Hold: s.StandbySet, Info: InfoDone})
+		o.send(Message{Type: TypeAskResources, Hold: s.StandbySet, Info: InfoDone})
 		o.logf(MsgLocalStandbyDone, s.StandbySet)
 	}
 	if s.doneOnStart && s.Standby == StandbyDone && o.allIn(s.StandbySet.Mirror(), notStarting) {
 		s.doneOnStart = false
 		s.Standby, s.StandbyUntil = StandbyNot, time.Time{}
-		o.send(R1Msg{Type: R1AskResources, Hold: s.StandbySet, Info: InfoDone})
+		o.send(Message{Type: TypeAskResources, Hold: s.StandbySet, Info: InfoDone})
 		o.sendHeld("")
 		o.logf(MsgStandbyAcquired, s.StandbySet)
 	}
@@ -166,12 +160,12 @@ func (o *Ownership) completions(now time.Time) {
 		g := &s.Groups[i]
 		if s.ipResp[g.Key] && g.Phase == Stopped && !g.Want {
 			delete(s.ipResp, g.Key)
-			o.send(R1Msg{Type: R1IPRequestResp, Dest: o.cfg.Peer, Group: g.Key, WeOwn: true, OK: true})
+			o.send(Message{Type: TypeIPRequestResp, Dest: o.cfg.Peer, Group: g.Key, WeOwn: true, OK: true})
 		}
 	}
 	if s.shutdoneOnStop && o.allIn(HoldAll, stopped) {
 		s.shutdoneOnStop = false
-		o.send(R1Msg{Type: R1Shutdone})
+		o.send(Message{Type: TypeShutdone})
 		o.logf(MsgRelinquished)
 	}
 }

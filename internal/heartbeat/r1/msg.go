@@ -1,4 +1,4 @@
-package heartbeat
+package r1
 
 import (
 	"fmt"
@@ -73,18 +73,18 @@ func updHold(full bool, cur, up Hold) Hold {
 	return up | cur
 }
 
-// R1Type is the t= of an R1 resource message (anchors §1.6, §1.9).
-type R1Type string
+// Type is the t= of an R1 resource message (anchors §1.6, §1.9).
+type Type string
 
-// R1Type values, the wire t= words.
+// Type values, the wire t= words.
 const (
-	R1Starting      R1Type = "starting"
-	R1Resource      R1Type = "resource"
-	R1AskResources  R1Type = "ask_resources"
-	R1Takeover      R1Type = "hb_takeover"
-	R1IPRequest     R1Type = "ip-request"
-	R1IPRequestResp R1Type = "ip-request-resp"
-	R1Shutdone      R1Type = "shutdone"
+	TypeStarting      Type = "starting"
+	TypeResource      Type = "resource"
+	TypeAskResources  Type = "ask_resources"
+	TypeTakeover      Type = "hb_takeover"
+	TypeIPRequest     Type = "ip-request"
+	TypeIPRequestResp Type = "ip-request-resp"
+	TypeShutdone      Type = "shutdone"
 )
 
 // Stability is the isstable= field of t=resource, which may be absent
@@ -105,10 +105,10 @@ const (
 	InfoDone  = "done"
 )
 
-// R1Msg is one R1 message, typed and independent of the wire format. The
+// Message is one R1 message, typed and independent of the wire format. The
 // loop encodes it (and adds src, seq, hg...) and decodes the peer's.
-type R1Msg struct {
-	Type   R1Type
+type Message struct {
+	Type   Type
 	Hold   Hold      // rsc_hold: resource, ask_resources, hb_takeover (the sender's words)
 	Full   bool      // resource: rtype=full
 	Stable Stability // resource: isstable
@@ -120,10 +120,10 @@ type R1Msg struct {
 }
 
 // resourceMsg is hb_send_resources_held.
-func resourceMsg(h Hold, stable bool, info string) R1Msg {
+func resourceMsg(h Hold, stable bool, info string) Message {
 	s := Unstable
 	if stable {
 		s = Stable
 	}
-	return R1Msg{Type: R1Resource, Hold: h, Full: true, Stable: s, Info: info}
+	return Message{Type: TypeResource, Hold: h, Full: true, Stable: s, Info: info}
 }

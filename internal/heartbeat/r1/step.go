@@ -1,4 +1,4 @@
-package heartbeat
+package r1
 
 import "time"
 
@@ -33,8 +33,8 @@ func (o *Ownership) onStart(peerAlive bool, now time.Time) {
 	}
 	s.R = RStarting
 	s.RequestAt = now.Add(o.cfg.RequestDelay)
-	o.send(R1Msg{Type: R1Starting})
-	o.logf("sent starting to %s", o.cfg.Peer)
+	o.send(Message{Type: TypeStarting})
+	o.logf(MsgSentStarting, o.cfg.Peer)
 }
 
 // askAgain sends (again) the legacy ip-requests not answered yet. hbd:
@@ -45,11 +45,11 @@ func (o *Ownership) askAgain(now time.Time) {
 	s := &o.st
 	for _, g := range s.Groups {
 		if s.asked[g.Key] {
-			o.send(R1Msg{Type: R1IPRequest, Group: g.Key})
+			o.send(Message{Type: TypeIPRequest, Group: g.Key})
 		}
 	}
 	s.askAt = now.Add(o.cfg.RequestDelay)
-	o.logf("asking %s for our local resource groups", o.cfg.Peer)
+	o.logf(MsgAskingLocal, o.cfg.Peer)
 }
 
 // onPeerAlive: the peer is heard after being dead or unknown. hbd
@@ -64,7 +64,7 @@ func (o *Ownership) onPeerAlive() {
 		return
 	}
 	o.sendHeld("")
-	o.logf("%s is alive again: announcing held resources [%s]", o.cfg.Peer, o.myHold())
+	o.logf(MsgPeerAliveAgain, o.cfg.Peer, o.myHold())
 }
 
 // onPeerDead is hb_rsc_recover_dead_resources and takeover_from_node.
@@ -96,15 +96,15 @@ func (o *Ownership) cancelStandby() {
 	s.doneOnStop, s.doneOnStart = false, false
 }
 
-func (o *Ownership) onPeerMsg(m R1Msg, seq uint64, now time.Time) {
+func (o *Ownership) onPeerMsg(m Message, seq uint64, now time.Time) {
 	s := &o.st
 	if s.R == RInit || s.R == RShutdown {
 		o.logf(MsgNotStarted, m.Type)
 		return
 	}
-	if m.Type == R1Resource || m.Type == R1AskResources {
+	if m.Type == TypeResource || m.Type == TypeAskResources {
 		if seq != 0 && seq < s.LastPeerSeq {
-			o.logf("ignored stale %s from %s (seq %d < %d)", m.Type, o.cfg.Peer, seq, s.LastPeerSeq)
+			o.logf(MsgStaleR1, m.Type, o.cfg.Peer, seq, s.LastPeerSeq)
 			return
 		}
 		if seq != 0 {
@@ -112,29 +112,29 @@ func (o *Ownership) onPeerMsg(m R1Msg, seq uint64, now time.Time) {
 		}
 	}
 	switch m.Type {
-	case R1Starting:
+	case TypeStarting:
 		o.onStarting()
-	case R1Resource:
+	case TypeResource:
 		o.onResource(m, now)
-	case R1AskResources:
+	case TypeAskResources:
 		o.onAskResources(m, now)
-	case R1Takeover:
+	case TypeTakeover:
 		// rc.d/hb_takeover runs "hb_standby Mirror(X)" here.
 		o.requestStandby(m.Hold.Mirror(), now)
-	case R1IPRequest:
+	case TypeIPRequest:
 		o.onIPRequest(m.Group)
-	case R1IPRequestResp:
+	case TypeIPRequestResp:
 		if m.Dest == o.cfg.Local && m.OK {
 			delete(s.asked, m.Group)
 			if g := o.group(m.Group); g != nil && !g.Want {
 				g.Want = true
-				o.logf("received ip-request-resp %s OK %t", m.Group, m.WeOwn)
+				o.logf(MsgIPRequestResp, m.Group, m.WeOwn)
 				// hbd: say so, so that two crossing hand-overs of a
 				// failed group meet the split-brain rule.
 				o.sendHeld("")
 			}
 		}
-	case R1Shutdone:
+	case TypeShutdone:
 		o.onShutdone()
 	}
 }
@@ -158,12 +158,12 @@ func (o *Ownership) onStarting() {
 	o.takeOrphans()
 	s.PeerStable = false
 	o.send(resourceMsg(o.myHold(), o.stableFlag(), ""))
-	o.logf("%s is starting: sent held resources [%s]", o.cfg.Peer, o.myHold())
+	o.logf(MsgPeerStarting, o.cfg.Peer, o.myHold())
 }
 
 // onResource is process_resources' T_RESOURCES branch for the peer's
 // message, plus the split-brain rule.
-func (o *Ownership) onResource(m R1Msg, now time.Time) {
+func (o *Ownership) onResource(m Message, now time.Time) {
 	s := &o.st
 	s.PeerHold = updHold(m.Full, s.PeerHold, m.Hold)
 	if o.nice() {
@@ -175,7 +175,7 @@ func (o *Ownership) onResource(m R1Msg, now time.Time) {
 			// hbd: a peer inside a standby handshake never says
 			// isstable=1 (and says other or done before it), so it
 			// cancelled the handshake; Heartbeat waits an hour.
-			o.logf("%s is stable: standby handshake abandoned", o.cfg.Peer)
+			o.logf(MsgHandshakeAbandoned, o.cfg.Peer)
 			o.cancelStandby()
 			defer o.takeOrphans()
 		}
@@ -235,12 +235,12 @@ func (o *Ownership) resolveSplit() {
 	var conflict, released bool
 	for i := range s.Groups {
 		g := &s.Groups[i]
-		if g.keepAnnounce && class(g)&theirs == 0 {
+		if g.keepAnnounce && g.Class()&theirs == 0 {
 			g.keepAnnounce = false
 			o.acts = append(o.acts, Action{Kind: ActAnnounce, Group: g.Key})
-			o.logf("split brain over: %s released group %s", o.cfg.Peer, g.Key)
+			o.logf(MsgSplitOver, o.cfg.Peer, g.Key)
 		}
-		if !g.Want || class(g)&theirs == 0 {
+		if !g.Want || g.Class()&theirs == 0 {
 			continue
 		}
 		conflict = true
@@ -288,8 +288,8 @@ func (o *Ownership) onShutdone() {
 func (o *Ownership) onIPRequest(key string) {
 	g := o.group(key)
 	if g == nil || (!g.Want && g.Phase == Stopped) {
-		o.send(R1Msg{Type: R1IPRequestResp, Dest: o.cfg.Peer, Group: key, WeOwn: false, OK: true})
-		o.logf("ip-request %s: not ours", key)
+		o.send(Message{Type: TypeIPRequestResp, Dest: o.cfg.Peer, Group: key, WeOwn: false, OK: true})
+		o.logf(MsgIPRequestNotOurs, key)
 		return
 	}
 	g.Want = false
@@ -297,7 +297,7 @@ func (o *Ownership) onIPRequest(key string) {
 		o.st.ipResp = map[string]bool{}
 	}
 	o.st.ipResp[key] = true
-	o.logf("ip-request %s: giving it up to %s", key, o.cfg.Peer)
+	o.logf(MsgIPRequestGiving, key, o.cfg.Peer)
 }
 
 // onDone applies a resource-layer completion.
@@ -312,7 +312,7 @@ func (o *Ownership) onDone(ev Event, now time.Time) {
 	case ev.Kind == EvStartFailed && g.Phase == Starting:
 		g.Phase, g.Failed, g.Want = Stopped, true, false
 		o.logf(MsgStartFailed, g.Key)
-		o.st.PendingGiveUp |= class(g)
+		o.st.PendingGiveUp |= g.Class()
 		o.st.GiveUpAt = now.Add(o.cfg.FailedStartDelay)
 		o.sendHeld("")
 	case ev.Kind == EvStopDone && g.Phase == Stopping:
@@ -355,7 +355,7 @@ func (o *Ownership) giveUpFailed(now time.Time) {
 	set := s.PendingGiveUp
 	if !s.PeerAlive {
 		s.PendingGiveUp = HoldNone
-		o.logf("failed group not handed over: %s is not alive", o.cfg.Peer)
+		o.logf(MsgFailedNotHanded, o.cfg.Peer)
 		return
 	}
 	if !o.nice() {
@@ -363,9 +363,9 @@ func (o *Ownership) giveUpFailed(now time.Time) {
 		// with the message rc.d/ip-request-resp acts on.
 		s.PendingGiveUp = HoldNone
 		for _, g := range s.Groups {
-			if g.Failed && !g.Want && class(&g)&set != 0 {
-				o.send(R1Msg{Type: R1IPRequestResp, Dest: o.cfg.Peer, Group: g.Key, WeOwn: true, OK: true})
-				o.logf("handing failed group %s to %s", g.Key, o.cfg.Peer)
+			if g.Failed && !g.Want && g.Class()&set != 0 {
+				o.send(Message{Type: TypeIPRequestResp, Dest: o.cfg.Peer, Group: g.Key, WeOwn: true, OK: true})
+				o.logf(MsgHandingFailed, g.Key, o.cfg.Peer)
 			}
 		}
 		return
@@ -386,10 +386,10 @@ func (o *Ownership) tryFailback(now time.Time) {
 	}
 	if s.Standby != StandbyNot || !s.PeerStable || s.R != RStable {
 		s.FailbackAt = now.Add(o.cfg.FailbackRetry)
-		o.logf("Auto failback delayed.")
+		o.logf(MsgFailbackDelayed)
 		return
 	}
 	s.NeedsFailback = false
-	o.logf("Auto failback triggered.")
+	o.logf(MsgFailbackTriggered)
 	o.requestStandby(HoldForeign, now)
 }

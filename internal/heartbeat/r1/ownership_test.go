@@ -1,4 +1,4 @@
-package heartbeat
+package r1
 
 import (
 	"strings"
@@ -12,9 +12,9 @@ import (
 var testGroups = []Group{{Key: "ip1", Preferred: "node1"}, {Key: "ip1b", Preferred: "node1"}, {Key: "ip2", Preferred: "node2"}}
 
 // node1 returns node1's machine with its state shaped by set.
-func node1(t *testing.T, af AutoFailback, set func(s *OwnerState)) *Ownership {
+func node1(t *testing.T, af AutoFailback, set func(s *State)) *Ownership {
 	t.Helper()
-	o, err := NewOwnership(OwnershipConfig{Local: "node1", Peer: "node2", Groups: testGroups, AutoFailback: af})
+	o, err := NewOwnership(Config{Local: "node1", Peer: "node2", Groups: testGroups, AutoFailback: af})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +25,7 @@ func node1(t *testing.T, af AutoFailback, set func(s *OwnerState)) *Ownership {
 }
 
 // running marks the groups wanted and running.
-func running(s *OwnerState, keys ...string) {
+func running(s *State, keys ...string) {
 	for _, k := range keys {
 		for i := range s.Groups {
 			if s.Groups[i].Key == k {
@@ -36,29 +36,29 @@ func running(s *OwnerState, keys ...string) {
 }
 
 // stable: comm up, peer alive and stable, and told we are stable.
-func stable(s *OwnerState) { s.R, s.PeerAlive, s.PeerStable, s.sentStable = RStable, true, true, true }
+func stable(s *State) { s.R, s.PeerAlive, s.PeerStable, s.sentStable = RStable, true, true, true }
 
 func start(k string) Action { return Action{Kind: ActStart, Group: k} }
 func stop(k string) Action  { return Action{Kind: ActStop, Group: k} }
 func announce(k string) Action {
 	return Action{Kind: ActAnnounce, Group: k}
 }
-func send(m R1Msg) Action { return Action{Kind: ActSend, Msg: m} }
-func peer(m R1Msg) Event  { return Event{Kind: EvPeerMsg, Msg: m} }
-func ask(h Hold, info string) R1Msg {
-	return R1Msg{Type: R1AskResources, Hold: h, Info: info}
+func send(m Message) Action { return Action{Kind: ActSend, Msg: m} }
+func peer(m Message) Event  { return Event{Kind: EvPeerMsg, Msg: m} }
+func ask(h Hold, info string) Message {
+	return Message{Type: TypeAskResources, Hold: h, Info: info}
 }
 
 func TestOwnershipStep(t *testing.T) {
 	tests := []struct {
 		name    string
 		af      AutoFailback
-		state   func(s *OwnerState)
+		state   func(s *State)
 		ev      Event
 		at      time.Duration // since t0
 		want    []Action
 		reason  string // substring of the reason
-		check   func(t *testing.T, s OwnerState)
+		check   func(t *testing.T, s State)
 		wantNot string // reason must not contain
 	}{
 		{
@@ -66,7 +66,7 @@ func TestOwnershipStep(t *testing.T) {
 			af:   FailbackOn, ev: Event{Kind: EvStart, PeerAlive: false},
 			want:   []Action{start("ip1"), start("ip1b"), start("ip2")},
 			reason: "Resources being acquired from node2.",
-			check: func(t *testing.T, s OwnerState) {
+			check: func(t *testing.T, s State) {
 				if s.R != RStable || !s.NeedsFailback {
 					t.Errorf("R=%d NeedsFailback=%t, want stable and needing failback", s.R, s.NeedsFailback)
 				}
@@ -75,8 +75,8 @@ func TestOwnershipStep(t *testing.T) {
 		{
 			name: "peer heard at start: send starting",
 			af:   FailbackOn, ev: Event{Kind: EvStart, PeerAlive: true},
-			want: []Action{send(R1Msg{Type: R1Starting})}, reason: "sent starting",
-			check: func(t *testing.T, s OwnerState) {
+			want: []Action{send(Message{Type: TypeStarting})}, reason: "sent starting",
+			check: func(t *testing.T, s State) {
 				if s.R != RStarting {
 					t.Errorf("R=%d, want RStarting", s.R)
 				}
@@ -85,12 +85,12 @@ func TestOwnershipStep(t *testing.T) {
 		{
 			name: "legacy start asks for the local groups with ip-request",
 			af:   FailbackLegacy, ev: Event{Kind: EvStart, PeerAlive: true},
-			want: []Action{send(R1Msg{Type: R1IPRequest, Group: "ip1"}), send(R1Msg{Type: R1IPRequest, Group: "ip1b"})},
+			want: []Action{send(Message{Type: TypeIPRequest, Group: "ip1"}), send(Message{Type: TypeIPRequest, Group: "ip1b"})},
 		},
 		{
 			name:  "stable peer holding all: our local stays there",
 			af:    FailbackOn,
-			state: func(s *OwnerState) { s.R, s.PeerAlive = RStarting, true },
+			state: func(s *State) { s.R, s.PeerAlive = RStarting, true },
 			ev:    peer(resourceMsg(HoldAll, true, "")),
 			want: []Action{
 				send(resourceMsg(HoldNone, false, "")),
@@ -101,7 +101,7 @@ func TestOwnershipStep(t *testing.T) {
 		{
 			name:  "stable peer holding its local: take ours",
 			af:    FailbackOff,
-			state: func(s *OwnerState) { s.R, s.PeerAlive = RStarting, true },
+			state: func(s *State) { s.R, s.PeerAlive = RStarting, true },
 			ev:    peer(resourceMsg(HoldLocal, true, "")),
 			want: []Action{
 				send(resourceMsg(HoldNone, false, "")),
@@ -113,7 +113,7 @@ func TestOwnershipStep(t *testing.T) {
 		{
 			name: "auto_failback on: hand foreign groups back once the peer is stable",
 			af:   FailbackOn,
-			state: func(s *OwnerState) {
+			state: func(s *State) {
 				stable(s)
 				s.PeerStable, s.NeedsFailback = false, true
 				running(s, "ip1", "ip1b", "ip2")
@@ -128,7 +128,7 @@ func TestOwnershipStep(t *testing.T) {
 		{
 			name: "auto_failback off: foreign groups stay",
 			af:   FailbackOff,
-			state: func(s *OwnerState) {
+			state: func(s *State) {
 				stable(s)
 				s.PeerStable, s.NeedsFailback = false, true
 				running(s, "ip1", "ip1b", "ip2")
@@ -140,40 +140,40 @@ func TestOwnershipStep(t *testing.T) {
 		{
 			name:  "legacy: ip-request for a group we hold stops it",
 			af:    FailbackLegacy,
-			state: func(s *OwnerState) { stable(s); running(s, "ip1", "ip1b", "ip2") },
-			ev:    peer(R1Msg{Type: R1IPRequest, Group: "ip2"}),
+			state: func(s *State) { stable(s); running(s, "ip1", "ip1b", "ip2") },
+			ev:    peer(Message{Type: TypeIPRequest, Group: "ip2"}),
 			want:  []Action{stop("ip2")}, reason: "ip-request ip2: giving it up to node2",
 		},
 		{
 			name: "legacy: the answer follows the stop",
 			af:   FailbackLegacy,
-			state: func(s *OwnerState) {
+			state: func(s *State) {
 				stable(s)
 				running(s, "ip1", "ip1b")
 				s.Groups[2].Phase = Stopping
 				s.ipResp = map[string]bool{"ip2": true}
 			},
 			ev:   Event{Kind: EvStopDone, Group: "ip2"},
-			want: []Action{send(R1Msg{Type: R1IPRequestResp, Dest: "node2", Group: "ip2", WeOwn: true, OK: true})},
+			want: []Action{send(Message{Type: TypeIPRequestResp, Dest: "node2", Group: "ip2", WeOwn: true, OK: true})},
 		},
 		{
 			name:  "legacy: ip-request for a group we do not hold",
 			af:    FailbackLegacy,
-			state: func(s *OwnerState) { stable(s); running(s, "ip1", "ip1b") },
-			ev:    peer(R1Msg{Type: R1IPRequest, Group: "ip2"}),
-			want:  []Action{send(R1Msg{Type: R1IPRequestResp, Dest: "node2", Group: "ip2", OK: true})},
+			state: func(s *State) { stable(s); running(s, "ip1", "ip1b") },
+			ev:    peer(Message{Type: TypeIPRequest, Group: "ip2"}),
+			want:  []Action{send(Message{Type: TypeIPRequestResp, Dest: "node2", Group: "ip2", OK: true})},
 		},
 		{
 			name:  "legacy: an OK answer starts the group",
 			af:    FailbackLegacy,
-			state: func(s *OwnerState) { stable(s); s.asked = map[string]bool{"ip1": true} },
-			ev:    peer(R1Msg{Type: R1IPRequestResp, Dest: "node1", Group: "ip1", WeOwn: true, OK: true}),
+			state: func(s *State) { stable(s); s.asked = map[string]bool{"ip1": true} },
+			ev:    peer(Message{Type: TypeIPRequestResp, Dest: "node1", Group: "ip1", WeOwn: true, OK: true}),
 			want:  []Action{send(resourceMsg(HoldLocal, true, "")), start("ip1")},
 		},
 		{
 			name:   "peer death takes its groups",
 			af:     FailbackOn,
-			state:  func(s *OwnerState) { stable(s); running(s, "ip1", "ip1b") },
+			state:  func(s *State) { stable(s); running(s, "ip1", "ip1b") },
 			ev:     Event{Kind: EvPeerDead},
 			want:   []Action{start("ip2")},
 			reason: "Resources being acquired from node2.",
@@ -181,14 +181,14 @@ func TestOwnershipStep(t *testing.T) {
 		{
 			name:   "peer death while holding all",
 			af:     FailbackOff,
-			state:  func(s *OwnerState) { stable(s); running(s, "ip1", "ip1b", "ip2") },
+			state:  func(s *State) { stable(s); running(s, "ip1", "ip1b", "ip2") },
 			ev:     Event{Kind: EvPeerDead},
 			reason: "Dead node node2 gave up resources.",
 		},
 		{
 			name:   "hb_standby local starts the handshake",
 			af:     FailbackOn,
-			state:  func(s *OwnerState) { stable(s); running(s, "ip1", "ip1b") },
+			state:  func(s *State) { stable(s); running(s, "ip1", "ip1b") },
 			ev:     Event{Kind: EvStandby, Hold: HoldLocal},
 			want:   []Action{send(ask(HoldLocal, InfoMe))},
 			reason: "node1 wants to go standby [local]",
@@ -196,21 +196,21 @@ func TestOwnershipStep(t *testing.T) {
 		{
 			name:   "hb_standby is refused while the peer is in flux",
 			af:     FailbackOn,
-			state:  func(s *OwnerState) { stable(s); s.PeerStable = false; running(s, "ip1", "ip1b") },
+			state:  func(s *State) { stable(s); s.PeerStable = false; running(s, "ip1", "ip1b") },
 			ev:     Event{Kind: EvStandby, Hold: HoldAll},
 			reason: "standby message [me] from node1 ignored.  Other side is in flux.",
 		},
 		{
 			name:   "hb_standby does not exist in legacy",
 			af:     FailbackLegacy,
-			state:  func(s *OwnerState) { stable(s); running(s, "ip1", "ip1b") },
+			state:  func(s *State) { stable(s); running(s, "ip1", "ip1b") },
 			ev:     Event{Kind: EvStandby, Hold: HoldAll},
 			reason: "Standby mode only implemented when nice_failback on",
 		},
 		{
 			name: "peer says other: release the set",
 			af:   FailbackOn,
-			state: func(s *OwnerState) {
+			state: func(s *State) {
 				stable(s)
 				running(s, "ip1", "ip1b")
 				s.Standby, s.StandbySet, s.StandbyUntil = StandbyMe, HoldLocal, t0.Add(10*time.Second)
@@ -222,7 +222,7 @@ func TestOwnershipStep(t *testing.T) {
 		{
 			name: "released: send done",
 			af:   FailbackOn,
-			state: func(s *OwnerState) {
+			state: func(s *State) {
 				stable(s)
 				s.Groups[0].Phase = Stopping
 				s.Standby, s.StandbySet, s.doneOnStop = StandbyMe, HoldLocal, true
@@ -234,7 +234,7 @@ func TestOwnershipStep(t *testing.T) {
 		{
 			name: "peer standby done: acquire its set in our words",
 			af:   FailbackOn,
-			state: func(s *OwnerState) {
+			state: func(s *State) {
 				stable(s)
 				running(s, "ip2")
 				s.Standby, s.StandbySet = StandbyOther, HoldForeign
@@ -246,7 +246,7 @@ func TestOwnershipStep(t *testing.T) {
 		{
 			name: "acquired: send done and a stable resource message",
 			af:   FailbackOn,
-			state: func(s *OwnerState) {
+			state: func(s *State) {
 				stable(s)
 				running(s, "ip1b", "ip2")
 				s.Groups[0].Want, s.Groups[0].Phase = true, Starting
@@ -259,22 +259,22 @@ func TestOwnershipStep(t *testing.T) {
 		{
 			name:   "peer hb_takeover local: we go standby foreign",
 			af:     FailbackOff,
-			state:  func(s *OwnerState) { stable(s); running(s, "ip1", "ip1b", "ip2") },
-			ev:     peer(R1Msg{Type: R1Takeover, Hold: HoldLocal}),
+			state:  func(s *State) { stable(s); running(s, "ip1", "ip1b", "ip2") },
+			ev:     peer(Message{Type: TypeTakeover, Hold: HoldLocal}),
 			want:   []Action{send(ask(HoldForeign, InfoMe))},
 			reason: "node1 wants to go standby [foreign]",
 		},
 		{
 			name:  "local hb_takeover sends the request",
 			af:    FailbackOff,
-			state: func(s *OwnerState) { stable(s) },
+			state: func(s *State) { stable(s) },
 			ev:    Event{Kind: EvTakeover, Hold: HoldAll},
-			want:  []Action{send(R1Msg{Type: R1Takeover, Hold: HoldAll})},
+			want:  []Action{send(Message{Type: TypeTakeover, Hold: HoldAll})},
 		},
 		{
 			name: "standby with no reply is cancelled",
 			af:   FailbackOn,
-			state: func(s *OwnerState) {
+			state: func(s *State) {
 				stable(s)
 				running(s, "ip1", "ip1b")
 				s.Standby, s.StandbyUntil, s.sentStable = StandbyMe, t0, false
@@ -287,7 +287,7 @@ func TestOwnershipStep(t *testing.T) {
 		{
 			name:  "nobody stable: take local after RQSTDELAY",
 			af:    FailbackOn,
-			state: func(s *OwnerState) { s.R, s.PeerAlive, s.RequestAt = RRscRcvd, true, t0.Add(10*time.Second) },
+			state: func(s *State) { s.R, s.PeerAlive, s.RequestAt = RRscRcvd, true, t0.Add(10*time.Second) },
 			ev:    Event{Kind: EvTick}, at: 10 * time.Second,
 			want:   []Action{send(resourceMsg(HoldLocal, true, "")), start("ip1"), start("ip1b")},
 			reason: "local resource transition completed.",
@@ -295,7 +295,7 @@ func TestOwnershipStep(t *testing.T) {
 		{
 			name:   "split brain: keep the preferred groups, release the others",
 			af:     FailbackOff,
-			state:  func(s *OwnerState) { stable(s); running(s, "ip1", "ip1b", "ip2") },
+			state:  func(s *State) { stable(s); running(s, "ip1", "ip1b", "ip2") },
 			ev:     peer(resourceMsg(HoldAll, true, "")),
 			want:   []Action{announce("ip1"), announce("ip1b"), send(resourceMsg(HoldLocal, true, "")), stop("ip2")},
 			reason: "split brain: both nodes hold group ip1; keeping it (preferred node node1)",
@@ -303,7 +303,7 @@ func TestOwnershipStep(t *testing.T) {
 		{
 			name: "split brain over: the keeper announces again",
 			af:   FailbackOff,
-			state: func(s *OwnerState) {
+			state: func(s *State) {
 				stable(s)
 				running(s, "ip1", "ip1b")
 				s.Groups[0].keepAnnounce = true
@@ -315,7 +315,7 @@ func TestOwnershipStep(t *testing.T) {
 		{
 			name: "failed start gives the group up",
 			af:   FailbackOn,
-			state: func(s *OwnerState) {
+			state: func(s *State) {
 				stable(s)
 				running(s, "ip1b")
 				s.Groups[0].Want, s.Groups[0].Phase = true, Starting
@@ -323,7 +323,7 @@ func TestOwnershipStep(t *testing.T) {
 			ev:     Event{Kind: EvStartFailed, Group: "ip1"},
 			want:   []Action{send(resourceMsg(HoldLocal, true, ""))},
 			reason: "resource group ip1 failed to start; giving it up",
-			check: func(t *testing.T, s OwnerState) {
+			check: func(t *testing.T, s State) {
 				if s.PendingGiveUp != HoldLocal || !s.GiveUpAt.Equal(t0.Add(30*time.Second)) || !s.Groups[0].Failed {
 					t.Errorf("pending %s at %v failed=%t, want local at +30s", s.PendingGiveUp, s.GiveUpAt.Sub(t0), s.Groups[0].Failed)
 				}
@@ -332,7 +332,7 @@ func TestOwnershipStep(t *testing.T) {
 		{
 			name: "failed start: the class is handed to the peer",
 			af:   FailbackOn,
-			state: func(s *OwnerState) {
+			state: func(s *State) {
 				stable(s)
 				running(s, "ip1b")
 				s.Groups[0].Failed = true
@@ -344,24 +344,24 @@ func TestOwnershipStep(t *testing.T) {
 		{
 			name: "legacy failed start: ip-request-resp tells the peer to take it",
 			af:   FailbackLegacy,
-			state: func(s *OwnerState) {
+			state: func(s *State) {
 				stable(s)
 				s.Groups[0].Failed = true
 				s.PendingGiveUp, s.GiveUpAt = HoldLocal, t0
 			},
 			ev:   Event{Kind: EvTick},
-			want: []Action{send(R1Msg{Type: R1IPRequestResp, Dest: "node2", Group: "ip1", WeOwn: true, OK: true})},
+			want: []Action{send(Message{Type: TypeIPRequestResp, Dest: "node2", Group: "ip1", WeOwn: true, OK: true})},
 		},
 		{
 			name:   "R1 messages before comm up are ignored",
 			af:     FailbackOn,
-			ev:     peer(R1Msg{Type: R1Starting}),
+			ev:     peer(Message{Type: TypeStarting}),
 			reason: "ignored starting: resource management not started",
 		},
 		{
 			name:   "shutdown releases everything",
 			af:     FailbackOn,
-			state:  func(s *OwnerState) { stable(s); running(s, "ip1", "ip1b") },
+			state:  func(s *State) { stable(s); running(s, "ip1", "ip1b") },
 			ev:     Event{Kind: EvShutdown},
 			want:   []Action{send(resourceMsg(HoldNone, false, "shutdown")), stop("ip1"), stop("ip1b")},
 			reason: "Giving up all HA resources.",
@@ -369,7 +369,7 @@ func TestOwnershipStep(t *testing.T) {
 		{
 			name: "shutdown waits for resource activity",
 			af:   FailbackOn,
-			state: func(s *OwnerState) {
+			state: func(s *State) {
 				stable(s)
 				s.Groups[0].Want, s.Groups[0].Phase = true, Starting
 			},
@@ -379,33 +379,33 @@ func TestOwnershipStep(t *testing.T) {
 		{
 			name: "all stopped: shutdone",
 			af:   FailbackOn,
-			state: func(s *OwnerState) {
+			state: func(s *State) {
 				s.R, s.shutdoneOnStop = RShutdown, true
 				s.Groups[0].Phase = Stopping
 			},
 			ev:     Event{Kind: EvStopDone, Group: "ip1"},
-			want:   []Action{send(R1Msg{Type: R1Shutdone})},
+			want:   []Action{send(Message{Type: TypeShutdone})},
 			reason: "All HA resources relinquished.",
 		},
 		{
 			name:   "peer shutdone: take everything",
 			af:     FailbackOff,
-			state:  func(s *OwnerState) { stable(s); running(s, "ip1", "ip1b") },
-			ev:     peer(R1Msg{Type: R1Shutdone}),
+			state:  func(s *State) { stable(s); running(s, "ip1", "ip1b") },
+			ev:     peer(Message{Type: TypeShutdone}),
 			want:   []Action{start("ip2")},
 			reason: "Received shutdown notice from 'node2'.",
 		},
 		{
 			name:  "peer back after being dead: announce holdings",
 			af:    FailbackOn,
-			state: func(s *OwnerState) { stable(s); s.PeerAlive = false; running(s, "ip1", "ip1b", "ip2") },
+			state: func(s *State) { stable(s); s.PeerAlive = false; running(s, "ip1", "ip1b", "ip2") },
 			ev:    Event{Kind: EvPeerAlive},
 			want:  []Action{send(resourceMsg(HoldAll, true, ""))},
 		},
 		{
 			name:   "stale resource message is ignored",
 			af:     FailbackOn,
-			state:  func(s *OwnerState) { stable(s); running(s, "ip1", "ip1b", "ip2"); s.LastPeerSeq = 10 },
+			state:  func(s *State) { stable(s); running(s, "ip1", "ip1b", "ip2"); s.LastPeerSeq = 10 },
 			ev:     Event{Kind: EvPeerMsg, Msg: resourceMsg(HoldAll, true, ""), Seq: 9},
 			reason: "ignored stale resource from node2 (seq 9 < 10)",
 		},
@@ -431,7 +431,7 @@ func TestOwnershipStep(t *testing.T) {
 }
 
 func TestNewOwnershipErrors(t *testing.T) {
-	bad := []OwnershipConfig{
+	bad := []Config{
 		{Local: "node1", Peer: "node1"},
 		{Local: "node1", Peer: "node2", Groups: []Group{{Key: "a", Preferred: "node1"}, {Key: "a", Preferred: "node2"}}},
 		{Local: "node1", Peer: "node2", Groups: []Group{{Key: "a", Preferred: "node3"}}},
@@ -468,3 +468,5 @@ func TestHold(t *testing.T) {
 		t.Errorf("partial none = %s, want none", got)
 	}
 }
+
+var t0 = time.Date(2026, 11, 24, 7, 38, 0, 0, time.UTC)

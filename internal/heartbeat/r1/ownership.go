@@ -1,80 +1,4 @@
-package heartbeat
-
-// The R1 ownership machine: who runs each haresources group in a two-node
-// cluster, decided by messages with the peer. It follows Heartbeat 3.0.6's
-// hb_resource.c (anchors §1.6) message for message, so it interoperates with
-// a real 3.0.6 peer, with three deliberate improvements marked "hbd:".
-//
-// Vocabulary. A group is "local" on the node named first on its haresources
-// line (its preferred node) and "foreign" on the other. Messages speak of
-// classes (Hold: none|local|foreign|all) in the sender's words; each group
-// here has a wanted flag (what the protocol decided) and a phase (what the
-// resource layer did: Stopped, Starting, Running, Stopping). Starts and stops
-// are emitted only from a stable phase, so a decision that flips while an
-// operation runs is applied when the operation completes.
-//
-// auto_failback on|off (Heartbeat's nice_failback), anchors §1.6:
-//   - At comm up a node sends t=starting; the peer answers t=resource
-//     rsc_hold=<what it holds> isstable=0|1. When the peer is stable the node
-//     takes its local groups unless the peer holds them ("Local Resource
-//     acquisition completed. (none)"); when nobody is stable it takes them
-//     after RQSTDELAY (10 s) ("local resource transition completed.").
-//   - Peer death or t=shutdone: take every group (mach_down).
-//   - on: once the peer says isstable=1, a node holding foreign groups hands
-//     them back with the standby handshake (PerformAutoFailback).
-//   - off: groups stay where they are.
-//   - Standby (hb_standby all|local|foreign): t=ask_resources info=me, the
-//     peer replies info=other, the requester stops the set and sends
-//     info=done, the peer starts it and sends info=done. The request is
-//     ignored while either side is in flux; the first reply must come
-//     within 10 s. hb_takeover X makes the peer run hb_standby Mirror(X).
-// auto_failback legacy: no t=starting/t=resource negotiation and no
-// standby ("Standby mode only implemented when nice_failback on"). At comm
-// up each local group is asked for with t=ip-request; the holder stops it
-// and answers t=ip-request-resp, and the asker starts it. So a returning
-// preferred node always takes its groups back.
-//
-// hbd improvements:
-//  1. Split brain (both nodes hold a group after a partition heals):
-//     Heartbeat restarts both daemons, leaving the service down ~18 s
-//     (heartbeat-wire.md §3). hbd instead announces its holdings with
-//     t=resource as soon as the peer is heard again. A node that sees the
-//     peer claim a class it also holds applies one deterministic rule, the
-//     same on both sides because haresources is identical: the group's
-//     preferred node keeps it (it never stops it, and re-sends gratuitous
-//     ARP), the other node stops it quietly and re-announces what it holds.
-//     Both hold the group, so keeping it on the preferred node is a
-//     failback under no auto_failback setting; with "off" it is still
-//     where a restart of both nodes would have put it. It settles within
-//     one keepalive (the peer's first status) plus one message delay.
-//  2. A node that is alone at start, or whose peer dies while it waits for
-//     the negotiation, becomes stable at once instead of waiting forever
-//     in "starting"; a node whose t=starting is never answered takes its
-//     local groups after RQSTDELAY like the both-starting case.
-//  3. Stale t=resource and t=ask_resources (a seq lower than one already
-//     seen from the same incarnation of the peer) are ignored.
-//  4. Orphans: when settled, a node takes its own local groups if neither
-//     side holds them (after the peer (re)starts, on a t=resource with
-//     isstable=1, or when a standby times out); Heartbeat only logs "No one
-//     owns our local resources!" (AuditResources).
-//  5. A node waiting in a standby handshake for the peer's next step
-//     (states other and done) abandons it when the peer says isstable=1,
-//     which a peer inside the handshake never does; Heartbeat waits an
-//     hour. A node that becomes stable again (a cancelled standby) says
-//     so with t=resource isstable=1, where Heartbeat stays silent. Legacy ip-requests are repeated every RequestDelay
-//     until answered; Heartbeat asks once.
-// A failed group start gives the group up and, like ResourceManager's
-// "(sleep 30; hb_standby local|foreign) &", hands its class to the peer
-// after FailedStartDelay; in legacy mode, which has no standby, it sends
-// the peer t=ip-request-resp weown=yes ok=OK for the group, the message on
-// which rc.d/ip-request-resp starts it.
-//
-// References: heartbeat/hb_resource.c (process_resources,
-// ask_for_resources, go_standby, req_our_resources, takeover_from_node,
-// hb_rsc_recover_dead_resources, PerformAutoFailback, hb_giveup_resources),
-// heartbeat/lib/req_resource.in, mach_down.in, rc.d/ip-request*,
-// rc.d/hb_takeover.in (balabit-deps/balabit-os-6-heartbeat, = 3.0.6);
-// anchors.md §1.6, heartbeat-wire.md §1-3.
+package r1
 
 import (
 	"errors"
@@ -99,9 +23,9 @@ type Group struct {
 	Preferred string
 }
 
-// OwnershipConfig configures the ownership machine. Zero durations take
+// Config configures the ownership machine. Zero durations take
 // Heartbeat's values.
-type OwnershipConfig struct {
+type Config struct {
 	Local, Peer       string
 	Groups            []Group
 	AutoFailback      AutoFailback
@@ -163,9 +87,9 @@ type GroupState struct {
 	keepAnnounce bool  // split-brain keeper: announce again once the peer lets go
 }
 
-// OwnerState is the machine's whole state. It is a plain value so tests
+// State is the machine's whole state. It is a plain value so tests
 // can build any state directly.
-type OwnerState struct {
+type State struct {
 	R              RState
 	Groups         []GroupState
 	PeerAlive      bool
@@ -212,11 +136,11 @@ const (
 // Event is one input to Step.
 type Event struct {
 	Kind      EventKind
-	PeerAlive bool   // EvStart
-	Msg       R1Msg  // EvPeerMsg
-	Seq       uint64 // EvPeerMsg: the message's seq, 0 = unknown
-	Hold      Hold   // EvStandby, EvTakeover
-	Group     string // EvStartDone, EvStartFailed, EvStopDone
+	PeerAlive bool    // EvStart
+	Msg       Message // EvPeerMsg
+	Seq       uint64  // EvPeerMsg: the message's seq, 0 = unknown
+	Hold      Hold    // EvStandby, EvTakeover
+	Group     string  // EvStartDone, EvStartFailed, EvStopDone
 }
 
 // ActionKind says what the caller must do.
@@ -234,7 +158,7 @@ const (
 type Action struct {
 	Kind  ActionKind
 	Group string
-	Msg   R1Msg
+	Msg   Message
 }
 
 // Result is Step's answer: the actions, and the reason in log words
@@ -247,8 +171,8 @@ type Result struct {
 // Ownership is the R1 ownership machine. It performs no I/O and reads no
 // clock. Not safe for concurrent use: one loop goroutine calls Step.
 type Ownership struct {
-	cfg OwnershipConfig
-	st  OwnerState
+	cfg Config
+	st  State
 
 	acts    []Action
 	reasons []string
@@ -256,7 +180,7 @@ type Ownership struct {
 
 // NewOwnership validates the configuration and returns a machine in RInit
 // holding nothing.
-func NewOwnership(cfg OwnershipConfig) (*Ownership, error) {
+func NewOwnership(cfg Config) (*Ownership, error) {
 	if cfg.Local == "" || cfg.Peer == "" || cfg.Local == cfg.Peer {
 		return nil, errors.New("new ownership: need two distinct node names")
 	}
@@ -287,7 +211,7 @@ func NewOwnership(cfg OwnershipConfig) (*Ownership, error) {
 }
 
 // State returns a copy of the state.
-func (o *Ownership) State() OwnerState {
+func (o *Ownership) State() State {
 	s := o.st
 	s.Groups = append([]GroupState(nil), o.st.Groups...)
 	s.ipResp, s.asked = nil, nil
@@ -318,8 +242,8 @@ func (o *Ownership) Step(ev Event, now time.Time) Result {
 	case EvStandby:
 		o.requestStandby(ev.Hold, now)
 	case EvTakeover:
-		o.send(R1Msg{Type: R1Takeover, Hold: ev.Hold})
-		o.logf("hb_takeover %s requested", ev.Hold)
+		o.send(Message{Type: TypeTakeover, Hold: ev.Hold})
+		o.logf(MsgTakeoverRequested, ev.Hold)
 	case EvStartDone, EvStartFailed, EvStopDone:
 		o.onDone(ev, now)
 	case EvShutdown:
@@ -362,8 +286,8 @@ func (o *Ownership) logf(format string, args ...any) {
 	o.reasons = append(o.reasons, fmt.Sprintf(format, args...))
 }
 
-func (o *Ownership) send(m R1Msg) {
-	if m.Type == R1Resource {
+func (o *Ownership) send(m Message) {
+	if m.Type == TypeResource {
 		o.st.sentStable = m.Stable == Stable
 	}
 	o.acts = append(o.acts, Action{Kind: ActSend, Msg: m})
@@ -378,7 +302,9 @@ func (o *Ownership) group(key string) *GroupState {
 	return nil
 }
 
-func class(g *GroupState) Hold {
+// Class is the group's resource class in this node's words: HoldLocal when
+// this node is its preferred node, else HoldForeign.
+func (g GroupState) Class() Hold {
 	if g.Local {
 		return HoldLocal
 	}
@@ -390,7 +316,7 @@ func (o *Ownership) myHold() Hold {
 	var h Hold
 	for i := range o.st.Groups {
 		if o.st.Groups[i].Want {
-			h |= class(&o.st.Groups[i])
+			h |= o.st.Groups[i].Class()
 		}
 	}
 	return h
@@ -400,7 +326,7 @@ func (o *Ownership) myHold() Hold {
 func (o *Ownership) setWant(set Hold, want bool) {
 	for i := range o.st.Groups {
 		g := &o.st.Groups[i]
-		if class(g)&set != 0 {
+		if g.Class()&set != 0 {
 			g.Want = want
 		}
 	}
@@ -419,7 +345,7 @@ func (o *Ownership) busy() bool {
 // phaseIs reports whether every group of the classes satisfies ok.
 func (o *Ownership) allIn(set Hold, ok func(*GroupState) bool) bool {
 	for i := range o.st.Groups {
-		if g := &o.st.Groups[i]; class(g)&set != 0 && !ok(g) {
+		if g := &o.st.Groups[i]; g.Class()&set != 0 && !ok(g) {
 			return false
 		}
 	}

@@ -1,0 +1,39 @@
+package member
+
+// User-visible log text of the membership layer: link and node liveness
+// (liveness.go) and the replay guard (replay.go). Heartbeat 3.0.6 users
+// grep their logs for these lines, so they keep Heartbeat's exact words
+// (style.md §1.7); each one is pinned by TestMessages. The source of every
+// line is named beside it.
+const (
+	// MsgLinkStatus is change_link_status (heartbeat.c): node, link, "up"|"dead".
+	MsgLinkStatus = "Link %s:%s %s."
+	// MsgNodeDead is mark_node_dead (heartbeat.c).
+	MsgNodeDead = "node %s: is dead"
+	// MsgLateHeartbeat is HBDoMsg_T_STATUS (heartbeat.c), logged as WARN.
+	MsgLateHeartbeat = "Late heartbeat: Node %s: interval %d ms"
+	// MsgLateHeartbeatDead is HBDoMsg_T_STATUS (heartbeat.c), logged as CRIT.
+	MsgLateHeartbeatDead = "Late heartbeat: Node %s: interval %d ms (> deadtime)"
+	// MsgStatusUpdate is HBDoMsg_T_STATUS (heartbeat.c).
+	MsgStatusUpdate = "Status update for node %s: status %s"
+
+	// MsgRestart is should_drop_message (heartbeat.c).
+	MsgRestart = "Heartbeat restart on node %s"
+	// MsgPartition is should_drop_message (heartbeat.c), logged as CRIT.
+	MsgPartition = "Cluster node %s returning after partition."
+	// MsgReplayAttack is should_drop_message (heartbeat.c).
+	MsgReplayAttack = "should_drop_message: attempted replay attack [%s]? [gen = %d, curgen = %d]"
+	// MsgBadSeq is should_drop_message (heartbeat.c).
+	MsgBadSeq = "should_drop_message: bad sequence number"
+	// MsgLostPackets is should_drop_message (heartbeat.c): count, node, last, seq.
+	MsgLostPackets = "%d lost packet(s) for [%s] [%d:%d]"
+	// MsgLostALot is should_drop_message (heartbeat.c).
+	MsgLostALot = "lost a lot of packets!"
+	// MsgNoPktsMissing is is_lost_packet (heartbeat.c).
+	MsgNoPktsMissing = "No pkts missing from %s!"
+	// MsgDuplicate is should_drop_message's debug line (heartbeat.c).
+	MsgDuplicate = "should_drop_message: Duplicate packet"
+	// MsgStale is our reason for the silent drop of an old status from a
+	// dead node (should_drop_message returns DROPIT without a log line).
+	MsgStale = "stale status from dead node %s"
+)
