@@ -314,6 +314,22 @@ func TestAutoreload(t *testing.T) {
 			t.Errorf("callback runs (-want +got):\n%s", diff)
 		}
 	})
+	t.Run("revert after SIGHUP", func(t *testing.T) {
+		// The watcher compares with what the SIGHUP loaded: reverting the
+		// file to the start-up content is a change to apply.
+		orig := fmt.Sprintf(base, "autoreload=yes")
+		h := newHarness(t, orig)
+		g := h.start()
+		table := "TCP  10.1.1.10:80 rr\n  -> 192.168.2.236:80             Masq    1      0          0\n"
+		h.waitKernel(table)
+		edit(t, h.cfg, orig+"\treal=192.168.2.237:80 masq\n")
+		if err := h.kill(g.pid, syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		h.waitKernel(table + "  -> 192.168.2.237:80             Masq    1      0          0\n")
+		edit(t, h.cfg, orig)
+		h.waitKernel(table)
+	})
 	t.Run("no", func(t *testing.T) {
 		h := newHarness(t, fmt.Sprintf(base, "autoreload=no"))
 		h.start()

@@ -242,7 +242,7 @@ func (s *server) callback(path string) {
 func (s *server) reload() {
 	daemon.Reloading()
 	defer daemon.Ready()
-	cfg, err := ldcf.Load(s.c.inst.config, *s.c.d.Options)
+	cfg, err := s.loadConfig()
 	if err != nil {
 		var ce *ldcf.Error
 		if errors.As(err, &ce) {
@@ -259,6 +259,16 @@ func (s *server) reload() {
 	s.cfg = cfg
 	s.c.cfg = cfg
 	s.dir.Reload(cfg)
+}
+
+// loadConfig reads and parses the config for a reload, recording what it
+// read as the watcher's baseline.
+func (s *server) loadConfig() (*ldcf.Config, error) {
+	b, err := s.fw.load()
+	if err != nil {
+		return nil, &ldcf.Error{File: s.c.inst.config, Msg: fmt.Sprintf("cannot read config: %v", err)}
+	}
+	return ldcf.Parse(s.c.inst.config, b, *s.c.d.Options)
 }
 
 func (s *server) logWarnings(cfg *ldcf.Config) {

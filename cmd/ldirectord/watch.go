@@ -26,8 +26,9 @@ func newFileWatch(path string) *fileWatch {
 	return w
 }
 
-// changed reports whether the content differs from the last look; a file
-// that cannot be read is reported as an error and looked at again later.
+// changed reports whether the content differs from the last look (or the
+// last record); a file that cannot be read is reported as an error and
+// looked at again later.
 func (w *fileWatch) changed() (bool, error) {
 	fi, err := os.Stat(w.path)
 	if err != nil {
@@ -41,11 +42,35 @@ func (w *fileWatch) changed() (bool, error) {
 		return false, fmt.Errorf("checking %s: %w", w.path, err)
 	}
 	first := w.mtime.IsZero()
-	w.mtime = fi.ModTime()
-	sum := sha256.Sum256(b)
+	return w.record(fi.ModTime(), b) && !first, nil
+}
+
+// record makes content (with its mtime) the baseline and reports whether
+// it differs from the previous one. A reload records what it loaded, so
+// the next look compares with the running config, not with what an earlier
+// look saw: an edit reverted after a SIGHUP reload is still a change
+// (ldirectord's check_cfgfile would miss it).
+func (w *fileWatch) record(mtime time.Time, content []byte) bool {
+	w.mtime = mtime
+	sum := sha256.Sum256(content)
 	if sum == w.sum {
-		return false, nil
+		return false
 	}
 	w.sum = sum
-	return !first, nil
+	return true
+}
+
+// load reads the file for a reload, records it as the baseline and returns
+// its content.
+func (w *fileWatch) load() ([]byte, error) {
+	fi, err := os.Stat(w.path)
+	if err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(w.path)
+	if err != nil {
+		return nil, err
+	}
+	w.record(fi.ModTime(), b)
+	return b, nil
 }

@@ -1,0 +1,8 @@
+// Package ldirectord holds the real-IPVS end-to-end scenarios of the
+// ldirectord command (files behind the build tag vm, run inside the qemu
+// VM by test/vm/run.sh, `make test-vm`). They drive the real binary,
+// /opt/bin/ldirectord, with --rundir and a config in a temporary directory,
+// against a vmnet.Lab: a client namespace, a director namespace holding
+// the VIP and the IPVS table, real servers behind a bridge (NAT, like the
+// seed scenario S1). The package has no non-test code.
+package ldirectord
