@@ -48,3 +48,98 @@ bench: build
 
 clean:
 	rm -rf bin .cache test/vm/out test/lab/out
+
+# make install [DESTDIR=/tmp/root] [PREFIX=/usr] [SBINDIR=...] [SYSCONFDIR=/etc]
+# puts the daemons, the Heartbeat tool names, the init scripts, the systemd
+# units and the samples where an Ultra Monkey (Heartbeat + ldirectord) user
+# expects them. Existing configuration (/etc/ha.d/*, /etc/default/*) is
+# never overwritten; a fresh authkeys gets a random key and mode 0600.
+# Nothing is enabled or started. INSTALL_FROM is the directory holding the
+# built hbd and ldirectord (default bin/, built first).
+# make uninstall removes what install put there, except the configuration
+# and a non-empty state directory.
+PREFIX         ?= /usr
+SBINDIR        ?= $(PREFIX)/sbin
+BINDIR         ?= $(PREFIX)/bin
+HBSHAREDIR     ?= $(PREFIX)/share/heartbeat
+DOCDIR         ?= $(PREFIX)/share/doc/ultramonkey
+SYSCONFDIR     ?= /etc
+HADIR          ?= $(SYSCONFDIR)/ha.d
+INITDIR        ?= $(SYSCONFDIR)/init.d
+DEFAULTDIR     ?= $(SYSCONFDIR)/default
+SYSTEMDUNITDIR ?= /lib/systemd/system
+HBDSTATEDIR    ?= /var/lib/hbd
+INSTALL_FROM   ?= bin
+INSTALL        ?= install
+HA_SAMPLES     := ha.cf haresources authkeys ldirectord.cf
+UNITS          := hbd.service ldirectord.service ldirectord@.service
+INITSCRIPTS    := hbd ldirectord
+# The scripts and units name /usr/sbin; another SBINDIR is written in.
+FIXPATHS       := sed -e 's|/usr/sbin/|$(SBINDIR)/|g'
+
+.PHONY: install uninstall
+
+install: $(INSTALL_FROM)/hbd $(INSTALL_FROM)/ldirectord
+	$(INSTALL) -d -m 0755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(HBSHAREDIR) \
+		$(DESTDIR)$(INITDIR) $(DESTDIR)$(DEFAULTDIR) $(DESTDIR)$(SYSTEMDUNITDIR) \
+		$(DESTDIR)$(HADIR) $(DESTDIR)$(HADIR)/resource.d $(DESTDIR)$(DOCDIR)/examples \
+		$(DESTDIR)$(HBDSTATEDIR)
+	$(INSTALL) -m 0755 $(INSTALL_FROM)/hbd $(INSTALL_FROM)/ldirectord $(DESTDIR)$(SBINDIR)/
+	ln -sfn $(SBINDIR)/hbd $(DESTDIR)$(HBSHAREDIR)/hb_standby
+	ln -sfn $(SBINDIR)/hbd $(DESTDIR)$(HBSHAREDIR)/hb_takeover
+	ln -sfn $(SBINDIR)/hbd $(DESTDIR)$(BINDIR)/cl_status
+	set -e; for f in $(INITSCRIPTS); do \
+		$(FIXPATHS) etc/init.d/$$f > $(DESTDIR)$(INITDIR)/.$$f.new; \
+		chmod 0755 $(DESTDIR)$(INITDIR)/.$$f.new; \
+		mv -f $(DESTDIR)$(INITDIR)/.$$f.new $(DESTDIR)$(INITDIR)/$$f; \
+	done
+	set -e; for f in $(UNITS); do \
+		$(FIXPATHS) etc/systemd/$$f > $(DESTDIR)$(SYSTEMDUNITDIR)/.$$f.new; \
+		chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/.$$f.new; \
+		mv -f $(DESTDIR)$(SYSTEMDUNITDIR)/.$$f.new $(DESTDIR)$(SYSTEMDUNITDIR)/$$f; \
+	done
+	$(INSTALL) -m 0644 $(addprefix etc/ha.d/,$(HA_SAMPLES)) $(DESTDIR)$(DOCDIR)/examples/
+	$(INSTALL) -m 0644 etc/default/hbd $(DESTDIR)$(DOCDIR)/examples/default.hbd
+	$(INSTALL) -m 0644 etc/default/ldirectord $(DESTDIR)$(DOCDIR)/examples/default.ldirectord
+	$(INSTALL) -m 0644 README.md $(DESTDIR)$(DOCDIR)/
+	@set -e; keep() { [ -e "$$1" ] || [ -L "$$1" ]; }; \
+	for f in ha.cf haresources ldirectord.cf; do \
+		t=$(DESTDIR)$(HADIR)/$$f; \
+		if keep $$t; then echo "kept    $(HADIR)/$$f (exists)"; \
+		else $(INSTALL) -m 0644 etc/ha.d/$$f $$t; echo "sample  $(HADIR)/$$f"; fi; \
+	done; \
+	t=$(DESTDIR)$(HADIR)/authkeys; \
+	if keep $$t; then echo "kept    $(HADIR)/authkeys (exists)"; \
+	else key=$$(od -An -N20 -tx1 /dev/urandom | tr -d ' \n'); \
+		(umask 077; sed "s/PASSWORD/$$key/" etc/ha.d/authkeys > $$t); chmod 0600 $$t; \
+		echo "sample  $(HADIR)/authkeys (mode 0600, random key: copy this file to the peer)"; fi; \
+	for f in hbd ldirectord; do \
+		t=$(DESTDIR)$(DEFAULTDIR)/$$f; \
+		if keep $$t; then echo "kept    $(DEFAULTDIR)/$$f (exists)"; \
+		else $(FIXPATHS) etc/default/$$f > $$t; chmod 0644 $$t; echo "sample  $(DEFAULTDIR)/$$f"; fi; \
+	done; \
+	t=$(DESTDIR)$(HADIR)/resource.d/ldirectord; \
+	if keep $$t; then echo "kept    $(HADIR)/resource.d/ldirectord (exists)"; \
+	else ln -s $(SBINDIR)/ldirectord $$t; echo "link    $(HADIR)/resource.d/ldirectord -> $(SBINDIR)/ldirectord"; fi
+	@echo
+	@echo "Nothing was enabled or started."
+	@echo "  Cluster: edit $(HADIR)/ha.cf, haresources and authkeys (same authkeys on both nodes), then"
+	@echo "      systemctl enable --now hbd      or: update-rc.d hbd defaults && $(INITDIR)/hbd start"
+	@echo "  Under hbd, do NOT enable ldirectord at boot: hbd starts it as a resource"
+	@echo "      (haresources: ldirectord::ldirectord.cf)."
+	@echo "  ldirectord on its own: systemctl enable --now ldirectord   (or ldirectord@NAME.cf)"
+	@echo "  After new unit files: systemctl daemon-reload"
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/hbd $(DESTDIR)$(SBINDIR)/ldirectord
+	@set -e; for l in $(HBSHAREDIR)/hb_standby $(HBSHAREDIR)/hb_takeover $(BINDIR)/cl_status \
+		$(HADIR)/resource.d/ldirectord; do \
+		case "$$(readlink $(DESTDIR)$$l 2>/dev/null)" in \
+		$(SBINDIR)/hbd|$(SBINDIR)/ldirectord) rm -f $(DESTDIR)$$l; echo "removed $$l";; \
+		esac; \
+	done
+	rm -f $(addprefix $(DESTDIR)$(INITDIR)/,$(INITSCRIPTS)) $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(UNITS))
+	rm -rf $(DESTDIR)$(DOCDIR)
+	rmdir $(DESTDIR)$(HBSHAREDIR) $(DESTDIR)$(HBDSTATEDIR) 2>/dev/null || true
+	@echo "Kept: $(HADIR) and $(DEFAULTDIR)/{hbd,ldirectord} (configuration), $(HBDSTATEDIR) if not empty."
+	@echo "Disable the services first if enabled (systemctl disable hbd ldirectord; update-rc.d -f hbd remove)."
