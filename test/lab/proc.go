@@ -86,7 +86,10 @@ func (n *Node) StartArgv(t testing.TB, argv ...string) {
 	fmt.Fprintf(out, "=== %s start %s\n", time.Now().Format("15:04:05.000"), strings.Join(argv, " "))
 	cmd := n.inNode(nil, argv...)
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	// No Pdeathsig: it fires when the forking OS thread exits, and the
+	// runtime ends threads that netlink and netns code left locked, which
+	// killed hbd at random. A killed test binary leaves hbd to run.sh.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		out.Close()
 		t.Fatalf("%s: start %s: %v", n.Name, argv[0], err)
