@@ -130,15 +130,20 @@ func TestLdirectord(t *testing.T) {
 		l.waitTable("after autoreload", both)
 		s.flowing(t, "after the autoreload")
 
-		// A broken edit is logged and changes nothing.
-		l.writeConfig(fmt.Sprintf(config, reals(rs1+" masq", rs2+" masq"), reals(rs1+" masq 1", rs2+" masq three")))
-		logf := filepath.Join(l.dir, "ldirectord.log")
-		waitFileContains(t, logf, "reading file "+l.cfg+" at line 13: real: unexpected")
-		if got := l.table(); got.String() != both.String() {
-			t.Errorf("a broken edit changed the table:\n%s", got)
-		}
-		s.flowing(t, "after the broken edit")
-		l.writeConfig(fmt.Sprintf(config, reals(rs1+" masq", rs2+" masq"), reals(rs1+" masq 1", rs2+" masq 3")))
+		// A broken edit is logged (line 14: writeConfig adds logfile= on
+		// line 1) and changes nothing.
+		good := fmt.Sprintf(config, reals(rs1+" masq", rs2+" masq"), reals(rs1+" masq 1", rs2+" masq 3"))
+		l.writeConfig(strings.Replace(good, rs2+" masq 3", rs2+" masq three", 1))
+		func() {
+			defer l.writeConfig(good)
+			logf := filepath.Join(l.dir, "ldirectord.log")
+			waitFileContains(t, logf, "Error [")
+			waitFileContains(t, logf, "reading file "+l.cfg+" at line 14: real: unexpected \"three\"")
+			if got := l.table(); got.String() != both.String() {
+				t.Errorf("a broken edit changed the table:\n%s", got)
+			}
+			s.flowing(t, "after the broken edit")
+		}()
 
 		// Negative control: deleting the real cuts its connection (with
 		// expire_nodest_conn the next packet resets it instead of stalling).
