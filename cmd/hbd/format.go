@@ -55,6 +55,9 @@ func formatStatus(st heartbeat.Status, now time.Time) string {
 		if g.Failed {
 			b.WriteString(", last start failed")
 		}
+		if g.StopFailed {
+			b.WriteString(", stop failed: held, retrying")
+		}
 		fmt.Fprintf(&b, ") [%s]\n", strings.Join(g.Resources, " "))
 	}
 	if len(st.Drops) > 0 {

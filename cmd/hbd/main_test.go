@@ -224,13 +224,15 @@ func TestDaemonProcess(t *testing.T) {
 		out, _ := c.Output()
 		return c.ProcessState.ExitCode(), string(out)
 	}
-	// Wait (bounded) until the group runs here.
+	// Wait (bounded) until the group runs here. The peer is dead, so
+	// node1 took over: Heartbeat's rscstatus says "all" then, even though
+	// haresources has no foreign group (hb_resource.c mach_down).
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		_, out := cli("hbd", "status", "--json")
 		var sj statusJSON
 		json.Unmarshal([]byte(out), &sj)
-		if sj.Cluster != nil && sj.Cluster.Resources == "local" && sj.Cluster.Groups[0].Phase == "running" {
+		if sj.Cluster != nil && sj.Cluster.Resources == "all" && sj.Cluster.Groups[0].Phase == "running" {
 			if sj.Cluster.Node != "node1" || sj.Cluster.Nodes[1].Status != "dead" || sj.Pid != cmd.Process.Pid {
 				t.Errorf("status: %+v", sj)
 			}
@@ -265,8 +267,8 @@ func TestDaemonProcess(t *testing.T) {
 		{[]string{"nodetype", "node2"}, 0, "normal\n"},
 		{[]string{"listhblinks", "node2"}, 0, "\tlo\n"},
 		{[]string{"hblinkstatus", "node2", "lo"}, 1, "dead\n"},
-		{[]string{"rscstatus"}, 0, "local\n"},
-		{[]string{"rscstatus", "-m"}, 0, "This node is holding local resources.\n"},
+		{[]string{"rscstatus"}, 0, "all\n"},
+		{[]string{"rscstatus", "-m"}, 0, "This node is holding all resources.\n"},
 	} {
 		code, out := cli("cl_status", tc.args...)
 		if code != tc.code || out != tc.out {

@@ -240,7 +240,7 @@ func (n *Node) snapshot() Status {
 	}
 	peerHolds := st.PeerHold.Mirror()
 	for _, g := range st.Groups {
-		gs := GroupStatus{Key: g.Key, Preferred: g.Preferred, Phase: g.Phase.String(), Failed: g.Failed}
+		gs := GroupStatus{Key: g.Key, Preferred: g.Preferred, Phase: g.Phase.String(), Failed: g.Failed, StopFailed: g.StopFailed}
 		switch {
 		case g.Phase != r1.Stopped:
 			gs.Owner = n.cfg.Local

@@ -264,7 +264,7 @@ func (n *Node) commUp(peerAlive bool, now time.Time) {
 // step feeds the ownership machine and carries out its actions.
 func (n *Node) step(ev r1.Event, now time.Time) r1.Result {
 	res := n.l.own.Step(ev, now)
-	n.logReason(res.Reason)
+	n.logLines(res.Lines)
 	for _, a := range res.Actions {
 		switch a.Kind {
 		case r1.ActStart, r1.ActStop:
@@ -282,12 +282,9 @@ func (n *Node) step(ev r1.Event, now time.Time) r1.Result {
 	return res
 }
 
-// logReason logs each line of an ownership reason at Heartbeat's level.
-func (n *Node) logReason(reason string) {
-	if reason == "" {
-		return
-	}
-	for _, line := range strings.Split(reason, "; ") {
+// logLines logs the ownership machine's lines at Heartbeat's levels.
+func (n *Node) logLines(lines []string) {
+	for _, line := range lines {
 		n.log.Log(context.Background(), reasonLevel(line), line)
 	}
 }
@@ -306,7 +303,7 @@ func reasonLevel(line string) slog.Level {
 		return true
 	}
 	switch {
-	case prefix(r1.MsgBothOwnLocal), prefix(r1.MsgBothOwnForeign), prefix(r1.MsgNoOneOwnsLocal):
+	case prefix(r1.MsgBothOwnLocal), prefix(r1.MsgBothOwnForeign), prefix(r1.MsgNoOneOwnsLocal), prefix(r1.MsgStopFailed):
 		return slog.LevelError
 	case prefix(r1.MsgSplitKeep), prefix(r1.MsgSplitRelease), prefix(r1.MsgStartFailed), prefix(r1.MsgStandbyTimeout),
 		prefix(r1.MsgStandbyLegacy), prefix(r1.MsgCancelStandby):
@@ -347,13 +344,19 @@ func (n *Node) onOpDone(r opResult, now time.Time) {
 	delete(n.l.ops, r.group)
 	kind := r1.EvStopDone
 	switch {
+	case len(r.res.StuckRunning) > 0:
+		// Heartbeat reboots here (RecoverFromFailedStop); r1 keeps the
+		// group held and retries the stop.
+		if r.start {
+			n.log.Error(r.res.Reason, "group", r.group)
+		}
+		n.log.Log(context.Background(), levelCrit, fmt.Sprintf(MsgStopStuck, r.group, r.res.Reason), "group", r.group)
+		kind = r1.EvStopFailed
 	case r.start && r.res.OK:
 		kind = r1.EvStartDone
 	case r.start:
 		kind = r1.EvStartFailed
 		n.log.Error(r.res.Reason, "group", r.group)
-	case len(r.res.StuckRunning) > 0:
-		n.log.Log(context.Background(), levelCrit, fmt.Sprintf(MsgStopStuck, r.group, r.res.Reason), "group", r.group)
 	}
 	n.step(r1.Event{Kind: kind, Group: r.group}, now)
 }

@@ -42,10 +42,11 @@ type LinkStatus struct {
 
 // GroupStatus is one haresources group.
 type GroupStatus struct {
-	Key       string   `json:"key"`
-	Preferred string   `json:"preferred"`
-	Owner     string   `json:"owner"` // node name, or "" when nobody holds it
-	Phase     string   `json:"phase"` // here: stopped, starting, running, stopping
-	Failed    bool     `json:"failed,omitempty"`
-	Resources []string `json:"resources"`
+	Key        string   `json:"key"`
+	Preferred  string   `json:"preferred"`
+	Owner      string   `json:"owner"`                 // node name, or "" when nobody holds it
+	Phase      string   `json:"phase"`                 // here: stopped, starting, running, stopping
+	Failed     bool     `json:"failed,omitempty"`      // its last start failed
+	StopFailed bool     `json:"stop_failed,omitempty"` // a stop left resources running: held, stop retried
+	Resources  []string `json:"resources"`
 }

@@ -75,6 +75,16 @@
 // the peer t=ip-request-resp weown=yes ok=OK for the group, the message on
 // which rc.d/ip-request-resp starts it.
 //
+// Stop failures. A stop that leaves resources running (or a failed
+// start whose rollback could not stop them) is where Heartbeat reboots the
+// node (ResourceManager RecoverFromFailedStop). hbd never reboots, and it
+// must not let the peer start the VIP while this node still has it: the
+// group stays held (StopFailed, Phase Running, its class in rsc_hold=),
+// nothing that announces a completed release is sent (standby info=done,
+// ip-request-resp, shutdone, so an orderly shutdown waits), and the stop
+// is retried every StopRetry until it succeeds. The engine logs CRIT
+// "Resource STOP failure. Reboot required!" each time.
+//
 // References: heartbeat/hb_resource.c (process_resources,
 // ask_for_resources, go_standby, req_our_resources, takeover_from_node,
 // hb_rsc_recover_dead_resources, PerformAutoFailback, hb_giveup_resources),

@@ -104,4 +104,8 @@ const (
 	MsgFailbackDelayed = "Auto failback delayed."
 	// MsgFailbackTriggered is PerformAutoFailback (hb_resource.c).
 	MsgFailbackTriggered = "Auto failback triggered."
+	// MsgStopFailed is hbd's own, after the engine's CRIT "Resource STOP
+	// failure. Reboot required!": what it does instead of rebooting.
+	// Group, peer, retry interval.
+	MsgStopFailed = "resource group %s still running after a failed stop: kept held, not released to %s; retrying the stop every %s"
 )

@@ -53,6 +53,7 @@ func TestMessages(t *testing.T) {
 		{MsgHandingFailed, "handing failed group %s to %s"},
 		{MsgFailbackDelayed, "Auto failback delayed."},
 		{MsgFailbackTriggered, "Auto failback triggered."},
+		{MsgStopFailed, "resource group %s still running after a failed stop: kept held, not released to %s; retrying the stop every %s"},
 	}
 	for _, p := range pins {
 		if p.got != p.want {

@@ -34,6 +34,7 @@ type Config struct {
 	StandbyRscTimeout time.Duration // HB_STANDBY_RSC_TO_MS: 1 h
 	FailbackRetry     time.Duration // AutoFailbackProc: 1 s
 	FailedStartDelay  time.Duration // ResourceManager's sleep before hb_standby: 30 s
+	StopRetry         time.Duration // hbd: retry of a stop that left resources running: 10 s
 }
 
 // Phase is what the resource layer is doing with a group here.
@@ -78,13 +79,18 @@ const (
 
 // GroupState is one group's state on this node.
 type GroupState struct {
-	Key          string
-	Preferred    string
-	Local        bool  // Preferred is this node
-	Want         bool  // the protocol wants it here
-	Phase        Phase // what the resource layer is doing
-	Failed       bool  // its last start failed
-	keepAnnounce bool  // split-brain keeper: announce again once the peer lets go
+	Key       string
+	Preferred string
+	Local     bool  // Preferred is this node
+	Want      bool  // the protocol wants it here
+	Phase     Phase // what the resource layer is doing
+	Failed    bool  // its last start failed
+	// StopFailed: a stop (or a failed start's rollback) left resources
+	// running. The group stays held (Phase Running) and its stop is
+	// retried every StopRetry; see doc.go "Stop failures".
+	StopFailed   bool
+	stopRetryAt  time.Time
+	keepAnnounce bool // split-brain keeper: announce again once the peer lets go
 }
 
 // State is the machine's whole state. It is a plain value so tests
@@ -111,6 +117,8 @@ type State struct {
 	shutdoneOnStop bool
 	ipResp         map[string]bool // ip-request answers owed once the group is stopped
 	sentStable     bool            // the last t=resource sent said isstable=1
+	emptyHeld      Hold            // classes without groups that the protocol gave us (i_hold_resources)
+	orphansLogged  bool            // MsgNoOneOwnsLocal logged in this episode
 	asked          map[string]bool // legacy: ip-requests not answered yet
 	askAt          time.Time       // legacy: when to ask again
 }
@@ -129,6 +137,7 @@ const (
 	EvStartDone                        // Group started
 	EvStartFailed                      // Group failed to start (and was rolled back)
 	EvStopDone                         // Group stopped
+	EvStopFailed                       // Group's stop (or failed start's rollback) left resources running
 	EvShutdown                         // local orderly shutdown (SIGTERM)
 	EvTick                             // time passed; see NextDeadline
 )
@@ -140,7 +149,7 @@ type Event struct {
 	Msg       Message // EvPeerMsg
 	Seq       uint64  // EvPeerMsg: the message's seq, 0 = unknown
 	Hold      Hold    // EvStandby, EvTakeover
-	Group     string  // EvStartDone, EvStartFailed, EvStopDone
+	Group     string  // EvStartDone, EvStartFailed, EvStopDone, EvStopFailed
 }
 
 // ActionKind says what the caller must do.
@@ -149,7 +158,7 @@ type ActionKind int
 // ActionKind values.
 const (
 	ActStart    ActionKind = iota + 1 // start Group; answer with EvStartDone or EvStartFailed
-	ActStop                           // stop Group; answer with EvStopDone
+	ActStop                           // stop Group; answer with EvStopDone or EvStopFailed
 	ActAnnounce                       // re-send gratuitous ARP for Group (held, kept after a split brain)
 	ActSend                           // send Msg to the cluster
 )
@@ -161,11 +170,11 @@ type Action struct {
 	Msg   Message
 }
 
-// Result is Step's answer: the actions, and the reason in log words
-// (several lines joined by "; ").
+// Result is Step's answer: the actions, and the reason in log words.
 type Result struct {
 	Actions []Action
-	Reason  string
+	Lines   []string // the log lines, in order
+	Reason  string   // Lines joined by "; "
 }
 
 // Ownership is the R1 ownership machine. It performs no I/O and reads no
@@ -194,6 +203,7 @@ func NewOwnership(cfg Config) (*Ownership, error) {
 	def(&cfg.StandbyRscTimeout, time.Hour)
 	def(&cfg.FailbackRetry, time.Second)
 	def(&cfg.FailedStartDelay, 30*time.Second)
+	def(&cfg.StopRetry, 10*time.Second)
 	o := &Ownership{cfg: cfg}
 	seen := map[string]bool{}
 	for _, g := range cfg.Groups {
@@ -224,8 +234,15 @@ func (o *Ownership) Holds(group string) bool {
 	return g != nil && g.Phase != Stopped
 }
 
-// HoldClasses is what this node says it holds (cl_status rscstatus).
-func (o *Ownership) HoldClasses() Hold { return o.myHold() }
+// HoldClasses is what this node holds, as cl_status rscstatus says it:
+// Heartbeat's i_hold_resources, the classes the protocol gave this node
+// whether or not haresources has a group of the class (hb_resource.c:
+// a takeover sets HB_FOREIGN_RSC), so a node that took over says "all"
+// even with no foreign groups. One deliberate difference: Heartbeat's
+// req_our_resources also sets HB_LOCAL_RSC on a node that has no local
+// groups, so its rscstatus may say "local" on a node that holds nothing,
+// depending on message timing at start; hbd says "none" there.
+func (o *Ownership) HoldClasses() Hold { return o.myHold() | o.st.emptyHeld }
 
 // Step applies one event at now and returns what to do.
 func (o *Ownership) Step(ev Event, now time.Time) Result {
@@ -244,7 +261,7 @@ func (o *Ownership) Step(ev Event, now time.Time) Result {
 	case EvTakeover:
 		o.send(Message{Type: TypeTakeover, Hold: ev.Hold})
 		o.logf(MsgTakeoverRequested, ev.Hold)
-	case EvStartDone, EvStartFailed, EvStopDone:
+	case EvStartDone, EvStartFailed, EvStopDone, EvStopFailed:
 		o.onDone(ev, now)
 	case EvShutdown:
 		o.st.ShutdownWanted = true
@@ -260,7 +277,7 @@ func (o *Ownership) Step(ev Event, now time.Time) Result {
 	if ev.Kind == EvShutdown && o.st.R != RShutdown {
 		o.logf(MsgShutdownDelayed)
 	}
-	return Result{Actions: o.acts, Reason: strings.Join(o.reasons, "; ")}
+	return Result{Actions: o.acts, Lines: o.reasons, Reason: strings.Join(o.reasons, "; ")}
 }
 
 // NextDeadline is the earliest time a Tick has work, or zero.
@@ -277,6 +294,9 @@ func (o *Ownership) NextDeadline() time.Time {
 	add(s.FailbackAt, s.NeedsFailback)
 	add(s.GiveUpAt, s.PendingGiveUp != HoldNone)
 	add(s.askAt, len(s.asked) > 0 && s.PeerAlive)
+	for _, g := range s.Groups {
+		add(g.stopRetryAt, g.StopFailed && !g.Want && g.Phase == Running)
+	}
 	return next
 }
 
@@ -311,18 +331,20 @@ func (g GroupState) Class() Hold {
 	return HoldForeign
 }
 
-// myHold is i_hold_resources: the classes with a wanted group.
+// myHold is i_hold_resources as rsc_hold= says it: the classes with a
+// wanted group, or with a group whose stop failed (still held).
 func (o *Ownership) myHold() Hold {
 	var h Hold
-	for i := range o.st.Groups {
-		if o.st.Groups[i].Want {
-			h |= o.st.Groups[i].Class()
+	for _, g := range o.st.Groups {
+		if g.Want || g.StopFailed {
+			h |= g.Class()
 		}
 	}
 	return h
 }
 
-// setWant sets Want for every group in the classes (my words).
+// setWant sets Want for every group in the classes (my words). A release
+// (want false) also drops the classes from emptyHeld.
 func (o *Ownership) setWant(set Hold, want bool) {
 	for i := range o.st.Groups {
 		g := &o.st.Groups[i]
@@ -330,6 +352,22 @@ func (o *Ownership) setWant(set Hold, want bool) {
 			g.Want = want
 		}
 	}
+	if !want {
+		o.st.emptyHeld &^= set
+	}
+}
+
+// takeOver wants every group of the classes, as a takeover from the peer
+// does, and remembers the classes that have no group in emptyHeld: a
+// takeover sets the class bit in Heartbeat whether or not the class has a
+// group (HoldClasses).
+func (o *Ownership) takeOver(set Hold) {
+	o.setWant(set, true)
+	empty := set
+	for _, g := range o.st.Groups {
+		empty &^= g.Class()
+	}
+	o.st.emptyHeld |= empty
 }
 
 // busy reports whether any group is starting or stopping.

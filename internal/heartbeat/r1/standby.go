@@ -92,7 +92,7 @@ func (o *Ownership) onAskResources(m Message, now time.Time) {
 		// go_standby(OTHER): start the peer's set, in my words.
 		s.StandbySet = m.Hold
 		s.StandbyUntil = now.Add(o.cfg.StandbyRscTimeout)
-		o.setWant(m.Hold.Mirror(), true)
+		o.takeOver(m.Hold.Mirror())
 		s.Standby, s.doneOnStart = StandbyDone, true
 		o.logf(MsgStandbyAcquire, m.Hold, o.cfg.Peer)
 	case StandbyDone:
@@ -116,9 +116,16 @@ func (o *Ownership) settle(now time.Time) {
 		case g.Phase == Stopped && g.Want:
 			g.Phase = Starting
 			o.acts = append(o.acts, Action{Kind: ActStart, Group: g.Key})
+		case g.Phase == Running && !g.Want && g.StopFailed && now.Before(g.stopRetryAt):
+			// A failed stop: retried when stopRetryAt comes.
 		case g.Phase == Running && !g.Want:
 			g.Phase = Stopping
 			o.acts = append(o.acts, Action{Kind: ActStop, Group: g.Key})
+		case g.Phase == Running && g.StopFailed:
+			// Wanted again after a failed stop took part of it down:
+			// start it again to bring every resource back.
+			g.Phase, g.StopFailed = Starting, false
+			o.acts = append(o.acts, Action{Kind: ActStart, Group: g.Key})
 		}
 	}
 	o.completions(now)

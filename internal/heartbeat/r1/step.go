@@ -14,7 +14,7 @@ func (o *Ownership) onStart(peerAlive bool, now time.Time) {
 		// The peer was declared dead at initdead: mach_down plus
 		// req_our_resources(TRUE). hbd: stable at once (improvement 2).
 		s.R, s.PeerStable, s.PeerHold = RStable, true, HoldNone
-		o.setWant(HoldAll, true)
+		o.takeOver(HoldAll)
 		s.NeedsFailback = true
 		o.logf(MsgResourcesAcquired, o.cfg.Peer)
 		return
@@ -85,7 +85,7 @@ func (o *Ownership) onPeerDead() {
 	} else {
 		o.logf(MsgResourcesAcquired, o.cfg.Peer)
 	}
-	o.setWant(HoldAll, true)
+	o.takeOver(HoldAll)
 	s.NeedsFailback = true
 	s.R = RStable // hbd: improvement 2
 }
@@ -166,6 +166,9 @@ func (o *Ownership) onStarting() {
 func (o *Ownership) onResource(m Message, now time.Time) {
 	s := &o.st
 	s.PeerHold = updHold(m.Full, s.PeerHold, m.Hold)
+	if s.PeerHold&HoldForeign != 0 {
+		s.orphansLogged = false // the peer holds our local groups: episode over
+	}
 	if o.nice() {
 		if s.R == RStarting || s.R == RBothStarting {
 			s.R = RRscRcvd
@@ -205,14 +208,32 @@ func (o *Ownership) onResource(m Message, now time.Time) {
 }
 
 // takeOrphans: hbd takes its local groups when it is settled and nobody
-// holds them, where AuditResources only logs it.
+// holds them, where AuditResources only logs it. A node without local
+// groups has nothing to take and says nothing; a group whose start failed
+// is being handed to the peer and is not taken again. The ERROR line is
+// logged once per episode: until a local group runs here or the peer
+// claims them.
 func (o *Ownership) takeOrphans() {
 	s := &o.st
 	if s.R != RStable || s.Standby != StandbyNot || s.PeerHold&HoldForeign != 0 || o.myHold()&HoldLocal != 0 {
 		return
 	}
-	o.logf(MsgNoOneOwnsLocal)
-	o.setWant(HoldLocal, true)
+	var take []*GroupState
+	for i := range s.Groups {
+		if g := &s.Groups[i]; g.Local && !g.Failed {
+			take = append(take, g)
+		}
+	}
+	if len(take) == 0 {
+		return
+	}
+	if !s.orphansLogged {
+		s.orphansLogged = true
+		o.logf(MsgNoOneOwnsLocal)
+	}
+	for _, g := range take {
+		g.Want = true
+	}
 	o.sendHeld("")
 }
 
@@ -278,7 +299,7 @@ func (o *Ownership) onShutdone() {
 	if o.myHold() != HoldAll {
 		o.logf(MsgResourcesAcquired, o.cfg.Peer)
 	}
-	o.setWant(HoldAll, true)
+	o.takeOver(HoldAll)
 	s.NeedsFailback = true
 	s.R = RStable
 }
@@ -309,15 +330,44 @@ func (o *Ownership) onDone(ev Event, now time.Time) {
 	switch {
 	case ev.Kind == EvStartDone && g.Phase == Starting:
 		g.Phase, g.Failed = Running, false
+		if g.Local {
+			o.st.orphansLogged = false
+		}
 	case ev.Kind == EvStartFailed && g.Phase == Starting:
 		g.Phase, g.Failed, g.Want = Stopped, true, false
-		o.logf(MsgStartFailed, g.Key)
-		o.st.PendingGiveUp |= g.Class()
-		o.st.GiveUpAt = now.Add(o.cfg.FailedStartDelay)
-		o.sendHeld("")
+		o.startFailed(g, now)
+	case ev.Kind == EvStopFailed && (g.Phase == Stopping || g.Phase == Starting):
+		o.stopFailed(g, now)
 	case ev.Kind == EvStopDone && g.Phase == Stopping:
-		g.Phase = Stopped
+		g.Phase, g.StopFailed = Stopped, false
 	}
+}
+
+// startFailed gives a group that failed to start up: its class goes to
+// the peer after FailedStartDelay.
+func (o *Ownership) startFailed(g *GroupState, now time.Time) {
+	o.logf(MsgStartFailed, g.Key)
+	o.st.PendingGiveUp |= g.Class()
+	o.st.GiveUpAt = now.Add(o.cfg.FailedStartDelay)
+	o.sendHeld("")
+}
+
+// stopFailed: resources of the group still run after its stop (or after
+// the rollback of a failed start). Heartbeat reboots here
+// (RecoverFromFailedStop); hbd never reboots, so it keeps the group held:
+// it does not send what a completed release sends (info=done, shutdone,
+// ip-request-resp), tells the peer it still holds the class, and retries
+// the stop every StopRetry.
+func (o *Ownership) stopFailed(g *GroupState, now time.Time) {
+	wasStart := g.Phase == Starting
+	g.Phase, g.StopFailed, g.stopRetryAt = Running, true, now.Add(o.cfg.StopRetry)
+	if wasStart {
+		g.Failed, g.Want = true, false
+		o.startFailed(g, now)
+	} else {
+		o.sendHeld("")
+	}
+	o.logf(MsgStopFailed, g.Key, o.cfg.Peer, o.cfg.StopRetry)
 }
 
 func (o *Ownership) onTick(now time.Time) {
