@@ -74,6 +74,15 @@ func (s status) owner() string {
 	return s.Groups[0].Owner
 }
 
+// phase is what this node is doing with the lab's one group (running,
+// stopped, ...).
+func (s status) phase() string {
+	if len(s.Groups) != 1 {
+		return fmt.Sprintf("<%d groups>", len(s.Groups))
+	}
+	return s.Groups[0].Phase
+}
+
 // Status runs `hbd status --json` on n.
 func Status(ctx context.Context, t testing.TB, n *Node) (status, error) {
 	t.Helper()

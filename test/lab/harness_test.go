@@ -169,11 +169,11 @@ func TestHarnessARPWatch(t *testing.T) {
 	l := New(t)
 	n := l.Nodes[1]
 	mark := l.ARPs.Len()
-	a := resources.NewARP(resources.ARPConfig{Netns: n.NS.h})
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
 	defer cancel()
-	if err := a.Announce(ctx, LANLink, VIP.Addr(), resources.Burst{Count: 2, Interval: 10 * time.Millisecond}); err != nil {
-		t.Fatal(err)
+	for range 2 { // two RFC 5227 announcement rounds, as IPaddr sends them
+		sendARP(t, n.NS, arp.OperationRequest, VIP.Addr(), VIP.Addr())
+		sendARP(t, n.NS, arp.OperationReply, VIP.Addr(), VIP.Addr())
 	}
 	var got []arp.Operation
 	from := mark
@@ -204,7 +204,8 @@ func TestHarnessARPWatch(t *testing.T) {
 	}
 }
 
-// sendARP sends one ARP frame from ns's LAN link, sender ip, asking for target.
+// sendARP sends one broadcast ARP frame from ns's LAN link: op, sender
+// ip with the link's MAC, target (MAC broadcast).
 func sendARP(t *testing.T, ns *NS, op arp.Operation, ip, target netip.Addr) {
 	t.Helper()
 	err := ns.Do(func() error {
