@@ -1,0 +1,52 @@
+package ldbench
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Role runs one helper role of the bench program: "farm" or "engine",
+// with its flags. It returns the process exit code.
+func Role(args []string, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "ldbench: role farm|engine")
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var err error
+	switch args[0] {
+	case "farm":
+		n := fs.Int("n", 100, "reals")
+		base := fs.String("base", "127.1", "address prefix")
+		port := fs.Uint("port", 80, "port")
+		ctl := fs.String("ctl", "127.0.0.1:18081", "control address")
+		any := fs.Bool("anyip", false, "one wildcard listener")
+		if err = fs.Parse(args[1:]); err == nil {
+			err = NewFarm(*base, *n, uint16(*port), *any).Run(ctx, *ctl)
+		}
+	case "engine":
+		var c EngineConfig
+		fs.StringVar(&c.ConfigPath, "config", "", "ldirectord.cf")
+		fs.StringVar(&c.OpLog, "oplog", "", "change log")
+		fs.StringVar(&c.LogFile, "log", os.DevNull, "director log")
+		fs.BoolVar(&c.Netlink, "netlink", false, "real IPVS")
+		if err = fs.Parse(args[1:]); err == nil {
+			err = RunEngine(ctx, c)
+		}
+	default:
+		err = fmt.Errorf("unknown role %q", args[0])
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "ldbench %s: %v\n", args[0], err)
+		return 1
+	}
+	return 0
+}
