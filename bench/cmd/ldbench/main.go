@@ -34,6 +34,8 @@ func main() {
 	switch os.Args[1] {
 	case "host":
 		os.Exit(host(os.Args[2:]))
+	case "report":
+		os.Exit(report(os.Args[2:]))
 	default:
 		os.Exit(ldbench.Role(os.Args[1:], os.Stderr))
 	}

@@ -1,0 +1,83 @@
+#!/bin/bash
+# make bench (issue 4): ldirectord health-check cost, this project against
+# Debian's Perl ldirectord 4.12 on the host, and against keepalived 2.2.7's
+# HTTP_GET checker in the IPVS VM. Writes bench/results/{host,vm}.json and
+# the results table of bench/README.md. See bench/README.md for the method.
+#
+#   QUICK=1          fewer points and trials (N=100,1000; Perl N=100; ~8 min)
+#   BENCH_NS         N for this project on the host   (100,1000,10000)
+#   BENCH_PERL_NS    N for Perl ldirectord            (100,1000,10000)
+#   BENCH_WINDOW     steady-state window              (20s; QUICK 10s)
+#   BENCH_VM=0       skip the VM part
+#   BENCH_VM_N       N in the VM                      (1000)
+#   BENCH_VM_WINDOW  steady window in the VM, seconds (20)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OUT=$ROOT/bench/out
+RES=$ROOT/bench/results
+KA=$ROOT/.cache/bench/keepalived
+export DEBIAN_FRONTEND=noninteractive
+mkdir -p "$OUT" "$RES"
+
+if [ "${QUICK:-0}" = 1 ]; then
+	NS=${BENCH_NS:-100,1000} PERL_NS=${BENCH_PERL_NS:-100} WINDOW=${BENCH_WINDOW:-10s} QFLAG=-quick
+else
+	NS=${BENCH_NS:-100,1000,10000} PERL_NS=${BENCH_PERL_NS:-100,1000,10000} WINDOW=${BENCH_WINDOW:-20s} QFLAG=
+fi
+
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+if ! installed ldirectord; then
+	echo "bench: installing Debian's ldirectord (the Perl reference)"
+	apt-get install -y -qq --no-install-recommends ldirectord >/dev/null ||
+		{ apt-get update -qq && apt-get install -y -qq --no-install-recommends ldirectord >/dev/null; }
+fi
+
+CGO_ENABLED=0 go build -trimpath -o "$OUT/ldbench" ./bench/cmd/ldbench
+ulimit -n "$(ulimit -Hn)"
+
+echo "bench: host points: ours N=$NS, Perl N=$PERL_NS, window $WINDOW"
+"$OUT/ldbench" host -ns "$NS" -perl-ns "$PERL_NS" -window "$WINDOW" $QFLAG \
+	-work "$OUT/host" -out "$RES/host.json" || echo "bench: host run reported an error (see $RES/host.json)"
+
+# keepalived_fetch unpacks Debian's keepalived and libnftnl11 (its one
+# library this host lacks) into $KA/root; nothing is installed.
+keepalived_fetch() {
+	[ -x "$KA/root/usr/sbin/keepalived" ] && return 0
+	rm -rf "$KA" && mkdir -p "$KA/dl"
+	(cd "$KA/dl" && apt-get download -qq keepalived libnftnl11 2>/dev/null) ||
+		{ apt-get update -qq && (cd "$KA/dl" && apt-get download -qq keepalived libnftnl11); }
+	for d in "$KA"/dl/*.deb; do dpkg-deb -x "$d" "$KA/root"; done
+}
+
+# vm_overlay lays out keepalived with every library ldd finds for it (the
+# unpacked ones first) and the in-VM knobs, for IPVSVM_OVERLAY.
+vm_overlay() {
+	local ov=$OUT/vm-overlay lib
+	rm -rf "$ov" && mkdir -p "$ov/opt/bench/sbin" "$ov/etc/vm"
+	cp "$KA/root/usr/sbin/keepalived" "$ov/opt/bench/sbin/"
+	LD_LIBRARY_PATH=$KA/root/usr/lib/x86_64-linux-gnu ldd "$KA/root/usr/sbin/keepalived" |
+		grep -oE '/[^ ]+' | while read -r lib; do
+		mkdir -p "$ov$(dirname "${lib#"$KA"/root}")"
+		cp -L "$lib" "$ov${lib#"$KA"/root}"
+	done
+	echo "${BENCH_VM_N:-1000}" >"$ov/etc/vm/bench-n"
+	echo "${BENCH_VM_WINDOW:-20}" >"$ov/etc/vm/bench-window"
+}
+
+if [ "${BENCH_VM:-1}" = 1 ]; then
+	keepalived_fetch
+	vm_overlay
+	echo "bench: VM: ours (real IPVS) and keepalived, N=${BENCH_VM_N:-1000}"
+	IPVSVM_PKGS=./bench/ldirectord IPVSVM_TAGS=vmbench IPVSVM_RUN=TestVMBench \
+		IPVSVM_OVERLAY=$OUT/vm-overlay IPVSVM_TIMEOUT=900 IPVSVM_MEM=2048 \
+		IPVSVM_APPEND="clocksource=tsc tsc=reliable" test/vm/run.sh ||
+		echo "bench: the VM run failed (see test/vm/out/serial.log.txt)"
+	sed -n 's/^LDBENCH-JSON: //p' test/vm/out/serial.log.txt | tail -n1 >"$OUT/vm.json"
+	[ -s "$OUT/vm.json" ] || echo "bench: no LDBENCH-JSON line in the VM's serial log"
+fi
+
+# report re-indents the VM's one-line JSON into $RES/vm.json (when there is
+# one) and rewrites the results section of bench/README.md.
+"$OUT/ldbench" report -host "$RES/host.json" -vm-raw "$OUT/vm.json" -vm "$RES/vm.json" -readme bench/README.md
+echo "bench: results in bench/results/ and bench/README.md"
