@@ -16,6 +16,11 @@
 #                              whatever bin/hbd and bin/ldirectord exist)
 #   IPVSVM_ACCEL               qemu -accel (tcg; KVM here is PVM and cannot
 #                              boot a stock kernel, see ipvs-vm.md)
+#   IPVSVM_TAGS                extra build tags for the test binaries (bench/run.sh
+#                              uses "vmbench" for the in-VM benchmark)
+#   IPVSVM_APPEND              extra kernel command line (e.g. clocksource=tsc)
+#   IPVSVM_OVERLAY             a directory copied over the initramfs root (extra
+#                              programs with their libraries, e.g. keepalived)
 #
 # What it does:
 #   1. apt-get installs what is missing: qemu-system-x86 busybox-static
@@ -148,7 +153,7 @@ for d in "${PKGDIRS[@]}"; do
 	d=./${d#./}
 	name=$(echo "${d#./}" | tr '/' '_')
 	mkdir -p "$INITRD/opt/tests/$name"
-	CGO_ENABLED=0 go test -c -tags vm -trimpath -o "$INITRD/opt/tests/$name/$name.test" "$d" ||
+	CGO_ENABLED=0 go test -c -tags "vm ${IPVSVM_TAGS:-}" -trimpath -o "$INITRD/opt/tests/$name/$name.test" "$d" ||
 		die "go test -c -tags vm $d"
 	[ -d "$d/testdata" ] && cp -r "$d/testdata" "$INITRD/opt/tests/$name/"
 	NAMES+=("$name")
@@ -172,6 +177,7 @@ copy_with_libs /usr/sbin/ip ip # iproute2's ip (busybox ip has no netns)
 for b in hbd ldirectord; do
 	[ -x "bin/$b" ] && cp "bin/$b" "$INITRD/opt/bin/$b"
 done
+[ -z "${IPVSVM_OVERLAY:-}" ] || cp -a "$IPVSVM_OVERLAY"/. "$INITRD"/
 
 WANT="ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_lblc ip_vs_lblcr ip_vs_dh ip_vs_sh
 	ip_vs_sed ip_vs_nq ip_vs_fo ip_vs_ovf ip_vs_mh ip_vs_twos veth dummy bridge ${IPVSVM_MODULES:-}"
@@ -212,7 +218,7 @@ set +e
 timeout "$QTIMEOUT" qemu-system-x86_64 -accel "$ACCEL" -m "$MEM" -smp "$SMP" \
 	-nographic -nic none -no-reboot \
 	-kernel "$VMLINUZ" -initrd "$OUT/initramfs.cpio" \
-	-append "console=ttyS0 panic=-1 quiet loglevel=3 rdinit=/init" \
+	-append "console=ttyS0 panic=-1 quiet loglevel=3 rdinit=/init ${IPVSVM_APPEND:-}" \
 	</dev/null >"$LOG" 2>&1
 QRC=$?
 set -e
