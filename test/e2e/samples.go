@@ -113,3 +113,15 @@ func FirstAnswerFrom(samples []Sample, real string, since time.Time) (time.Time,
 	}
 	return first, !first.IsZero()
 }
+
+// FirstAnswer returns the end of the first answer (from any real) to a
+// request that started at or after since, and false when there is none.
+func FirstAnswer(samples []Sample, since time.Time) (time.Time, bool) {
+	var first time.Time
+	for _, s := range samples {
+		if s.OK() && !s.Start.Before(since) && (first.IsZero() || s.End.Before(first)) {
+			first = s.End
+		}
+	}
+	return first, !first.IsZero()
+}

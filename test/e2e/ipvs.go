@@ -1,0 +1,105 @@
+package e2e
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/ultramonkey/ultramonkey/internal/director/ipvs"
+)
+
+// Table is a director's IPVS table as read from the kernel.
+type Table []TableService
+
+// TableService is one virtual service and its reals.
+type TableService struct {
+	Service ipvs.Service
+	Reals   []ipvs.Real
+}
+
+// Weights maps each real's address to its weight in the service on
+// addr:port; ok is false when the table has no such service.
+func (tb Table) Weights(vip netip.AddrPort) (map[netip.Addr]int, bool) {
+	for _, s := range tb {
+		if s.Service.Key.Addr == vip {
+			out := map[netip.Addr]int{}
+			for _, r := range s.Reals {
+				out[r.Addr.Addr()] = r.Weight
+			}
+			return out, true
+		}
+	}
+	return nil, false
+}
+
+// String renders the table like ipvsadm -Ln.
+func (tb Table) String() string {
+	if len(tb) == 0 {
+		return "(empty IPVS table)\n"
+	}
+	var b strings.Builder
+	b.WriteString("Prot LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n")
+	for _, s := range tb {
+		fmt.Fprintf(&b, "%-4s %s %s\n", strings.ToUpper(s.Service.Key.Proto.String()), s.Service.Key.Addr, s.Service.Scheduler)
+		for _, r := range s.Reals {
+			fmt.Fprintf(&b, "  -> %-28s %-7s %-6d %-10d %d\n", r.Addr, r.Forward, r.Weight, r.Active, r.Inactive)
+		}
+	}
+	return b.String()
+}
+
+// Table reads the director's IPVS table (a netlink socket opened inside
+// its network namespace).
+func (d *Director) Table() (Table, error) {
+	var tb Table
+	err := d.NS.Do(func() error {
+		k, err := ipvs.OpenNetlink()
+		if err != nil {
+			return err
+		}
+		defer k.Close()
+		svcs, err := k.Services()
+		if err != nil {
+			return err
+		}
+		for _, s := range svcs {
+			reals, err := k.Reals(s.Key)
+			if err != nil {
+				return err
+			}
+			slices.SortFunc(reals, func(a, b ipvs.Real) int { return a.Addr.Compare(b.Addr) })
+			tb = append(tb, TableService{Service: s, Reals: reals})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: read IPVS table: %w", d.Name, err)
+	}
+	return tb, nil
+}
+
+// flushIPVS deletes every virtual service of the director.
+func (d *Director) flushIPVS() error {
+	err := d.NS.Do(func() error {
+		k, err := ipvs.OpenNetlink()
+		if err != nil {
+			return err
+		}
+		defer k.Close()
+		svcs, err := k.Services()
+		if err != nil {
+			return err
+		}
+		for _, s := range svcs {
+			if err := k.DelService(s.Key); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("%s: flush IPVS table: %w", d.Name, err)
+	}
+	return nil
+}
