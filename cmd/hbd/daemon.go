@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -175,12 +177,18 @@ func (a *app) buildNode(ctx context.Context, cfg *loaded, log *slog.Logger) (*he
 	if err != nil {
 		return nil, nil, err
 	}
-	nl, err := resources.OpenNetlink(resources.NetlinkConfig{Logger: log})
+	pingNodes, pinger, err := openPing(ctx, cf, log)
 	if err != nil {
 		udp.Close()
 		return nil, nil, err
 	}
-	cleanup := func() { udp.Close(); nl.Close() }
+	nl, err := resources.OpenNetlink(resources.NetlinkConfig{Logger: log})
+	if err != nil {
+		udp.Close()
+		closePinger(pinger)
+		return nil, nil, err
+	}
+	cleanup := func() { udp.Close(); nl.Close(); closePinger(pinger) }
 	arp := resources.NewARP(resources.ARPConfig{})
 	env := resources.Env{ConfDir: a.confDir, InitDir: "/etc/init.d", Ldirectord: siblingBinary("ldirectord"),
 		Addrs: nl, Announcer: arp, Logger: log, ScriptEnv: []string{
@@ -189,14 +197,45 @@ func (a *app) buildNode(ctx context.Context, cfg *loaded, log *slog.Logger) (*he
 			"HA_DEBUGLOG=" + cf.DebugFile}}
 	mgr := resources.NewManager(resources.ManagerConfig{Logger: log},
 		func(r resources.Resource) (resources.Agent, error) { return resources.Resolve(r, env) })
+	var pg heartbeat.Pinger // stays nil without ping nodes
+	if pinger != nil {
+		pg = pinger
+	}
 	node, err := heartbeat.New(heartbeat.Config{HaCf: cf, Keys: cfg.keys, Groups: cfg.groups, Local: cfg.local,
-		Transport: udp, Runner: mgr, Addrs: nl, Announcer: arp, Generation: gen, UUID: uuid, Logger: log,
+		Transport: udp, PingNodes: pingNodes, Pinger: pg, Runner: mgr, Addrs: nl, Announcer: arp, Generation: gen, UUID: uuid, Logger: log,
 		LoadAvg: loadAvg})
 	if err != nil {
 		cleanup()
 		return nil, nil, err
 	}
 	return node, cleanup, nil
+}
+
+// openPing resolves ha.cf's ping nodes and opens the raw ICMP socket
+// their echo requests use; none when ha.cf names no ping node.
+func openPing(ctx context.Context, cf *hacf.Config, log *slog.Logger) ([]heartbeat.PingNode, *heartbeat.ICMP, error) {
+	lookup := func(ctx context.Context, host string) (netip.Addr, error) {
+		addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip4", host)
+		if err != nil || len(addrs) == 0 {
+			return netip.Addr{}, fmt.Errorf("cannot resolve: %v", err)
+		}
+		return addrs[0].Unmap(), nil
+	}
+	nodes, err := heartbeat.PingNodes(ctx, cf, lookup)
+	if err != nil || len(nodes) == 0 {
+		return nil, nil, err
+	}
+	p, err := heartbeat.OpenICMP(heartbeat.ICMPConfig{Logger: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	return nodes, p, nil
+}
+
+func closePinger(p *heartbeat.ICMP) {
+	if p != nil {
+		p.Close()
+	}
 }
 
 // handleSignals: SIGTERM/SIGINT shut down (releasing resources), SIGHUP

@@ -193,7 +193,8 @@ func TestDaemonProcess(t *testing.T) {
 		"status) if [ -e $S ]; then echo running; else echo stopped; fi;; esac\nexit 0\n"
 	dir := confDir(t, files, 0)
 	os.Chmod(filepath.Join(dir, "resource.d/dummy"), 0o755)
-	files["ha.cf"] += "logfile " + filepath.Join(state, "ha-log") + "\n"
+	// A ping node on loopback: this host's kernel answers the echo requests.
+	files["ha.cf"] += "logfile " + filepath.Join(state, "ha-log") + "\nping 127.0.0.1\n"
 	os.WriteFile(filepath.Join(dir, "ha.cf"), []byte(files["ha.cf"]), 0o644)
 	rundir := t.TempDir()
 	flags := []string{"--confdir", dir, "--rundir", rundir, "--statedir", state, "--node", "node1"}
@@ -261,7 +262,12 @@ func TestDaemonProcess(t *testing.T) {
 		out  string
 	}{
 		{[]string{"hbstatus"}, 0, "Heartbeat is running on this machine.\n"},
-		{[]string{"listnodes"}, 0, "node1\nnode2\n"},
+		{[]string{"listnodes"}, 0, "node1\nnode2\n127.0.0.1\n"},
+		{[]string{"listnodes", "-p"}, 0, "127.0.0.1\n"},
+		{[]string{"listnodes", "-n"}, 0, "node1\nnode2\n"},
+		{[]string{"nodetype", "127.0.0.1"}, 0, "ping\n"},
+		{[]string{"nodestatus", "127.0.0.1"}, 0, "ping\n"},
+		{[]string{"listhblinks", "127.0.0.1"}, 0, "\t127.0.0.1\n"},
 		{[]string{"nodestatus", "node2"}, 1, "dead\n"},
 		{[]string{"nodestatus", "node1", "-m"}, 0, "The cluster node node1 is active\n"},
 		{[]string{"nodetype", "node2"}, 0, "normal\n"},

@@ -120,6 +120,7 @@ type host struct {
 	garp   *restest.Announcer
 	gen    uint64
 	key    string
+	pinger *hbtest.Pinger // nil: no ping medium
 	node   *heartbeat.Node
 	cancel context.CancelFunc
 	runErr chan error
@@ -172,8 +173,12 @@ func (c *cluster) start(name string) *host {
 	}
 	h.gen++
 	log := slog.New(h.logs)
+	var pinger heartbeat.Pinger
+	if h.pinger != nil {
+		pinger = h.pinger
+	}
 	node, err := heartbeat.New(heartbeat.Config{HaCf: cf, Keys: keys, Groups: groups, Local: name,
-		Transport: c.net.Endpoint(name, "eth0", "eth1"),
+		Transport: c.net.Endpoint(name, "eth0", "eth1"), Pinger: pinger,
 		Runner:    resources.NewManager(resources.ManagerConfig{Logger: log, StopRetries: -1}, h.resolve),
 		Announcer: h.garp, Generation: h.gen, UUID: [16]byte{byte(len(name)), name[4]}, Logger: log})
 	if err != nil {

@@ -43,4 +43,7 @@ const (
 	// MsgMcastStarted is lib/plugins/HBcomm/mcast.c mcast_open: group, port,
 	// interface, ttl, loop.
 	MsgMcastStarted = "UDP multicast heartbeat started for group %s port %d interface %s (ttl=%d loop=%t)"
+	// MsgPingNoFailover is hbd's own, at start when ha.cf names ping
+	// nodes: their status is reported, but hbd has no ipfail to act on it.
+	MsgPingNoFailover = "%d ping node(s): status reported in status and cl_status only; ping loss does not cause failover (ipfail is not provided)"
 )

@@ -37,6 +37,11 @@ type Config struct {
 
 	Transport Transport
 	Runner    GroupRunner
+	// PingNodes are ha.cf's ping and ping_group nodes (PingNodes); nil
+	// derives them from HaCf when every host is an IPv4 literal. Pinger
+	// sends their echo requests; it is required when there are any.
+	PingNodes []PingNode
+	Pinger    Pinger
 	// Addrs, when set, lets the node remove at start the addresses of
 	// groups it does not hold, and find the interface of a VIP to
 	// re-announce. Announcer re-sends gratuitous ARP for a group kept
@@ -104,6 +109,16 @@ func New(cfg Config) (*Node, error) {
 	}
 	if _, err := authMap(cfg.Keys); err != nil {
 		return nil, fmt.Errorf("new node: %w", err)
+	}
+	if cfg.PingNodes == nil && len(cfg.HaCf.Ping)+len(cfg.HaCf.PingGroups) > 0 {
+		pn, err := PingNodes(context.Background(), cfg.HaCf, nil)
+		if err != nil {
+			return nil, fmt.Errorf("new node: %w", err)
+		}
+		cfg.PingNodes = pn
+	}
+	if len(cfg.PingNodes) > 0 && cfg.Pinger == nil {
+		return nil, fmt.Errorf("new node: %s names ping nodes but no Pinger was given", cfg.HaCf.File)
 	}
 	log := cfg.Logger
 	if log == nil {

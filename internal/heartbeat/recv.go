@@ -167,6 +167,7 @@ func (n *Node) sendRexmits(now time.Time) {
 // sendStatus sends our heartbeat on every link.
 func (n *Node) sendStatus(now time.Time) {
 	n.send(wire.Status{Status: n.l.status, Deadtime: n.cfg.HaCf.Deadtime, Protocol: 1}.Message(), now)
+	n.sendPings(now)
 }
 
 // send stamps, signs, records and transmits m.

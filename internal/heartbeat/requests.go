@@ -220,7 +220,7 @@ func (n *Node) snapshot() Status {
 		s.Standby = [...]string{"", "me", "other", "done"}[st.Standby]
 	}
 	for _, nd := range cf.Nodes {
-		ns := NodeStatus{Name: nd.Name, Type: "normal"}
+		ns := NodeStatus{Name: nd.Name, Type: NodeTypeNormal}
 		for _, link := range n.cfg.Transport.Links() {
 			ls := LinkStatus{Name: link, Status: member.LinkStatusUp}
 			if nd.Name == n.peer {
@@ -238,6 +238,7 @@ func (n *Node) snapshot() Status {
 		}
 		s.Nodes = append(s.Nodes, ns)
 	}
+	s.Nodes = append(s.Nodes, n.pingStatus()...)
 	peerHolds := st.PeerHold.Mirror()
 	for _, g := range st.Groups {
 		gs := GroupStatus{Key: g.Key, Preferred: g.Preferred, Phase: g.Phase.String(), Failed: g.Failed, StopFailed: g.StopFailed}

@@ -105,6 +105,15 @@ func (n *Node) Run(ctx context.Context) error {
 			n.log.Error("receiving heartbeats", "err", err)
 		}
 	})
+	echoes := make(chan Echo, 64)
+	if n.cfg.Pinger != nil {
+		rwg.Go(func() {
+			if err := n.cfg.Pinger.Receive(rctx, echoes); err != nil {
+				n.log.Error("receiving echo replies", "err", err)
+			}
+		})
+		n.log.Info(fmt.Sprintf(MsgPingNoFailover, len(n.cfg.PingNodes)))
+	}
 	defer func() {
 		cancel()
 		l.wg.Wait()
@@ -130,6 +139,8 @@ func (n *Node) Run(ctx context.Context) error {
 			return nil
 		case p := <-pkts:
 			n.onPacket(p, time.Now())
+		case e := <-echoes:
+			n.onEcho(e, time.Now())
 		case r := <-l.opDone:
 			n.onOpDone(r, time.Now())
 		case req := <-n.reqs:
@@ -147,7 +158,8 @@ func (n *Node) init(ctx context.Context, now time.Time) error {
 		return fmt.Errorf("running node: %w", err)
 	}
 	links := n.cfg.Transport.Links()
-	live, err := member.NewLiveness(member.LivenessConfig{Nodes: []member.WatchedNode{{Name: n.peer, Links: links}},
+	watched := append([]member.WatchedNode{{Name: n.peer, Links: links}}, watchedPingNodes(n.cfg.PingNodes)...)
+	live, err := member.NewLiveness(member.LivenessConfig{Nodes: watched,
 		Deadtime: cf.Deadtime, Warntime: cf.Warntime, Initdead: cf.Initdead, Deadping: cf.Deadping}, now)
 	if err != nil {
 		return fmt.Errorf("running node: %w", err)
@@ -218,9 +230,9 @@ func (n *Node) onTimer(now time.Time) {
 	n.checkPending(now)
 }
 
-// onLive reacts to liveness changes.
+// onLive reacts to liveness changes. Only the peer's changes move
+// membership and ownership; a ping node's are logged and shown in status.
 func (n *Node) onLive(evs []member.LiveEvent, now time.Time) {
-	l := &n.l
 	for _, e := range evs {
 		switch e.Kind {
 		case member.LinkUp, member.LinkDead:
@@ -233,20 +245,33 @@ func (n *Node) onLive(evs []member.LiveEvent, now time.Time) {
 			n.log.Log(context.Background(), lvl, e.Reason, "node", e.Node)
 		case member.NodeDead:
 			n.log.Warn(e.Reason, "node", e.Node)
-			l.replay.NodeDead()
-			if !l.started {
-				n.commUp(false, now)
-			} else {
-				n.step(r1.Event{Kind: r1.EvPeerDead}, now)
+			if e.Node == n.peer {
+				n.onPeerLive(false, now)
 			}
 		case member.NodeUp, member.NodeActive:
 			n.log.Info(e.Reason, "node", e.Node)
-			if !l.started {
-				n.commUp(true, now)
-			} else {
-				n.step(r1.Event{Kind: r1.EvPeerAlive}, now)
+			if e.Node == n.peer {
+				n.onPeerLive(true, now)
 			}
 		}
+	}
+}
+
+// onPeerLive reacts to the peer's death or return.
+func (n *Node) onPeerLive(alive bool, now time.Time) {
+	l := &n.l
+	switch {
+	case !alive:
+		l.replay.NodeDead()
+		if !l.started {
+			n.commUp(false, now)
+		} else {
+			n.step(r1.Event{Kind: r1.EvPeerDead}, now)
+		}
+	case !l.started:
+		n.commUp(true, now)
+	default:
+		n.step(r1.Event{Kind: r1.EvPeerAlive}, now)
 	}
 }
 

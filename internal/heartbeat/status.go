@@ -22,15 +22,22 @@ type Status struct {
 	Drops        map[string]uint64 `json:"drops,omitempty"` // dropped packets by reason
 }
 
+// Node types, as cl_status nodetype says them.
+const (
+	NodeTypeNormal = "normal"
+	NodeTypePing   = "ping"
+)
+
 // NodeStatus is one cluster node as seen from here.
 type NodeStatus struct {
 	Name       string       `json:"name"`
-	Type       string       `json:"type"`   // normal (ping nodes are not supported)
-	Status     string       `json:"status"` // init, up, active, dead
+	Type       string       `json:"type"`   // normal, ping
+	Status     string       `json:"status"` // init, up, active, dead; ping nodes: init, ping, dead
 	Local      bool         `json:"local,omitempty"`
 	Generation uint64       `json:"generation,omitempty"`
 	DeadtimeMs int64        `json:"deadtime_ms,omitempty"` // the dead time applied to the node
 	Links      []LinkStatus `json:"links"`
+	Addrs      []string     `json:"addrs,omitempty"` // ping nodes: the addresses pinged
 }
 
 // LinkStatus is one heartbeat link of a node.

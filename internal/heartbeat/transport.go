@@ -32,3 +32,24 @@ type Transport interface {
 	// Receive delivers received datagrams to out until ctx ends.
 	Receive(ctx context.Context, out chan<- Packet) error
 }
+
+// Echo is one ICMP echo reply whose icmp_id is ours.
+type Echo struct {
+	From    netip.Addr // the replying address
+	Payload []byte     // the echoed data; the receiver owns it
+	At      time.Time
+}
+
+// Pinger is the ping medium: ICMP echo requests to the ping nodes of ha.cf
+// (ping, ping_group). icmp.go is the real one.
+//
+// Concurrency: Ping is called from the engine's loop goroutine only and
+// must not block for long. Receive runs on its own goroutine: it pushes
+// every echo reply carrying our icmp_id into out until ctx ends, then
+// returns nil (or the error that stopped it).
+type Pinger interface {
+	// Ping sends one echo request to dst with payload as its data.
+	Ping(dst netip.Addr, payload []byte) error
+	// Receive delivers echo replies to out until ctx ends.
+	Receive(ctx context.Context, out chan<- Echo) error
+}

@@ -571,3 +571,42 @@ func nodeNames(s string) []string {
 	}
 	return nil
 }
+
+// PingStatus is the heartbeat a ping medium sends in the payload of an ICMP
+// echo request, as if the ping node had sent it (lib/plugins/HBcomm/ping.c
+// ping_write): t=NS_st st=ping info=ping src=<ping node> ts=<hex seconds>.
+// The echo reply brings it back; it is signed like any message, so a reply
+// that verifies proves the request was ours.
+type PingStatus struct {
+	Src string    // the ping node's name, its address as written in ha.cf
+	Now time.Time // ts, whole seconds
+}
+
+// InfoPing is the info= comment of a ping node's status (ping.c).
+const InfoPing = "ping"
+
+// Message builds t=NS_st st=ping info=ping src ts.
+func (p PingStatus) Message() *Message {
+	m := NewMessage(TNSStatus)
+	m.Add(FStatus, StatusPing)
+	m.Add(FInfo, InfoPing)
+	m.Add(FSrc, p.Src)
+	m.Add(FTime, strconv.FormatInt(p.Now.Unix(), 16))
+	return m
+}
+
+// ReadPingStatus reads a ping node's t=NS_st message; st and info must say
+// ping.
+func ReadPingStatus(m *Message) (PingStatus, error) {
+	if err := wantType(m, TNSStatus); err != nil {
+		return PingStatus{}, err
+	}
+	if m.Value(FStatus) != StatusPing || m.Value(FInfo) != InfoPing {
+		return PingStatus{}, fmt.Errorf("reading ping status: st=%q info=%q (want ping, ping)", m.Value(FStatus), m.Value(FInfo))
+	}
+	ts, err := m.Hex(FTime)
+	if err != nil {
+		return PingStatus{}, fmt.Errorf("reading ping status: %w", err)
+	}
+	return PingStatus{Src: m.Value(FSrc), Now: time.Unix(int64(ts), 0)}, nil
+}

@@ -3,6 +3,7 @@ package wire
 import (
 	"bytes"
 	"encoding/hex"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -287,5 +288,26 @@ func TestStatusDocExample(t *testing.T) {
 	}
 	if want := readPcap(t, captures[0].file)[0].Payload; !bytes.Equal(got, want) {
 		t.Errorf("status datagram differs\n got: %q\nwant: %q", got, want)
+	}
+}
+
+func TestPingStatus(t *testing.T) {
+	now := time.Unix(0x6543210f, 0)
+	m := PingStatus{Src: "10.0.0.254", Now: now}.Message()
+	want := "t=NS_st\nst=ping\ninfo=ping\nsrc=10.0.0.254\nts=6543210f\n"
+	var got strings.Builder
+	for _, f := range m.Fields {
+		fmt.Fprintf(&got, "%s=%s\n", f.Name, f.Value)
+	}
+	if got.String() != want {
+		t.Errorf("message:\n%s\nwant:\n%s", got.String(), want)
+	}
+	back, err := ReadPingStatus(m)
+	if err != nil || back.Src != "10.0.0.254" || !back.Now.Equal(now) {
+		t.Errorf("ReadPingStatus = %+v, %v", back, err)
+	}
+	m.Set(FStatus, "active")
+	if _, err := ReadPingStatus(m); err == nil {
+		t.Error("ReadPingStatus accepted st=active")
 	}
 }
