@@ -254,3 +254,27 @@ func TestLinesAndWarnings(t *testing.T) {
 		t.Errorf("virtual lines (-want +got):\n%s", diff)
 	}
 }
+
+// TestPerlNumbers pins ldirectord's reading of numeric directives
+// (`$1 =~ /(\d+)/ && $1` in read_config): the first run of digits is the
+// number, so files ldirectord accepts are accepted, with a warning.
+func TestPerlNumbers(t *testing.T) {
+	src := "checktimeout=5s\nnegotiatetimeout=-7\ncheckinterval=2\nvirtual=10.0.0.1:80\n\treal=10.0.0.2:80 gate\n\tfailurecount=3x\n\tchecktimeout= 4 seconds\n"
+	c := mustParse(t, src, Options{})
+	want := []Error{
+		{File: testFile, Line: 1, Msg: `checktimeout: "5s" read as 5, as ldirectord does (want a plain number)`},
+		{File: testFile, Line: 2, Msg: `negotiatetimeout: "-7" read as 7, as ldirectord does (want a plain number)`},
+		{File: testFile, Line: 6, Msg: `failurecount: "3x" read as 3, as ldirectord does (want a plain number)`},
+		{File: testFile, Line: 7, Msg: `checktimeout: "4 seconds" read as 4, as ldirectord does (want a plain number)`},
+	}
+	if diff := cmp.Diff(want, c.Warnings); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+	g, v := c.Global, c.Virtuals[0]
+	got := []any{g.CheckTimeout, g.NegotiateTimeout, g.CheckInterval, v.FailureCount, v.CheckTimeout, v.NegotiateTimeout}
+	// The virtual's negotiatetimeout falls back to its own checktimeout first (anchors §2.2).
+	wantVals := []any{5 * time.Second, 7 * time.Second, 2 * time.Second, 3, 4 * time.Second, 4 * time.Second}
+	if diff := cmp.Diff(wantVals, got); diff != "" {
+		t.Errorf("values (-want +got):\n%s", diff)
+	}
+}

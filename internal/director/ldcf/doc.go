@@ -13,8 +13,10 @@
 // Deliberate differences from ldirectord 4.12 (read_config), where its
 // leniency is harmful or its strictness accidental:
 //
-//   - Numbers must be whole decimal values: ldirectord matches /(\d+)/
-//     anywhere, so "checktimeout=-5" or "5s" pass as 5 there.
+//   - checktimeout, negotiatetimeout, checkinterval, checkcount and
+//     failurecount are read as ldirectord reads them, the first run of
+//     digits ("5s" and "-5" are 5), but with a warning; every other number
+//     must be a whole decimal value.
 //   - Values are checked that ldirectord leaves to ipvsadm or to run time:
 //     the scheduler (the kernel's list), schedflags, netmask (contiguous),
 //     persistent (1-2678400), weight (0-65535), l:/u: thresholds, a zero

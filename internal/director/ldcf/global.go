@@ -102,6 +102,10 @@ func (p *parser) global(line int, key, value string, hasEq bool, body string) *E
 	if !hasEq {
 		return p.noEq(line, key, body)
 	}
+	if n, warning := perlNumber(key, value); warning != "" {
+		value = n
+		p.warnf(line, "%s", warning)
+	}
 	if msg := f(p, line, value); msg != "" {
 		return p.fail(line, msg)
 	}

@@ -33,6 +33,33 @@ func parseUint(directive, value string, lo, hi uint64, want string) (uint64, str
 	return n, ""
 }
 
+// perlNumbers are the directives ldirectord reads with `$1 =~ /(\d+)/ && $1`
+// (read_config): the first run of digits anywhere in the value is the
+// number, so "10s" is 10 and "-5" is 5.
+var perlNumbers = map[string]bool{
+	"checktimeout": true, "negotiatetimeout": true, "checkinterval": true,
+	"checkcount": true, "failurecount": true,
+}
+
+// perlNumber returns the value ldirectord would read for directive key: for
+// the directives in perlNumbers whose value is not a plain number, the first
+// run of digits, with a warning saying so. ldirectord accepts such files, so
+// we must too (issue: "a file that ldirectord 4.12 accepts must be
+// accepted"); the warning tells the operator to write the plain number.
+// Any other value is returned unchanged.
+func perlNumber(key, value string) (number, warning string) {
+	if !perlNumbers[key] || value == "" || strings.TrimLeft(value, "0123456789") == "" {
+		return value, ""
+	}
+	i := strings.IndexAny(value, "0123456789")
+	if i < 0 {
+		return value, ""
+	}
+	j := i + len(value[i:]) - len(strings.TrimLeft(value[i:], "0123456789"))
+	n := value[i:j]
+	return n, fmt.Sprintf("%s: %q read as %s, as ldirectord does (want a plain number)", key, value, n)
+}
+
 // parseSeconds parses a positive number of seconds (ldirectord: /(\d+)/ && $1).
 func parseSeconds(directive, value string) (time.Duration, string) {
 	n, msg := parseUint(directive, value, 1, maxSeconds, "a whole number of seconds, 1 or more")

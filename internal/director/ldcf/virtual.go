@@ -170,6 +170,10 @@ func (p *parser) sectionLine(s *section, line int, text, body string) *Error {
 		}
 		return p.errf(line, "%s: not allowed in the %s section of line %d (want %s=)", key, keyOf(s.v), s.v.Line, want)
 	}
+	if n, warning := perlNumber(key, value); warning != "" {
+		value = n
+		p.warnf(line, "%s", warning)
+	}
 	if msg := f(p, s, line, value); msg != "" {
 		return p.fail(line, msg)
 	}
