@@ -110,11 +110,7 @@ func (a *app) serve(ctx context.Context, d *daemon.Detached) int {
 		d.NotifyReady(err)
 		return a.printConfError(err)
 	}
-	level := new(slog.LevelVar)
-	if cfg.hacf.Debug > 0 {
-		level.Set(slog.LevelDebug)
-	}
-	logs, err := a.openLogs(cfg.hacf, level)
+	logs, err := a.newLogState(cfg.hacf)
 	if err != nil {
 		return fail(exitFail, err)
 	}
@@ -147,7 +143,7 @@ func (a *app) serve(ctx context.Context, d *daemon.Detached) int {
 	sctx, stopServe := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopServe()
 	go ctl.Serve(sctx, a.handler(node))
-	sigDone := a.handleSignals(sctx, node, logs, level, log)
+	sigDone := a.handleSignals(sctx, node, logs, log)
 	if err := d.NotifyReady(nil); err != nil {
 		log.Warn(err.Error())
 	}
@@ -241,25 +237,32 @@ func closePinger(p *heartbeat.ICMP) {
 // handleSignals: SIGTERM/SIGINT shut down (releasing resources), SIGHUP
 // reloads ha.cf and authkeys and reopens the logs, SIGUSR1/SIGUSR2 raise
 // and lower the log level. The channel closes when ctx ends.
-func (a *app) handleSignals(ctx context.Context, node *heartbeat.Node, logs *logSet, level *slog.LevelVar, log *slog.Logger) <-chan struct{} {
+func (a *app) handleSignals(ctx context.Context, node *heartbeat.Node, logs *logState, log *slog.Logger) <-chan struct{} {
 	return daemon.HandleSignals(ctx, map[os.Signal]func(){
 		syscall.SIGTERM: func() { go node.Shutdown(context.Background()) },
 		syscall.SIGINT:  func() { go node.Shutdown(context.Background()) },
 		syscall.SIGHUP: func() {
 			logs.reopen()
-			a.reloadNode(ctx, node, log)
+			a.reloadNode(ctx, node, logs, log)
 		},
-		syscall.SIGUSR1: func() { level.Set(level.Level() - 4) },
-		syscall.SIGUSR2: func() { level.Set(min(level.Level()+4, slog.LevelInfo)) },
+		syscall.SIGUSR1: func() { logs.level.Set(logs.level.Level() - 4) },
+		syscall.SIGUSR2: func() { logs.level.Set(min(logs.level.Level()+4, slog.LevelInfo)) },
 	})
 }
 
 // reloadNode re-reads the files; a broken one keeps the running config.
-func (a *app) reloadNode(ctx context.Context, node *heartbeat.Node, log *slog.Logger) {
+// The log destinations and debug level change here, before the node
+// applies the rest, so its reload lines go to the new destinations.
+func (a *app) reloadNode(ctx context.Context, node *heartbeat.Node, logs *logState, log *slog.Logger) {
 	cf, _, err := hacf.LoadHaCf(filepath.Join(a.confDir, "ha.cf"))
 	if err != nil {
 		log.Error("ha.cf not reloaded, keeping the running configuration: " + oneLine(err))
 		cf = nil
+	}
+	if cf != nil {
+		if err := logs.apply(cf); err != nil {
+			log.Error("ha.cf log destinations not reloaded, keeping the running ones: " + oneLine(err))
+		}
 	}
 	keys, err := hacf.LoadAuthKeys(filepath.Join(a.confDir, "authkeys"))
 	if err != nil {
@@ -296,61 +299,4 @@ func loadAvg() string {
 	}
 	line, _, _ := strings.Cut(string(b), "\n")
 	return line
-}
-
-// logSet is the open log destinations.
-type logSet struct {
-	logger *slog.Logger
-	logs   []*daemon.Log
-}
-
-func (s *logSet) reopen() {
-	for _, l := range s.logs {
-		l.Reopen()
-	}
-}
-
-func (s *logSet) close() {
-	for _, l := range s.logs {
-		l.Close()
-	}
-}
-
-// openLogs opens ha.cf's destinations: logfacility (syslog), logfile,
-// debugfile (at debug level), syslog "daemon" when none is set (use_logd),
-// and stderr with --stderr.
-func (a *app) openLogs(cf *hacf.Config, level *slog.LevelVar) (*logSet, error) {
-	var cfgs []daemon.LogConfig
-	fileFormat := daemon.FormatHeartbeat
-	if cf.SyslogMsgFmt {
-		fileFormat = daemon.FormatHeartbeatSyslog
-	}
-	if cf.LogFacility != "" && cf.LogFacility != "none" {
-		cfgs = append(cfgs, daemon.LogConfig{Target: cf.LogFacility, Program: program, Level: level})
-	}
-	if cf.LogFile != "" && cf.LogFile != "/dev/null" {
-		cfgs = append(cfgs, daemon.LogConfig{Target: cf.LogFile, Format: fileFormat, Program: program, Level: level})
-	}
-	if cf.DebugFile != "" && cf.DebugFile != "/dev/null" {
-		cfgs = append(cfgs, daemon.LogConfig{Target: cf.DebugFile, Format: fileFormat, Program: program, Level: slog.LevelDebug})
-	}
-	if cf.UseLogd && len(cfgs) == 0 {
-		cfgs = append(cfgs, daemon.LogConfig{Target: "daemon", Program: program, Level: level})
-	}
-	if a.stderrLog {
-		cfgs = append(cfgs, daemon.LogConfig{Target: "stderr", Format: daemon.FormatHeartbeat, Program: program, Level: level})
-	}
-	s := &logSet{}
-	var hs []slog.Handler
-	for _, c := range cfgs {
-		l, err := daemon.OpenLog(c)
-		if err != nil {
-			s.close()
-			return nil, err
-		}
-		s.logs = append(s.logs, l)
-		hs = append(hs, l.Handler())
-	}
-	s.logger = slog.New(slog.NewMultiHandler(hs...))
-	return s, nil
 }

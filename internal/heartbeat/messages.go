@@ -30,10 +30,12 @@ const (
 	MsgStopStuck = "Resource STOP failure. Reboot required! (group %s: %s)"
 	// MsgReloadKeys is hbd's own: authkeys re-read on SIGHUP.
 	MsgReloadKeys = "authkeys reloaded: signing with key %d"
-	// MsgReloadRestart is hbd's own: ha.cf changes that need a restart.
-	MsgReloadRestart = "ha.cf change of %s takes effect at the next restart"
-	// MsgReloadApplied is hbd's own: ha.cf changes applied at once.
-	MsgReloadApplied = "ha.cf reloaded: keepalive %dms"
+	// MsgReloadRestart is hbd's own: an ha.cf change that needs a
+	// restart, logged once per change. Directive, file, line.
+	MsgReloadRestart = "ha.cf change of %s (%s:%d) takes effect at the next restart"
+	// MsgReloadApplied is hbd's own: an ha.cf value applied at once.
+	// Directive, new value.
+	MsgReloadApplied = "ha.cf reloaded: %s %s"
 	// MsgUcastStarted is lib/plugins/HBcomm/ucast.c ucast_open: port,
 	// interface, peer.
 	MsgUcastStarted = "UDP unicast heartbeat started on port %d interface %s to %s"

@@ -20,6 +20,15 @@ func TestEngineMessages(t *testing.T) {
 		{fmt.Sprintf(MsgDropped, "bad auth", "eth1"), "packet dropped: bad auth (link eth1)"},
 		{fmt.Sprintf(MsgDroppedMore, 9, "bad auth"), "9 more packets dropped: bad auth"},
 		{fmt.Sprintf(MsgStopStuck, "g", "x"), "Resource STOP failure. Reboot required! (group g: x)"},
+		{fmt.Sprintf(MsgUUIDChanged, "node2"), "node node2 changed its uuid"},
+		{fmt.Sprintf(MsgLeftoverAddr, "10.0.0.1/24", "eth0"), "removed 10.0.0.1/24 from eth0: left behind by a previous run, group not held here"},
+		{fmt.Sprintf(MsgReloadKeys, 2), "authkeys reloaded: signing with key 2"},
+		{fmt.Sprintf(MsgReloadRestart, "udpport", "/etc/ha.d/ha.cf", 12), "ha.cf change of udpport (/etc/ha.d/ha.cf:12) takes effect at the next restart"},
+		{fmt.Sprintf(MsgReloadApplied, "keepalive", "2000ms"), "ha.cf reloaded: keepalive 2000ms"},
+		{fmt.Sprintf(MsgUcastStarted, 694, "eth1", "10.0.0.2"), "UDP unicast heartbeat started on port 694 interface eth1 to 10.0.0.2"},
+		{fmt.Sprintf(MsgBcastStarted, 694, "eth0"), "UDP Broadcast heartbeat started on port 694 interface eth0"},
+		{fmt.Sprintf(MsgMcastStarted, "225.0.0.1", 694, "eth0", 1, false), "UDP multicast heartbeat started for group 225.0.0.1 port 694 interface eth0 (ttl=1 loop=false)"},
+		{fmt.Sprintf(MsgPingNoFailover, 2), "2 ping node(s): status reported in status and cl_status only; ping loss does not cause failover (ipfail is not provided)"},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("got %q, want %q", tc.got, tc.want)

@@ -254,9 +254,13 @@ func (n *Node) Shutdown(ctx context.Context) error {
 	}
 }
 
-// Reload applies a re-read ha.cf and authkeys (SIGHUP): the keys at once,
-// keepalive at once; other ha.cf changes are logged as needing a restart.
-// Either may be nil (not changed or not valid).
+// Reload applies a re-read ha.cf and authkeys (SIGHUP): the keys at once;
+// keepalive, deadtime, warntime, initdead and deadping from the next
+// heartbeat and liveness check (not retroactively); the log directives are
+// recorded (the command applies them to its logger). Media, node list,
+// udpport and the other values a running node cannot change are logged
+// once each as needing a restart, with their file:line. Either argument
+// may be nil (not changed or not valid).
 func (n *Node) Reload(ctx context.Context, cf *hacf.Config, keys *hacf.AuthKeys) (string, error) {
 	if keys != nil {
 		if _, err := authMap(keys); err != nil {

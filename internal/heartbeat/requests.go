@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/ultramonkey/ultramonkey/internal/heartbeat/hacf"
@@ -150,61 +149,6 @@ func (n *Node) failPending(err error) {
 		p.reply <- reply{text: err.Error(), err: err}
 	}
 	n.l.pending = nil
-}
-
-// reload applies new authkeys and the ha.cf values that can change live.
-func (n *Node) reload(cf *hacf.Config, keys *hacf.AuthKeys) string {
-	l := &n.l
-	var out []string
-	if keys != nil {
-		if m, err := authMap(keys); err == nil {
-			l.keys, l.active = m, m[keys.Active]
-			line := fmt.Sprintf(MsgReloadKeys, keys.Active)
-			n.log.Info(line)
-			out = append(out, line)
-		}
-	}
-	if cf != nil {
-		old := n.cfg.HaCf
-		if cf.Keepalive != l.keepalive && cf.Keepalive > 0 {
-			l.keepalive = cf.Keepalive
-			line := fmt.Sprintf(MsgReloadApplied, cf.Keepalive.Milliseconds())
-			n.log.Info(line)
-			out = append(out, line)
-		}
-		for _, name := range restartOnly(old, cf) {
-			line := fmt.Sprintf(MsgReloadRestart, name)
-			n.log.Warn(line)
-			out = append(out, line)
-		}
-	}
-	if len(out) == 0 {
-		return "configuration unchanged"
-	}
-	return strings.Join(out, "\n")
-}
-
-// restartOnly names the changed ha.cf directives a running node cannot
-// apply.
-func restartOnly(a, b *hacf.Config) []string {
-	var out []string
-	check := func(name string, changed bool) {
-		if changed {
-			out = append(out, name)
-		}
-	}
-	check("deadtime", a.Deadtime != b.Deadtime)
-	check("warntime", a.Warntime != b.Warntime)
-	check("initdead", a.Initdead != b.Initdead)
-	check("auto_failback", a.AutoFailback != b.AutoFailback)
-	check("udpport", a.UDPPort != b.UDPPort)
-	check("node", !slices.EqualFunc(a.Nodes, b.Nodes, func(x, y hacf.Node) bool { return x.Name == y.Name }))
-	check("ucast", !slices.EqualFunc(a.Ucast, b.Ucast, func(x, y hacf.Ucast) bool { return x.Iface == y.Iface && x.Peer == y.Peer }))
-	check("bcast", !slices.EqualFunc(a.Bcast, b.Bcast, func(x, y hacf.Bcast) bool { return x.Iface == y.Iface && x.Port == y.Port }))
-	check("mcast", !slices.EqualFunc(a.Mcast, b.Mcast, func(x, y hacf.Mcast) bool {
-		return x.Iface == y.Iface && x.Group == y.Group && x.Port == y.Port && x.TTL == y.TTL && x.Loop == y.Loop
-	}))
-	return out
 }
 
 // snapshot builds the Status.

@@ -133,6 +133,22 @@ func NewLiveness(cfg LivenessConfig, now time.Time) (*Liveness, error) {
 	return l, nil
 }
 
+// SetTimes applies new dead, warn, init-dead and ping-dead times (an ha.cf
+// reload). It is not retroactive: a node or link already declared dead
+// stays dead, and no event is reported here; the next Tick applies the new
+// windows to the time since each node's last status (a node still waiting
+// for its first status gets the new initdead, counted from the start).
+func (l *Liveness) SetTimes(deadtime, warntime, initdead, deadping time.Duration) error {
+	if deadtime <= 0 || warntime <= 0 || initdead <= 0 {
+		return errors.New("setting liveness times: deadtime, warntime and initdead must be positive")
+	}
+	if deadping <= 0 {
+		deadping = deadtime
+	}
+	l.cfg.Deadtime, l.cfg.Warntime, l.cfg.Initdead, l.cfg.Deadping = deadtime, warntime, initdead, deadping
+	return nil
+}
+
 func (l *Liveness) node(name string) *nodeState {
 	for _, n := range l.nodes {
 		if n.cfg.Name == name {

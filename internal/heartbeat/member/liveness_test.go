@@ -225,3 +225,58 @@ func TestLivenessQueries(t *testing.T) {
 		t.Error("duplicate node accepted")
 	}
 }
+
+// TestLivenessSetTimes: reloaded times apply from the next check, never
+// undo a past decision.
+func TestLivenessSetTimes(t *testing.T) {
+	type set struct{ dead, initdead time.Duration }
+	tests := []struct {
+		name  string
+		heard bool // node2 sent a status at 0 ms
+		set   set  // applied at 500 ms
+		tick  int  // ms
+		want  string
+	}{
+		{name: "shorter deadtime kills at the new time", heard: true, set: set{time.Second, 12 * time.Second}, tick: 1000, want: "dead"},
+		{name: "longer deadtime keeps it alive", heard: true, set: set{6 * time.Second, 12 * time.Second}, tick: 4000, want: "active"},
+		{name: "shorter initdead for a node never heard", set: set{3 * time.Second, 2 * time.Second}, tick: 2000, want: "dead"},
+		{name: "initdead no longer matters once heard", heard: true, set: set{3 * time.Second, time.Second}, tick: 2000, want: "active"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l, err := NewLiveness(LivenessConfig{Nodes: []WatchedNode{{Name: "node2", Links: []string{"eth0"}}},
+				Deadtime: 3 * time.Second, Warntime: time.Second, Initdead: 12 * time.Second}, t0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.heard {
+				l.Heard(*hb("eth0"), ms(0))
+			}
+			if err := l.SetTimes(tc.set.dead, time.Second/2, tc.set.initdead, 0); err != nil {
+				t.Fatal(err)
+			}
+			l.Tick(ms(tc.tick))
+			if got, _ := l.NodeStatus("node2"); got != tc.want {
+				t.Errorf("status at %d ms = %s, want %s", tc.tick, got, tc.want)
+			}
+		})
+	}
+	t.Run("not retroactive: a dead node stays dead", func(t *testing.T) {
+		l, _ := NewLiveness(LivenessConfig{Nodes: []WatchedNode{{Name: "node2", Links: []string{"eth0"}}},
+			Deadtime: 3 * time.Second, Warntime: time.Second, Initdead: 12 * time.Second}, t0)
+		l.Heard(*hb("eth0"), ms(0))
+		if evs := l.Tick(ms(3000)); len(evs) == 0 {
+			t.Fatal("not dead at deadtime")
+		}
+		l.SetTimes(30*time.Second, time.Second, 12*time.Second, 0)
+		if evs := l.Tick(ms(4000)); len(evs) != 0 {
+			t.Errorf("events after a longer deadtime: %+v", evs)
+		}
+		if got, _ := l.NodeStatus("node2"); got != "dead" {
+			t.Errorf("status = %s, want dead", got)
+		}
+	})
+	if err := (&Liveness{}).SetTimes(0, time.Second, time.Second, 0); err == nil {
+		t.Error("zero deadtime accepted")
+	}
+}
