@@ -188,6 +188,9 @@ func (d *Director) StartHBD() error {
 	return nil
 }
 
+// PoweredOn reports whether the director is booted (its holder runs).
+func (d *Director) PoweredOn() bool { return d.holder.running() }
+
 // HBDRunning reports whether the hbd started by Boot is still running.
 func (d *Director) HBDRunning() bool { return d.hbd.running() }
 

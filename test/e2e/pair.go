@@ -142,10 +142,15 @@ func (p *Pair) NewClient(timeout time.Duration) *Client {
 // Other returns the director that is not d.
 func (p *Pair) Other(d *Director) *Director { return p.Directors[1-d.Index] }
 
-// Holders returns the directors that hold the LAN VIP.
+// Holders returns the powered-on directors that hold the LAN VIP (a
+// powered-off director keeps its addresses in its namespace, but nothing
+// reaches them).
 func (p *Pair) Holders(ctx context.Context) ([]*Director, error) {
 	var out []*Director
 	for _, d := range p.Directors {
+		if !d.PoweredOn() {
+			continue
+		}
 		v, err := d.VIPs()
 		if err != nil {
 			return nil, err

@@ -140,3 +140,43 @@ func TestGapOverlapsAndFirstAnswer(t *testing.T) {
 		}
 	})
 }
+
+func TestStopOrder(t *testing.T) {
+	in := "x: info: IP address removed component=resources agent=IPaddr prefix=192.0.2.240/24 iface=eth1"
+	lan := "x: info: IP address removed component=resources agent=IPaddr prefix=203.0.113.10/24 iface=eth0"
+	ld := "x: info: Running /opt/bin/ldirectord ldirectord.cf stop component=resources"
+	tests := []struct {
+		name    string
+		lines   []string
+		wantErr bool
+	}{
+		{"reverse order", []string{"a", in, lan, "b", ld}, false},
+		{"ldirectord first", []string{ld, in, lan}, true},
+		{"LAN VIP first", []string{lan, in, ld}, true},
+		{"missing line", []string{in, ld}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := stopOrder(tt.lines)
+			if (err != nil) != tt.wantErr {
+				t.Errorf("stopOrder error = %v, want error %v", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestFormatSummary(t *testing.T) {
+	rows := []Row{
+		{Step: "start", At: 0, Took: 12 * time.Second, Requests: 4, Result: "test1.com active"},
+		{Step: "active director dies", At: 17500 * time.Millisecond, Took: 2450 * time.Millisecond, Requests: 45, Failed: 25,
+			LongestGap: 1275 * time.Millisecond, Result: "test2.com active"},
+	}
+	want := `step                               at    took requests failed longest gap  result
+----------------------------------------------------------------------------------------------------
+start                            0.0s   12.0s        4      0       0.00s  test1.com active
+active director dies            17.5s    2.5s       45     25       1.27s  test2.com active
+`
+	if diff := cmp.Diff(want, FormatSummary(rows)); diff != "" {
+		t.Errorf("FormatSummary (-want +got):\n%s", diff)
+	}
+}
