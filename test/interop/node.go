@@ -41,7 +41,7 @@ func HBDPath(t testing.TB) string {
 
 // hbdArgv is "hbd --confdir … --rundir … --statedir …" followed by args.
 func (n *Node) hbdArgv(t testing.TB, args ...string) []string {
-	return append([]string{HBDPath(t), "--confdir", n.ConfDir(), "--rundir", n.runDir(), "--statedir", n.stateDir()}, args...)
+	return append([]string{HBDPath(t), "--confdir", n.ConfDir(), "--rundir", hbdRunDir, "--statedir", n.stateDir()}, args...)
 }
 
 // Start starts the node's daemon in a new sandbox: "heartbeat -f" (the
@@ -71,6 +71,29 @@ func (n *Node) Kill9(t testing.TB) time.Time {
 		t.Fatalf("%s: %v", n.Name, err)
 	}
 	return at
+}
+
+// Stop stops the node's daemon the orderly way ("heartbeat -k", as the
+// init script's stop; "hbd stop"), which releases its resources, and
+// waits for the sandbox to end.
+func (n *Node) Stop(ctx context.Context, t testing.TB) {
+	t.Helper()
+	if !n.box.running() {
+		t.Fatalf("%s: stop: not running", n.Name)
+	}
+	n.box.expected.Store(true)
+	argv := []string{HeartbeatBin, "-k"}
+	if n.Impl == HBD {
+		argv = n.hbdArgv(t, "stop")
+	}
+	if out, err := n.box.exec(ctx, argv...); err != nil {
+		t.Fatalf("%s: stop: %v: %s", n.Name, err, out)
+	}
+	select {
+	case <-n.box.done:
+	case <-ctx.Done():
+		t.Fatalf("%s: stop: still running: %v", n.Name, context.Cause(ctx))
+	}
 }
 
 // Exec runs argv inside the node's sandbox and returns its output.

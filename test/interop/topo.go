@@ -60,6 +60,7 @@ type Lab struct {
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
+	pcap   string // tcpdump's file of the heartbeat link, "" without tcpdump
 }
 
 // Node is one cluster node: its namespace, addresses, implementation and
@@ -71,7 +72,7 @@ type Node struct {
 	LAN  netip.Prefix // eth0
 	HB   netip.Prefix // eth1
 	// Dir holds the node's files: etc/ (its /etc/ha.d or hbd confdir),
-	// varlib/ (its /var/lib/heartbeat), state/ and run/ (hbd), the log
+	// varlib/ (its /var/lib/heartbeat), state/ (hbd's --statedir), the log
 	// files, the reboot neutraliser and its log, and the captured output.
 	Dir string
 
@@ -107,7 +108,7 @@ func New(t testing.TB, impls [2]Impl) *Lab {
 				t.Fatal(err)
 			}
 		}
-		for _, d := range []string{n.ConfDir(), n.varLibDir(), n.stateDir(), n.runDir()} {
+		for _, d := range []string{n.ConfDir(), n.varLibDir(), n.stateDir()} {
 			if err := os.MkdirAll(d, 0o755); err != nil {
 				t.Fatal(err)
 			}
@@ -122,6 +123,7 @@ func New(t testing.TB, impls [2]Impl) *Lab {
 	for _, n := range l.Nodes {
 		watchAddrs(t, n.NS, n.Name, l.Addrs)
 	}
+	l.capture(t)
 	return l
 }
 
@@ -175,8 +177,9 @@ func (n *Node) varLibDir() string { return filepath.Join(n.Dir, "varlib") }
 // stateDir is hbd's --statedir.
 func (n *Node) stateDir() string { return filepath.Join(n.Dir, "state") }
 
-// runDir is hbd's --rundir.
-func (n *Node) runDir() string { return filepath.Join(n.Dir, "run") }
+// hbdRunDir is hbd's --rundir: inside the sandbox's private /run (a
+// tmpfs), so a restart after kill -9 starts clean, as after a reboot.
+const hbdRunDir = "/run/hbd"
 
 // LogFile is ha.cf's logfile.
 func (n *Node) LogFile() string { return filepath.Join(n.Dir, "ha-log") }

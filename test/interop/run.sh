@@ -1,0 +1,48 @@
+#!/bin/sh
+# The mixed-cluster interop lab (root): one node runs Debian's real
+# Heartbeat 3.0.6, the other bin/hbd. Installs the heartbeat package if
+# missing, builds bin/hbd, then runs every Go test behind the build tag
+# "interop" in test/interop.
+#
+# Usage: test/interop/run.sh [RUN-REGEXP]     e.g. test/interop/run.sh 'TestMixedKill'
+#   HBD=/path/to/hbd       run another binary (skips the build)
+#   INTEROP_VERBOSE=1      dump configs, logs and address timelines even on success
+set -eu
+cd "$(dirname "$0")/../.."
+run=${1:-}
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "interop: needs root (network, mount and pid namespaces)" >&2
+	exit 1
+fi
+# The packages .ci/run must provide: heartbeat pulls in cluster-glue,
+# resource-agents (IPaddr, findif, send_arp) and libplumb; IPaddr needs
+# ifconfig (net-tools); the harness uses nsenter/unshare (util-linux),
+# findmnt and ps (procps), ip (iproute2).
+need=""
+for p in heartbeat net-tools procps iproute2 util-linux; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need="$need $p"
+done
+if [ -n "$need" ]; then
+	echo "interop: installing$need" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends $need
+fi
+
+if [ -z "${HBD:-}" ]; then
+	make build
+fi
+
+rc=0
+go test -count=1 -timeout 1200s -tags interop ${run:+-run "$run"} -v ./test/interop/... || rc=$?
+# t.Cleanup kills every sandbox and removes every namespace, also on
+# failure; only a killed test binary can leave namespaces behind (its
+# sandboxes die with it: Pdeathsig and unshare --kill-child). They are
+# named hbi-*.
+left=$(ip netns list 2>/dev/null | awk '/^hbi-/ {print $1}')
+if [ -n "$left" ]; then
+	echo "interop: removing leftover namespaces: $left" >&2
+	for ns in $left; do ip netns pids "$ns" | xargs -r kill -9; ip netns del "$ns"; done
+fi
+exit "$rc"
