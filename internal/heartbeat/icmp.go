@@ -8,7 +8,6 @@ package heartbeat
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -93,14 +92,8 @@ func (p *ICMP) Receive(ctx context.Context, out chan<- Echo) error {
 			return nil
 		}
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
+			if readFailed(ctx, p.log, "receiving echo replies", err) {
 				return nil
-			}
-			p.log.Warn("receiving echo replies", "err", err)
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-time.After(100 * time.Millisecond):
 			}
 			continue
 		}

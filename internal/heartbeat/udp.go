@@ -305,14 +305,8 @@ func (u *UDP) read(ctx context.Context, s *udpSock, out chan<- Packet) {
 			return
 		}
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
+			if readFailed(ctx, u.log, "receiving heartbeat", err, "link", s.link) {
 				return
-			}
-			u.log.Warn("receiving heartbeat", "link", s.link, "err", err)
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(100 * time.Millisecond):
 			}
 			continue
 		}
@@ -323,6 +317,22 @@ func (u *UDP) read(ctx context.Context, s *udpSock, out chan<- Packet) {
 		case <-ctx.Done():
 			return
 		}
+	}
+}
+
+// readFailed handles a failed socket read: it reports whether the reader
+// must stop (ctx ended or the socket is closed); otherwise it logs the
+// error and waits a moment, so that a persistent error does not spin.
+func readFailed(ctx context.Context, log *slog.Logger, what string, err error, attrs ...any) bool {
+	if errors.Is(err, net.ErrClosed) {
+		return true
+	}
+	log.Warn(what, append(attrs, "err", err)...)
+	select {
+	case <-ctx.Done():
+		return true
+	case <-time.After(100 * time.Millisecond):
+		return false
 	}
 }
 
