@@ -8,11 +8,16 @@ set -eu
 cd "$(dirname "$0")/../.."
 run=${1:-}
 rc=0
+labns() { ip netns list 2>/dev/null | awk '/^hbl-/ {print $1}' | sort; }
+before=$(mktemp)
+trap 'rm -f "$before"' EXIT
+labns >"$before"
 go test -count=1 -timeout 900s -tags lab ${run:+-run "$run"} -v ./test/lab/... || rc=$?
 # t.Cleanup removes every namespace, also on failure; only a killed test
 # binary (timeout panic) can leave some behind. Namespaces are named hbl-*;
-# run one lab at a time on a host.
-left=$(ip netns list 2>/dev/null | awk '/^hbl-/ {print $1}')
+# only those that appeared during this run are ours: another lab, or the
+# failover benchmark that uses this harness, may be running beside us.
+left=$(labns | comm -13 "$before" -)
 if [ -n "$left" ]; then
 	echo "lab: leftover namespaces (removing them): $left" >&2
 	for ns in $left; do ip netns pids "$ns" | xargs -r kill -9; ip netns del "$ns"; done
