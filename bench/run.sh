@@ -8,6 +8,7 @@
 #   BENCH_NS         N for this project on the host   (100,1000,10000)
 #   BENCH_PERL_NS    N for Perl ldirectord            (100,1000,10000)
 #   BENCH_WINDOW     steady-state window              (20s; QUICK 10s)
+#   BENCH_HOST=0     skip the host part (keeps bench/results/host.json)
 #   BENCH_VM=0       skip the VM part
 #   BENCH_VM_N       N in the VM                      (1000)
 #   BENCH_VM_WINDOW  steady window in the VM, seconds (20)
@@ -36,9 +37,11 @@ fi
 CGO_ENABLED=0 go build -trimpath -o "$OUT/ldbench" ./bench/cmd/ldbench
 ulimit -n "$(ulimit -Hn)"
 
-echo "bench: host points: ours N=$NS, Perl N=$PERL_NS, window $WINDOW"
-"$OUT/ldbench" host -ns "$NS" -perl-ns "$PERL_NS" -window "$WINDOW" $QFLAG \
-	-work "$OUT/host" -out "$RES/host.json" || echo "bench: host run reported an error (see $RES/host.json)"
+if [ "${BENCH_HOST:-1}" = 1 ]; then
+	echo "bench: host points: ours N=$NS, Perl N=$PERL_NS, window $WINDOW"
+	"$OUT/ldbench" host -ns "$NS" -perl-ns "$PERL_NS" -window "$WINDOW" $QFLAG \
+		-work "$OUT/host" -out "$RES/host.json" || echo "bench: host run reported an error (see $RES/host.json)"
+fi
 
 # keepalived_fetch unpacks Debian's keepalived and libnftnl11 (its one
 # library this host lacks) into $KA/root; nothing is installed.
@@ -69,11 +72,13 @@ if [ "${BENCH_VM:-1}" = 1 ]; then
 	keepalived_fetch
 	vm_overlay
 	echo "bench: VM: ours (real IPVS) and keepalived, N=${BENCH_VM_N:-1000}"
-	IPVSVM_PKGS=./bench/ldirectord IPVSVM_TAGS=vmbench IPVSVM_RUN=TestVMBench \
+	rm -rf "$OUT/vm"
+	# IPVSVM_NOBUILD: the in-VM bench uses no bin/ binary (make bench built them).
+	IPVSVM_OUT=$OUT/vm IPVSVM_NOBUILD=1 IPVSVM_PKGS=./bench/ldirectord IPVSVM_TAGS=vmbench IPVSVM_RUN=TestVMBench \
 		IPVSVM_OVERLAY=$OUT/vm-overlay IPVSVM_TIMEOUT=900 IPVSVM_MEM=2048 \
 		IPVSVM_APPEND="clocksource=tsc tsc=reliable" test/vm/run.sh ||
-		echo "bench: the VM run failed (see test/vm/out/serial.log.txt)"
-	sed -n 's/^LDBENCH-JSON: //p' test/vm/out/serial.log.txt | tail -n1 >"$OUT/vm.json"
+		echo "bench: the VM run failed (see bench/out/vm/serial.log.txt)"
+	sed -n 's/^LDBENCH-JSON: //p' "$OUT/vm/serial.log.txt" | tail -n1 >"$OUT/vm.json"
 	[ -s "$OUT/vm.json" ] || echo "bench: no LDBENCH-JSON line in the VM's serial log"
 fi
 

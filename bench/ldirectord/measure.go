@@ -83,11 +83,14 @@ type Steady struct {
 	CPUPctCore    float64 `json:"cpu_pct_of_one_core"`
 	UserShare     float64 `json:"user_share"`
 	ChildCPUms    float64 `json:"children_cpu_ms,omitempty"` // forked helpers (Perl: none expected in steady state)
-	RSSMB         float64 `json:"rss_mb"`
-	HWMMB         float64 `json:"hwm_mb"`
-	PeriodMeanS   float64 `json:"period_mean_s"` // per-real mean check period, averaged
-	PeriodP99S    float64 `json:"period_p99_s"`  // p99 over reals of the per-real mean period
-	periods       map[string]float64
+	// HostBusyPct is how busy the whole machine was (all CPUs, 100 = all
+	// busy), subject, farm and anything else included: contention shows here.
+	HostBusyPct float64 `json:"host_busy_pct"`
+	RSSMB       float64 `json:"rss_mb"`
+	HWMMB       float64 `json:"hwm_mb"`
+	PeriodMeanS float64 `json:"period_mean_s"` // per-real mean check period, averaged
+	PeriodP99S  float64 `json:"period_p99_s"`  // p99 over reals of the per-real mean period
+	periods     map[string]float64
 }
 
 // steady resets the farm, waits Window and reports CPU, RSS, checks and the
@@ -101,6 +104,7 @@ func (r *run) steady(ctx context.Context, skip map[string]bool) (Steady, error) 
 		return Steady{}, err
 	}
 	t0 := time.Now()
+	hb0, ht0 := hostTicks()
 	var rssMax int64
 	for end := t0.Add(r.c.Window); time.Now().Before(end); {
 		if err := sleepCtx(ctx, min(time.Second, time.Until(end))); err != nil {
@@ -114,12 +118,16 @@ func (r *run) steady(ctx context.Context, skip map[string]bool) (Steady, error) 
 		return Steady{}, err
 	}
 	el := time.Since(t0)
+	hb1, ht1 := hostTicks()
 	stats, err := r.fc.Stats()
 	if err != nil {
 		return Steady{}, err
 	}
 	_, hwm := ReadMem(r.pid)
 	s := Steady{WindowS: el.Seconds(), periods: map[string]float64{}}
+	if ht1 > ht0 {
+		s.HostBusyPct = 100 * float64(hb1-hb0) / float64(ht1-ht0)
+	}
 	for _, st := range stats {
 		s.Checks += st.Hits
 		if !skip[st.Addr] && st.Hits >= 2 {

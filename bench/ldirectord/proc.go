@@ -158,3 +158,24 @@ func readProcIPVS() (map[string]int, error) {
 	}
 	return out, sc.Err()
 }
+
+// hostTicks returns the busy and total jiffies of every CPU (/proc/stat).
+func hostTicks() (busy, total int64) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	for i, s := range f[1:] {
+		v, _ := strconv.ParseInt(s, 10, 64)
+		if i >= 8 { // guest time is already in user
+			break
+		}
+		total += v
+		if i != 3 && i != 4 { // idle, iowait
+			busy += v
+		}
+	}
+	return busy, total
+}

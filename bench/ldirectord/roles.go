@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 )
 
@@ -38,8 +39,11 @@ func Role(args []string, stderr io.Writer) int {
 		fs.StringVar(&c.OpLog, "oplog", "", "change log")
 		fs.StringVar(&c.LogFile, "log", os.DevNull, "director log")
 		fs.BoolVar(&c.Netlink, "netlink", false, "real IPVS")
+		prof := fs.String("cpuprofile", "", "write a CPU profile here")
 		if err = fs.Parse(args[1:]); err == nil {
+			stopProf := startProfile(*prof)
 			err = RunEngine(ctx, c)
+			stopProf()
 		}
 	default:
 		err = fmt.Errorf("unknown role %q", args[0])
@@ -49,4 +53,20 @@ func Role(args []string, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// startProfile starts a CPU profile to path ("" = none) and returns its stop.
+func startProfile(path string) func() {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return func() {}
+	}
+	if pprof.StartCPUProfile(f) != nil {
+		f.Close()
+		return func() {}
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }

@@ -61,7 +61,13 @@ func RunPoint(ctx context.Context, c PointConfig, logf func(string, ...any)) (Po
 		logf("%s N=%d: table %.2fs, all checked %.2fs", c.Impl, c.N, st.TableS, st.AllCheckedS)
 		err = r.measure(ctx, &res)
 	} else if err == nil {
-		logf("%s N=%d: %s", c.Impl, c.N, st.Note)
+		// Still measure the cost of the state it is stuck in.
+		logf("%s N=%d: %s; measuring the steady window anyway", c.Impl, c.N, st.Note)
+		var s Steady
+		if s, err = r.steady(ctx, nil); err == nil {
+			res.Steady = &s
+			logf("%s N=%d: %.0f checks/s, %.3f ms CPU/check, %.1f%% core, RSS %.1f MB", c.Impl, c.N, s.ChecksPerS, s.CPUmsPerCheck, s.CPUPctCore, s.RSSMB)
+		}
 	}
 	if err != nil {
 		res.Error = err.Error()
