@@ -18,6 +18,8 @@
 #                              boot a stock kernel, see ipvs-vm.md)
 #   IPVSVM_TAGS                extra build tags for the test binaries (bench/run.sh
 #                              uses "vmbench" for the in-VM benchmark)
+#   IPVSVM_OUT                 output directory (test/vm/out), so that two runs
+#                              at once do not share a serial log
 #   IPVSVM_APPEND              extra kernel command line (e.g. clocksource=tsc)
 #   IPVSVM_OVERLAY             a directory copied over the initramfs root (extra
 #                              programs with their libraries, e.g. keepalived)
@@ -49,7 +51,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
-OUT=$ROOT/test/vm/out
+OUT=${IPVSVM_OUT:-$ROOT/test/vm/out}
 CACHE=$ROOT/.cache/vm
 RUN=${1:-${IPVSVM_RUN:-}}
 TIMEOUT=${IPVSVM_TIMEOUT:-300}
