@@ -143,3 +143,10 @@ uninstall:
 	rmdir $(DESTDIR)$(HBSHAREDIR) $(DESTDIR)$(HBDSTATEDIR) 2>/dev/null || true
 	@echo "Kept: $(HADIR) and $(DEFAULTDIR)/{hbd,ldirectord} (configuration), $(HBDSTATEDIR) if not empty."
 	@echo "Disable the services first if enabled (systemctl disable hbd ldirectord; update-rc.d -f hbd remove)."
+
+# make demo: build, then the narrated S1 pair (two directors, three web
+# servers, a client) in network namespaces, in the test VM when this
+# kernel has no IPVS. See test/e2e/demo.sh.
+.PHONY: demo
+demo: build
+	@test/e2e/demo.sh

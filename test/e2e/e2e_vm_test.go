@@ -68,6 +68,10 @@ func TestPair(t *testing.T) {
 		{"failback", func() error { return s.Failback(ctx, d1) }},
 		{"hbd stop", func() error { return s.StopActive(ctx) }},
 	})
+	s.StopClient()
+	if out := s.FailuresOutsideGaps(); len(out) > 0 {
+		t.Errorf("%d failed requests outside the failover gaps %v; first at +%v: %s", len(out), s.Gaps, out[0].Start.Sub(s.T0), out[0].Err)
+	}
 	t.Logf("bounds: failover gap %v, failback gap %v, steady %v\n%s",
 		s.Bounds.FailoverGap, s.Bounds.FailbackGap, s.Bounds.Steady, FormatSummary(s.Rows))
 }
@@ -123,7 +127,13 @@ func TestDemo(t *testing.T) {
 	}
 	s.StopClient()
 	all := Summarize(s.Client.Samples(), s.T0, time.Now())
-	s.Sayf("done: %d requests, %d failed, all inside the two failover gaps; cleaning up", all.OK+len(all.Failed), len(all.Failed))
+	outside := s.FailuresOutsideGaps()
+	s.Sayf("done: the client sent %d requests; %d got no answer, %d of them outside the %d failover gaps",
+		all.OK+len(all.Failed), len(all.Failed), len(outside), len(s.Gaps))
 	say("Summary:")
 	s.Block(FormatSummary(s.Rows))
+	if len(outside) > 0 {
+		t.Fatalf("%d failed requests outside the failover gaps; first: %s", len(outside), outside[0].Err)
+	}
+	say("Cleaning up: every process, namespace and address made by the demo is removed.")
 }

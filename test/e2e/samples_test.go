@@ -175,6 +175,8 @@ func TestFormatSummary(t *testing.T) {
 ----------------------------------------------------------------------------------------------------
 start                            0.0s   12.0s        4      0       0.00s  test1.com active
 active director dies            17.5s    2.5s       45     25       1.27s  test2.com active
+at: when the step began; requests: client GETs started during the step; failed: got no
+answer within 1 s; longest gap: the longest time between two answers during the step.
 `
 	if diff := cmp.Diff(want, FormatSummary(rows)); diff != "" {
 		t.Errorf("FormatSummary (-want +got):\n%s", diff)

@@ -2,9 +2,9 @@ package e2e
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 )
@@ -55,6 +55,8 @@ type Scenario struct {
 	Say  func(line string)
 	T0   time.Time
 	Rows []Row
+	// Gaps are the measured failover gaps, one per failover step.
+	Gaps []Gap
 
 	stopClient context.CancelFunc
 	clientDone chan struct{}
@@ -223,4 +225,15 @@ func errStep(step string, err error) error {
 	return fmt.Errorf("%s: %w", step, err)
 }
 
-var errNoAnswer = errors.New("no answer")
+// FailuresOutsideGaps returns the client's failed requests that overlap
+// none of the recorded failover gaps: "the client gets answers throughout,
+// except for one gap per failover" holds when it is empty.
+func (s *Scenario) FailuresOutsideGaps() []Sample {
+	var out []Sample
+	for _, f := range Summarize(s.Client.Samples(), s.T0, time.Now()).Failed {
+		if !slices.ContainsFunc(s.Gaps, func(g Gap) bool { return g.Overlaps(f) }) {
+			out = append(out, f)
+		}
+	}
+	return out
+}

@@ -64,9 +64,8 @@ func (s *Scenario) Up(ctx context.Context) error {
 	if err != nil {
 		return errStep("start", err)
 	}
-	r := s.row("start", from, "test1.com active")
+	s.row("start", from, "test1.com active")
 	s.Sayf("the client gets answers from %s", strings.Join(webNames(s.Pair.Webs[:min(n, 3)]), ", "))
-	_ = r
 	return nil
 }
 
@@ -257,7 +256,8 @@ func (s *Scenario) gapStep(ctx context.Context, step string, at time.Time, bound
 	samples := s.Client.Samples()
 	g, _ := LongestGap(samples, at, to)
 	s.Sayf("the client's longest gap: %.2fs (bound %.1fs)", g.Len().Seconds(), bound.Seconds())
-	r := s.row(step, at, result)
+	s.row(step, at, result)
+	s.Gaps = append(s.Gaps, g)
 	if g.Len() > bound {
 		return errStep(step, fmt.Errorf("client gap %v exceeds the bound %v", g.Len().Round(time.Millisecond), bound))
 	}
@@ -269,7 +269,6 @@ func (s *Scenario) gapStep(ctx context.Context, step string, at time.Time, bound
 			return errStep(step, fmt.Errorf("failed request at +%v outside the gap: %s", f.Start.Sub(s.T0), f.Err))
 		}
 	}
-	_ = r
 	return nil
 }
 

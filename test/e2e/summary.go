@@ -14,6 +14,8 @@ func FormatSummary(rows []Row) string {
 	for _, r := range rows {
 		fmt.Fprintf(&b, "%-28s %7.1fs %6.1fs %8d %6d %10.2fs  %s\n", r.Step, secs(r.At), secs(r.Took), r.Requests, r.Failed, secs(r.LongestGap), r.Result)
 	}
+	b.WriteString("at: when the step began; requests: client GETs started during the step; failed: got no\n" +
+		"answer within 1 s; longest gap: the longest time between two answers during the step.\n")
 	return b.String()
 }
 
