@@ -4,8 +4,8 @@
 #
 # On a host whose kernel has IPVS (/proc/net/ip_vs), the scenario runs here
 # in network namespaces; otherwise inside the throwaway qemu VM of
-# test/vm/run.sh (IPVSVM_PKGS=./test/e2e IPVSVM_RUN=TestDemo), whose serial
-# console is followed live. Only the narration ("DEMO| " lines) is shown;
+# test/vm/run.sh (IPVSVM_PKGS=./test/e2e IPVSVM_RUN=TestDemo, IPVSVM_OUT=
+# .cache/demo/vm), whose serial console is followed live. Only the narration ("DEMO| " lines) is shown;
 # the whole output stays in .cache/demo/. Exits non-zero if a step fails.
 #
 # Ctrl-C: on the host the demo catches SIGINT, stops and removes every
@@ -40,7 +40,10 @@ fi
 
 echo "demo: no IPVS in this kernel (/proc/net/ip_vs is missing): running inside the test VM (test/vm/run.sh)"
 echo "demo: building, then booting qemu; the narration follows (full output: $LOG)"
-SERIAL=test/vm/out/serial.log
+# A VM output directory of its own, so a concurrent make test-vm does not
+# share (or truncate) the serial log followed here.
+export IPVSVM_OUT=$PWD/$LOGDIR/vm
+SERIAL=$IPVSVM_OUT/serial.log
 rm -f "$SERIAL"
 IPVSVM_PKGS=./test/e2e IPVSVM_RUN=TestDemo test/vm/run.sh >"$LOG.run" 2>&1 &
 RUNPID=$!

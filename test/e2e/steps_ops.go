@@ -212,7 +212,7 @@ func (s *Scenario) KillLdirectord(ctx context.Context) error {
 		return err == nil && code == 0, fmt.Sprintf("ldirectord status exit %d", code), err
 	})
 	if err != nil {
-		return errStep(step, err)
+		return errStep(step, fmt.Errorf("%w; %s", err, s.afterLdirectordDeath(ctx, active)))
 	}
 	s.Sayf("hbd restarted ldirectord on %s after %.1fs", active.Name, took.Seconds())
 	if err := s.steadyCheck(at, time.Now()); err != nil {
@@ -220,4 +220,24 @@ func (s *Scenario) KillLdirectord(ctx context.Context) error {
 	}
 	s.row(step, at, "ldirectord restarted on "+active.Name)
 	return nil
+}
+
+// afterLdirectordDeath describes what the pair did instead of restarting
+// ldirectord, for the failure message.
+func (s *Scenario) afterLdirectordDeath(ctx context.Context, d *Director) string {
+	var b strings.Builder
+	if h, err := s.Pair.Holders(ctx); err == nil {
+		names := []string{}
+		for _, x := range h {
+			names = append(names, x.Name)
+		}
+		fmt.Fprintf(&b, "VIP held by %v (no failover)", names)
+	}
+	if st, err := d.StatusJSON(ctx); err == nil && len(st.Groups) > 0 {
+		fmt.Fprintf(&b, "; hbd status on %s: owner %s, here: %s, resources held: %s", d.Name, st.Owner(), st.Groups[0].Phase, st.Resources)
+	}
+	if tb, err := d.Table(); err == nil {
+		fmt.Fprintf(&b, "; %d IPVS services left in the kernel, no longer checked", len(tb))
+	}
+	return b.String()
 }
