@@ -24,40 +24,38 @@ import (
 
 func newNS(t *testing.T) netns.NsHandle {
 	t.Helper()
-	c := make(chan netns.NsHandle, 1)
-	e := make(chan error, 1)
+	type result struct {
+		ns  netns.NsHandle
+		err error
+	}
+	// netns.New switches the calling thread, so it runs on a locked thread of
+	// its own that switches back before it is unlocked.
+	done := make(chan result, 1)
 	go func() {
 		runtime.LockOSThread()
 		orig, err := netns.Get()
 		if err != nil {
 			runtime.UnlockOSThread()
-			e <- err
+			done <- result{-1, err}
 			return
 		}
 		defer orig.Close()
 		ns, err := netns.New()
 		if serr := netns.Set(orig); serr != nil {
-			c <- ns
-			e <- serr // the thread stays locked and dies with the goroutine
+			done <- result{ns, serr} // the thread stays locked and dies with the goroutine
 			return
 		}
 		runtime.UnlockOSThread()
-		c <- ns
-		e <- err
+		done <- result{ns, err}
 	}()
-	var ns netns.NsHandle
-	select {
-	case ns = <-c:
-	case err := <-e:
-		t.Fatalf("creating netns: %v", err)
+	r := <-done
+	if r.ns > 0 {
+		t.Cleanup(func() { r.ns.Close() })
 	}
-	if ns > 0 {
-		t.Cleanup(func() { ns.Close() })
+	if r.err != nil {
+		t.Fatalf("creating netns: %v", r.err)
 	}
-	if err := <-e; err != nil {
-		t.Fatalf("creating netns: %v", err)
-	}
-	return ns
+	return r.ns
 }
 
 // twoHosts builds the two namespaces and their links.
