@@ -1,0 +1,109 @@
+package failover
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// Report is the content of bench/results/failover-<date>.json.
+type Report struct {
+	Date string `json:"date"` // RFC 3339, UTC, when the run started
+	Host Host   `json:"host"`
+	// HBD names the hbd build (git revision); Heartbeat the Debian
+	// package version.
+	HBD       string `json:"hbd"`
+	Heartbeat string `json:"heartbeat"`
+	Quick     bool   `json:"quick"`
+	// Method is the one-paragraph description of what was timed.
+	Method string    `json:"method"`
+	Sets   []Set     `json:"sets"`
+	Ratios []Ratio   `json:"ratios_hbd_over_heartbeat"`
+	Load   []LoadRun `json:"load"`
+}
+
+// Host describes the machine.
+type Host struct {
+	Kernel string `json:"kernel"`
+	CPUs   int    `json:"cpus"`
+	Go     string `json:"go"`
+}
+
+// Method is Report.Method.
+const Method = "Both implementations run in the sandboxes of test/interop (own network, mount, UTS, IPC and pid " +
+	"namespaces per node; ucast on eth0 and eth1; sha1 auth; haresources node1 IPaddr::192.0.2.100/24/eth0). " +
+	"Per trial: start both nodes, wait until node1 holds the VIP and each node reports the other active, wait " +
+	"2 x keepalive plus a random part of one keepalive, then SIGKILL node1's pid namespace init (every process of the " +
+	"node dies at once; the VIP stays on node1 as after a crash). kill = time.Now() just before the signal. " +
+	"VIP = receipt of the netlink RTM_NEWADDR for the VIP on node2. GARP = kernel receive timestamp (SO_TIMESTAMPNS) " +
+	"on the LAN bridge of the first ARP from node2's MAC with sender IP = VIP. Last heartbeat = kernel timestamp of " +
+	"node1's last UDP 694 datagram on its switch ports. Then both nodes are killed, the VIP removed, and the next " +
+	"trial starts from scratch."
+
+// JSON renders r indented, with a final newline.
+func (r Report) JSON() ([]byte, error) {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode report: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+// Markdown renders the results table for bench/README.md: per profile and
+// implementation the failover minus deadtime (p50 / p90 / max / min), the
+// hbd/Heartbeat ratios, and the load runs.
+func (r Report) Markdown() string {
+	var b strings.Builder
+	w := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
+	w("Failover after kill -9 of the active node, minus deadtime, in ms: p50 / p90 / max / min (n = successful trials).")
+	w("")
+	w("| profile | impl | n (failed) | kill → VIP − deadtime | kill → GARP − deadtime | last heartbeat → VIP − deadtime |")
+	w("|---|---|---|---|---|---|")
+	for _, s := range r.Sets {
+		w("| %s | %s | %d (%d) | %s | %s | %s |", s.Profile.Name, s.Impl, s.VIP.N, s.Errors,
+			cell(s.VIP), cell(s.GARP), cell(s.Reaction))
+	}
+	if len(r.Ratios) > 0 {
+		w("")
+		w("hbd / Heartbeat at p50 (whole failover, and the part beyond deadtime; – where either part is negative):")
+		w("")
+		w("| profile | kill → VIP | kill → GARP | kill → VIP − deadtime | last heartbeat → VIP − deadtime |")
+		w("|---|---|---|---|---|")
+		for _, q := range r.Ratios {
+			w("| %s | %s | %s | %s | %s |", q.Profile, ratio(q.VIP), ratio(q.GARP), ratio(q.VIPExcess), ratio(q.ReactionExcess))
+		}
+	}
+	if len(r.Load) > 0 {
+		w("")
+		w("No-failover test: the pair left running with every CPU busy (busy loops at normal priority).")
+		w("")
+		w("| profile | impl | window | busy loops | false failovers | Late heartbeat | is dead | Link … dead. | max heartbeat gap node1 / node2 |")
+		w("|---|---|---|---|---|---|---|---|---|")
+		for _, l := range r.Load {
+			if l.Error != "" {
+				w("| %s | %s | %.0f s | %d | error: %s | | | | |", l.Profile.Name, l.Impl, l.WindowS, l.Busy, l.Error)
+				continue
+			}
+			w("| %s | %s | %.0f s | %d | %d | %d | %d | %d | %.1f / %.1f ms |", l.Profile.Name, l.Impl, l.WindowS, l.Busy,
+				l.FalseFailovers, l.Lines["Late heartbeat"], l.Lines["is dead"], l.Lines["dead."],
+				l.MaxGapMs["node1"], l.MaxGapMs["node2"])
+		}
+	}
+	w("")
+	w("hbd %s, Heartbeat %s, %d CPUs, kernel %s, %s.", r.HBD, r.Heartbeat, r.Host.CPUs, r.Host.Kernel, r.Date)
+	return b.String()
+}
+
+func cell(s Summary) string {
+	if s.N == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%+.1f / %+.1f / %+.1f / %+.1f", s.P50, s.P90, s.Max, s.Min)
+}
+
+func ratio(q *float64) string {
+	if q == nil {
+		return "–"
+	}
+	return fmt.Sprintf("%.3g", *q)
+}

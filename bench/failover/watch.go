@@ -1,0 +1,169 @@
+//go:build bench
+
+package failover
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ultramonkey/ultramonkey/test/interop"
+	"golang.org/x/sys/unix"
+)
+
+// events is an append-only list that capture goroutines add to and trials
+// wait on (the same contract as interop.Events). Safe for concurrent use.
+type events[E any] struct {
+	mu      sync.Mutex
+	list    []E
+	changed chan struct{} // closed and replaced on every add
+}
+
+func newEvents[E any]() *events[E] { return &events[E]{changed: make(chan struct{})} }
+
+func (ev *events[E]) add(e E) {
+	ev.mu.Lock()
+	defer ev.mu.Unlock()
+	ev.list = append(ev.list, e)
+	close(ev.changed)
+	ev.changed = make(chan struct{})
+}
+
+func (ev *events[E]) Len() int {
+	ev.mu.Lock()
+	defer ev.mu.Unlock()
+	return len(ev.list)
+}
+
+func (ev *events[E]) Since(from int) []E {
+	ev.mu.Lock()
+	defer ev.mu.Unlock()
+	return append([]E(nil), ev.list[min(from, len(ev.list)):]...)
+}
+
+// First waits (until ctx ends) for the first event at position from or
+// later that match accepts.
+func (ev *events[E]) First(ctx context.Context, from int, match func(E) bool) (E, error) {
+	for {
+		ev.mu.Lock()
+		for i := from; i < len(ev.list); i++ {
+			if match(ev.list[i]) {
+				e := ev.list[i]
+				ev.mu.Unlock()
+				return e, nil
+			}
+		}
+		from = max(from, len(ev.list))
+		changed := ev.changed
+		ev.mu.Unlock()
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			var zero E
+			return zero, fmt.Errorf("waiting for an event: %w", context.Cause(ctx))
+		}
+	}
+}
+
+// arpSeen is one ARP packet on the LAN bridge.
+type arpSeen struct {
+	At time.Time
+	ARP
+}
+
+// hbSeen is one heartbeat datagram a node sent, seen on its switch port.
+type hbSeen struct {
+	At   time.Time
+	Port string // switch port ("node1-eth0")
+	Src  netip.Addr
+}
+
+// watch records, in the lab's switch namespace, every ARP packet reaching
+// the LAN bridge br0 (what a client on the LAN receives: a gratuitous ARP
+// is broadcast, so the bridge delivers it locally too; heartbeat-wire.md
+// §1 timed GARPs with tcpdump on the bridge as well) and every heartbeat
+// datagram each node sends, on the switch side of its ports.
+type watch struct {
+	arps *events[arpSeen]
+	hbs  *events[hbSeen]
+}
+
+// startWatch opens the captures and closes them in t.Cleanup.
+func startWatch(t testing.TB, l *interop.Lab) *watch {
+	t.Helper()
+	w := &watch{arps: newEvents[arpSeen](), hbs: newEvents[hbSeen]()}
+	capture(t, l.Switch, "br0", unix.ETH_P_ARP, func(f Frame) {
+		if a, ok := ParseARP(f.Data); ok {
+			w.arps.add(arpSeen{At: f.At, ARP: a})
+		}
+	})
+	for _, n := range l.Nodes {
+		for _, link := range []string{interop.LANLink, interop.HBLink} {
+			port := n.Name + "-" + link
+			capture(t, l.Switch, port, unix.ETH_P_IP, func(f Frame) {
+				if f.Outgoing {
+					return // towards the node
+				}
+				if src, _, ok := ParseHeartbeat(f.Data, HeartbeatPort); ok {
+					w.hbs.add(hbSeen{At: f.At, Port: port, Src: src})
+				}
+			})
+		}
+	}
+	return w
+}
+
+// capture runs one ListenCapture in ns, feeding handle until t's cleanup.
+func capture(t testing.TB, ns *interop.NS, ifname string, proto uint16, handle func(Frame)) {
+	t.Helper()
+	var c *Capture
+	if err := ns.Do(func() (err error) { c, err = ListenCapture(ifname, proto); return err }); err != nil {
+		t.Fatalf("%s: %v", ns.Name, err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		for {
+			f, err := c.Read()
+			if err != nil {
+				done <- err
+				return
+			}
+			handle(f)
+		}
+	}()
+	t.Cleanup(func() {
+		c.Close()
+		<-done
+	})
+}
+
+// lastFrom is the time of the last heartbeat datagram from any of srcs
+// (zero if none).
+func (w *watch) lastFrom(srcs ...netip.Addr) time.Time {
+	var last time.Time
+	for _, h := range w.hbs.Since(0) {
+		for _, s := range srcs {
+			if h.Src == s && h.At.After(last) {
+				last = h.At
+			}
+		}
+	}
+	return last
+}
+
+// maxGap is the longest silence between datagrams from src on port
+// within [from, to], counting the edges of the window.
+func (w *watch) maxGap(port string, src netip.Addr, from, to time.Time) time.Duration {
+	prev, gap := from, time.Duration(0)
+	for _, h := range w.hbs.Since(0) {
+		if h.Port != port || h.Src != src || h.At.Before(from) || h.At.After(to) {
+			continue
+		}
+		gap = max(gap, h.At.Sub(prev))
+		prev = h.At
+	}
+	return max(gap, to.Sub(prev))
+}
