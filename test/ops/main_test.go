@@ -13,6 +13,10 @@ import (
 	"time"
 )
 
+// binDirEnv names a directory of prebuilt hbd and ldirectord to test
+// instead of building them (OPS_BINDIR=$PWD/bin after make build).
+const binDirEnv = "OPS_BINDIR"
+
 // Paths shared by every test, set by TestMain.
 var (
 	repoRoot string // the module root (Makefile, etc/, cmd/)
@@ -36,6 +40,10 @@ func setupAndRun(m *testing.M) int {
 		return 1
 	}
 	repoRoot = root
+	if dir := os.Getenv(binDirEnv); dir != "" {
+		binDir = dir // prebuilt, e.g. by make build
+		return m.Run()
+	}
 	dir, err := os.MkdirTemp("", "ops-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ops:", err)
