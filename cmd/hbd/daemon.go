@@ -144,6 +144,8 @@ func (a *app) serve(ctx context.Context, d *daemon.Detached) int {
 	defer stopServe()
 	go ctl.Serve(sctx, a.handler(node))
 	sigDone := a.handleSignals(sctx, node, logs, log)
+	// hbd.service sets WatchdogSec: without pings systemd kills hbd.
+	go daemon.RunWatchdog(sctx)
 	if err := d.NotifyReady(nil); err != nil {
 		log.Warn(err.Error())
 	}
@@ -254,6 +256,8 @@ func (a *app) handleSignals(ctx context.Context, node *heartbeat.Node, logs *log
 // The log destinations and debug level change here, before the node
 // applies the rest, so its reload lines go to the new destinations.
 func (a *app) reloadNode(ctx context.Context, node *heartbeat.Node, logs *logState, log *slog.Logger) {
+	daemon.Reloading() // systemd: RELOADING=1 now, READY=1 when done
+	defer daemon.Ready()
 	cf, _, err := hacf.LoadHaCf(filepath.Join(a.confDir, "ha.cf"))
 	if err != nil {
 		log.Error("ha.cf not reloaded, keeping the running configuration: " + oneLine(err))
