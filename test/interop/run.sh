@@ -31,7 +31,7 @@ if [ -n "$need" ]; then
 fi
 
 if [ -z "${HBD:-}" ]; then
-	make build
+	make bin/hbd
 fi
 
 rc=0
