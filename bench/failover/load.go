@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -13,12 +14,13 @@ import (
 	"github.com/ultramonkey/ultramonkey/test/interop"
 )
 
-// runLoad starts a pair of impl at p, lets it form, then keeps every CPU
-// busy with busy loops for window and counts what should not happen:
-// a VIP on node2, "Late heartbeat", dead declarations.
-func runLoad(t *testing.T, impl interop.Impl, p Profile, window time.Duration, busy int) LoadRun {
+// runLoad starts a pair of impl at p and lets it form, then counts what
+// should not happen (a VIP on node2, "Late heartbeat", dead declarations)
+// over an idle window and then over window with every CPU kept busy by
+// busy loops.
+func runLoad(t *testing.T, impl interop.Impl, p Profile, idle, window time.Duration, busy int) LoadRun {
 	t.Helper()
-	run := LoadRun{Impl: impl.String(), Profile: p, WindowS: window.Seconds(), Busy: busy}
+	run := LoadRun{Impl: impl.String(), Profile: p, Busy: busy}
 	l, w := newLab(t, impl, p)
 	from := l.Addrs.Len()
 	l.Nodes[0].Start(t)
@@ -26,35 +28,46 @@ func runLoad(t *testing.T, impl interop.Impl, p Profile, window time.Duration, b
 		run.Error = err.Error()
 		return run
 	}
-	if err := sleep(l.Context(), time.Second); err != nil {
+	var err error
+	if run.Idle, err = count(l, w, idle, func() {}); err != nil {
 		run.Error = err.Error()
 		return run
 	}
-	before := logLines(l)
-	addrFrom := l.Addrs.Len()
-	stop := startBusy(t, busy, window+30*time.Second)
-	begin := time.Now()
-	err := sleep(l.Context(), window)
-	end := time.Now()
+	var stop func()
+	run.Loaded, err = count(l, w, window, func() { stop = startBusy(t, busy, window+30*time.Second) })
 	stop()
 	if err != nil {
-		run.Error = fmt.Sprintf("a node exited under load: %v", err)
+		run.Error = err.Error()
+	}
+	return run
+}
+
+// count calls begin, waits window and counts what happened in it.
+func count(l *interop.Lab, w *watch, window time.Duration, begin func()) (Counts, error) {
+	c := Counts{WindowS: window.Seconds(), Lines: map[string]int{}, Gaps: map[string]Summary{}}
+	before := logLines(l)
+	addrFrom := l.Addrs.Len()
+	start := time.Now()
+	begin()
+	err := sleep(l.Context(), window)
+	end := time.Now()
+	if err != nil {
+		err = fmt.Errorf("a node exited: %w", err)
 	}
 	after := logLines(l)
-	run.Lines = map[string]int{}
 	for _, pat := range LoadPatterns {
-		run.Lines[pat] = after[pat] - before[pat]
+		c.Lines[pat] = after[pat] - before[pat]
 	}
 	for _, e := range l.Addrs.Since(addrFrom) {
 		if isVIPAdd(l.Nodes[1].Name)(e) {
-			run.FalseFailovers++
+			c.FalseFailovers++
 		}
 	}
-	run.MaxGapMs = map[string]float64{}
 	for _, n := range l.Nodes {
-		run.MaxGapMs[n.Name] = ms(w.maxGap(n.Name+"-"+interop.LANLink, n.LAN.Addr(), begin.Round(0), end.Round(0)))
+		c.Gaps[n.Name] = Summarize(w.gaps(n.Name+"-"+interop.LANLink, n.LAN.Addr(), start.Round(0), end.Round(0)))
 	}
-	return run
+	c.Pressure = cpuPressure()
+	return c, err
 }
 
 // logLines counts LoadPatterns in both nodes' log files.
@@ -98,4 +111,14 @@ func startBusy(t *testing.T, n int, limit time.Duration) (stop func()) {
 	}
 	t.Cleanup(stop)
 	return stop
+}
+
+// cpuPressure is the "some" line of /proc/pressure/cpu (PSI).
+func cpuPressure() string {
+	data, err := os.ReadFile("/proc/pressure/cpu")
+	if err != nil {
+		return err.Error()
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	return line
 }

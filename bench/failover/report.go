@@ -55,13 +55,15 @@ func (r Report) JSON() ([]byte, error) {
 func (r Report) Markdown() string {
 	var b strings.Builder
 	w := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
-	w("Failover after kill -9 of the active node, minus deadtime, in ms: p50 / p90 / max / min (n = successful trials).")
-	w("")
-	w("| profile | impl | n (failed) | kill → VIP − deadtime | kill → GARP − deadtime | last heartbeat → VIP − deadtime |")
-	w("|---|---|---|---|---|---|")
-	for _, s := range r.Sets {
-		w("| %s | %s | %d (%d) | %s | %s | %s |", s.Profile.Name, s.Impl, s.VIP.N, s.Errors,
-			cell(s.VIP), cell(s.GARP), cell(s.Reaction))
+	if len(r.Sets) > 0 {
+		w("Failover after kill -9 of the active node, minus deadtime, in ms: p50 / p90 / max / min (n = successful trials).")
+		w("")
+		w("| profile | impl | n (failed) | kill → VIP − deadtime | kill → GARP − deadtime | last heartbeat → VIP − deadtime |")
+		w("|---|---|---|---|---|---|")
+		for _, s := range r.Sets {
+			w("| %s | %s | %d (%d) | %s | %s | %s |", s.Profile.Name, s.Impl, s.VIP.N, s.Errors,
+				cell(s.VIP), cell(s.GARP), cell(s.Reaction))
+		}
 	}
 	if len(r.Ratios) > 0 {
 		w("")
@@ -75,18 +77,23 @@ func (r Report) Markdown() string {
 	}
 	if len(r.Load) > 0 {
 		w("")
-		w("No-failover test: the pair left running with every CPU busy (busy loops at normal priority).")
+		w("No-failover test: the pair left running idle, then with every CPU busy (busy loops at normal priority).")
 		w("")
-		w("| profile | impl | window | busy loops | false failovers | Late heartbeat | is dead | Link … dead. | max heartbeat gap node1 / node2 |")
-		w("|---|---|---|---|---|---|---|---|---|")
+		w("| profile | impl | window | false failovers | Late heartbeat | is dead | Link … dead. | heartbeat gaps node1; node2 (p50 / p90 / max ms) |")
+		w("|---|---|---|---|---|---|---|---|")
 		for _, l := range r.Load {
 			if l.Error != "" {
-				w("| %s | %s | %.0f s | %d | error: %s | | | | |", l.Profile.Name, l.Impl, l.WindowS, l.Busy, l.Error)
+				w("| %s | %s | | error: %s | | | | |", l.Profile.Name, l.Impl, l.Error)
 				continue
 			}
-			w("| %s | %s | %.0f s | %d | %d | %d | %d | %d | %.1f / %.1f ms |", l.Profile.Name, l.Impl, l.WindowS, l.Busy,
-				l.FalseFailovers, l.Lines["Late heartbeat"], l.Lines["is dead"], l.Lines["dead."],
-				l.MaxGapMs["node1"], l.MaxGapMs["node2"])
+			for _, c := range []struct {
+				what string
+				c    Counts
+			}{{"idle", l.Idle}, {fmt.Sprintf("%d busy loops", l.Busy), l.Loaded}} {
+				w("| %s | %s | %.0f s %s | %d | %d | %d | %d | %s; %s |", l.Profile.Name, l.Impl, c.c.WindowS, c.what,
+					c.c.FalseFailovers, c.c.Lines["Late heartbeat"], c.c.Lines["is dead"], c.c.Lines["dead."],
+					gaps(c.c.Gaps["node1"]), gaps(c.c.Gaps["node2"]))
+			}
 		}
 	}
 	w("")
@@ -107,3 +114,5 @@ func ratio(q *float64) string {
 	}
 	return fmt.Sprintf("%.3g", *q)
 }
+
+func gaps(s Summary) string { return fmt.Sprintf("%.1f / %.1f / %.1f", s.P50, s.P90, s.Max) }

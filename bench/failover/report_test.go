@@ -21,10 +21,12 @@ func sampleReport() Report {
 		Sets:   []Set{hbd, hb},
 		Ratios: Ratios([]Set{hbd, hb}),
 		Load: []LoadRun{
-			{Impl: "hbd", Profile: k10, WindowS: 60, Busy: 4, FalseFailovers: 1,
-				Lines:    map[string]int{"Late heartbeat": 3, "is dead": 1, "dead.": 2},
-				MaxGapMs: map[string]float64{"node1": 35.5, "node2": 12}},
-			{Impl: "heartbeat", Profile: k10, WindowS: 60, Busy: 4, Error: "node1 never took the VIP"},
+			{Impl: "hbd", Profile: k10, Busy: 4,
+				Idle: Counts{WindowS: 15, Lines: map[string]int{"Late heartbeat": 0}, Gaps: map[string]Summary{"node1": {P50: 10, P90: 10.2, Max: 10.5}, "node2": {P50: 10, P90: 10.1, Max: 10.2}}},
+				Loaded: Counts{WindowS: 60, FalseFailovers: 1,
+					Lines: map[string]int{"Late heartbeat": 3, "is dead": 1, "dead.": 2},
+					Gaps:  map[string]Summary{"node1": {P50: 10.1, P90: 12, Max: 35.5}, "node2": {P50: 10, P90: 11, Max: 12}}}},
+			{Impl: "heartbeat", Profile: k10, Busy: 4, Error: "node1 never took the VIP"},
 		},
 	}
 }
@@ -43,12 +45,13 @@ hbd / Heartbeat at p50 (whole failover, and the part beyond deadtime; – where 
 |---|---|---|---|---|
 | k100ms_d500ms | 0.608 | 0.606 | – | 0.0034 |
 
-No-failover test: the pair left running with every CPU busy (busy loops at normal priority).
+No-failover test: the pair left running idle, then with every CPU busy (busy loops at normal priority).
 
-| profile | impl | window | busy loops | false failovers | Late heartbeat | is dead | Link … dead. | max heartbeat gap node1 / node2 |
-|---|---|---|---|---|---|---|---|---|
-| k10ms_d30ms | hbd | 60 s | 4 | 1 | 3 | 1 | 2 | 35.5 / 12.0 ms |
-| k10ms_d30ms | heartbeat | 60 s | 4 | error: node1 never took the VIP | | | | |
+| profile | impl | window | false failovers | Late heartbeat | is dead | Link … dead. | heartbeat gaps node1; node2 (p50 / p90 / max ms) |
+|---|---|---|---|---|---|---|---|
+| k10ms_d30ms | hbd | 15 s idle | 0 | 0 | 0 | 0 | 10.0 / 10.2 / 10.5; 10.0 / 10.1 / 10.2 |
+| k10ms_d30ms | hbd | 60 s 4 busy loops | 1 | 3 | 1 | 2 | 10.1 / 12.0 / 35.5; 10.0 / 11.0 / 12.0 |
+| k10ms_d30ms | heartbeat | | error: node1 never took the VIP | | | | |
 
 hbd abc1234, Heartbeat 1:3.0.6-13+b2, 2 CPUs, kernel 6.1.0, 2026-11-24T12:00:00Z.
 `

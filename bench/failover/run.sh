@@ -8,7 +8,7 @@
 # Markdown table. Method: bench/failover/doc.go and Report.Method.
 #
 #   QUICK=1                 3 trials per set, 15 s load window (~4 min; full run ~12 min)
-#   FAILOVER_TRIALS=N       trials per set                      (10)
+#   FAILOVER_TRIALS=N       trials per set; 0: only the load test (10)
 #   FAILOVER_PROFILES=a,b   k1s_d3s,k100ms_d500ms,k10ms_d30ms   (all)
 #   FAILOVER_IMPLS=a,b      hbd,heartbeat                       (both)
 #   FAILOVER_LOAD=60s       load window; 0 skips the load test  (60s)

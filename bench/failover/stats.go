@@ -36,6 +36,23 @@ func rank(s []time.Duration, p float64) time.Duration {
 // ms is d in milliseconds, rounded to microseconds.
 func ms(d time.Duration) float64 { return math.Round(float64(d)/1e3) / 1e3 }
 
+// Intervals returns the intervals between the times of at (ascending)
+// that fall within [from, to], with the silences from from to the first
+// and from the last to to: without any time in the window, the whole
+// window is one interval.
+func Intervals(at []time.Time, from, to time.Time) []time.Duration {
+	var out []time.Duration
+	prev := from
+	for _, a := range at {
+		if a.Before(from) || a.After(to) {
+			continue
+		}
+		out = append(out, a.Sub(prev))
+		prev = a
+	}
+	return append(out, to.Sub(prev))
+}
+
 // Profile is one keepalive/deadtime setting.
 type Profile struct {
 	Name      string        `json:"name"` // "k1s_d3s"
@@ -177,27 +194,38 @@ func quot(a, b float64) *float64 {
 	return &q
 }
 
-// LoadRun is one implementation's pair at a profile, left running for a
-// window while busy loops keep every CPU busy. Counts are log lines or
-// address events inside the window.
+// LoadRun is one implementation's pair at a profile, left running first
+// for an idle window, then for a window while busy loops keep every CPU
+// busy.
 type LoadRun struct {
 	Impl    string  `json:"impl"`
 	Profile Profile `json:"profile"`
-	// WindowS is the loaded window in seconds; Busy the number of
-	// busy-loop processes.
+	// Busy is the number of busy-loop processes in the loaded window.
+	Busy   int    `json:"busy_loops"`
+	Idle   Counts `json:"idle"`
+	Loaded Counts `json:"loaded"`
+	Error  string `json:"error,omitempty"`
+}
+
+// Counts is what happened in one window of a LoadRun: log lines and
+// address events inside the window.
+type Counts struct {
 	WindowS float64 `json:"window_s"`
-	Busy    int     `json:"busy_loops"`
 	// FalseFailovers counts VIP additions on node2 (node1 never died).
 	FalseFailovers int `json:"false_failovers"`
 	// Lines counts, per pattern of LoadPatterns, the lines both nodes'
 	// log files gained in the window.
 	Lines map[string]int `json:"log_lines"`
-	// MaxGapMs is the longest silence between heartbeat datagrams of
-	// node1 on its LAN port, and of node2 on its LAN port.
-	MaxGapMs map[string]float64 `json:"max_heartbeat_gap_ms"`
-	Error    string             `json:"error,omitempty"`
+	// Gaps is, per node, the distribution of the intervals between the
+	// heartbeat datagrams it sent on its LAN link (kernel timestamps on
+	// its switch port), window edges included.
+	Gaps map[string]Summary `json:"heartbeat_gaps"`
+	// Pressure is /proc/pressure/cpu's "some" line at the window's end:
+	// the host is shared.
+	Pressure string `json:"cpu_pressure"`
 }
 
 // LoadPatterns are the log texts the load test counts (Heartbeat's words,
-// which hbd keeps: internal/heartbeat/member/messages.go).
+// which hbd keeps: internal/heartbeat/member/messages.go). "dead." is the
+// link line "Link node1:eth0 dead."; "is dead" the node line.
 var LoadPatterns = []string{"Late heartbeat", "is dead", "dead.", "Resources being acquired", "took too long"}

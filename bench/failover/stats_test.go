@@ -103,3 +103,33 @@ func TestRatios(t *testing.T) {
 		})
 	}
 }
+
+func TestIntervals(t *testing.T) {
+	t0 := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	at := func(ms ...int) []time.Time {
+		var ts []time.Time
+		for _, m := range ms {
+			ts = append(ts, t0.Add(time.Duration(m)*time.Millisecond))
+		}
+		return ts
+	}
+	tests := []struct {
+		name     string
+		at       []time.Time
+		from, to int
+		want     []time.Duration
+	}{
+		{"edges count", at(10, 20, 45), 0, 50, msd(10, 10, 25, 5)},
+		{"times outside the window are ignored", at(-5, 10, 20, 60), 0, 50, msd(10, 10, 30)},
+		{"silent window is one interval", at(-5, 60), 0, 50, msd(50)},
+		{"a time on each edge", at(0, 50), 0, 50, msd(0, 50, 0)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			from, to := t0.Add(time.Duration(tt.from)*time.Millisecond), t0.Add(time.Duration(tt.to)*time.Millisecond)
+			if diff := cmp.Diff(tt.want, Intervals(tt.at, from, to)); diff != "" {
+				t.Errorf("Intervals (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -154,16 +154,14 @@ func (w *watch) lastFrom(srcs ...netip.Addr) time.Time {
 	return last
 }
 
-// maxGap is the longest silence between datagrams from src on port
-// within [from, to], counting the edges of the window.
-func (w *watch) maxGap(port string, src netip.Addr, from, to time.Time) time.Duration {
-	prev, gap := from, time.Duration(0)
+// gaps are the Intervals between datagrams from src on port within
+// [from, to].
+func (w *watch) gaps(port string, src netip.Addr, from, to time.Time) []time.Duration {
+	var at []time.Time
 	for _, h := range w.hbs.Since(0) {
-		if h.Port != port || h.Src != src || h.At.Before(from) || h.At.After(to) {
-			continue
+		if h.Port == port && h.Src == src {
+			at = append(at, h.At)
 		}
-		gap = max(gap, h.At.Sub(prev))
-		prev = h.At
 	}
-	return max(gap, to.Sub(prev))
+	return Intervals(at, from, to)
 }
