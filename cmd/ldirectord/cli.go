@@ -98,14 +98,18 @@ func (d deps) withDefaults() deps {
 
 // invocation is a parsed command line.
 type invocation struct {
-	debug   bool   // -d: foreground, log to stderr
-	help    bool   // -h
-	version bool   // -v
-	json    bool   // --json (status)
-	rundir  string // --rundir
-	config  string // as given; "" = the default
-	verb    string
-	args    []string // argv after the options, as ldirectord logs it
+	debug bool // -d: foreground, log to stderr
+	// foreground (--foreground) stays in the foreground like -d but logs to
+	// logfile= at the normal level: what a systemd unit (Type=notify) wants.
+	// Not in ldirectord 4.12, where -d is the only foreground switch.
+	foreground bool
+	help       bool   // -h
+	version    bool   // -v
+	json       bool   // --json (status)
+	rundir     string // --rundir
+	config     string // as given; "" = the default
+	verb       string
+	args       []string // argv after the options, as ldirectord logs it
 }
 
 // verbs are ldirectord's commands plus our "check".
@@ -114,7 +118,7 @@ var verbs = map[string]bool{
 	"reload": true, "force-reload": true, "status": true, "check": true,
 }
 
-// parseArgs reads `[-d] [--rundir DIR] [--] [configfile] verb [--json]`.
+// parseArgs reads `[-d] [--foreground] [--rundir DIR] [--] [configfile] verb [--json]`.
 // Options may come anywhere before "--" (ldirectord's Getopt::Long uses
 // require_order; accepting "status --json" is ours).
 func parseArgs(args []string) (invocation, error) {
@@ -129,6 +133,8 @@ func parseArgs(args []string) (invocation, error) {
 			i = len(args)
 		case a == "-d" || a == "--debug":
 			inv.debug = true
+		case a == "--foreground":
+			inv.foreground = true
 		case a == "-h" || a == "--help" || a == "-?":
 			inv.help = true
 		case a == "-v" || a == "--version":

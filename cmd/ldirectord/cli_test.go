@@ -20,6 +20,7 @@ func TestParseArgs(t *testing.T) {
 		{name: "config and verb", args: []string{"www.cf", "status"}, want: invocation{config: "www.cf", verb: "status", args: []string{"www.cf", "status"}}},
 		{name: "debug", args: []string{"-d", "start"}, want: invocation{debug: true, verb: "start", args: []string{"start"}}},
 		{name: "long debug and --", args: []string{"--debug", "--", "x.cf", "stop"}, want: invocation{debug: true, config: "x.cf", verb: "stop", args: []string{"x.cf", "stop"}}},
+		{name: "foreground", args: []string{"--foreground", "x.cf", "start"}, want: invocation{foreground: true, config: "x.cf", verb: "start", args: []string{"x.cf", "start"}}},
 		{name: "rundir", args: []string{"--rundir", "/tmp/r", "reload"}, want: invocation{rundir: "/tmp/r", verb: "reload", args: []string{"reload"}}},
 		{name: "rundir=", args: []string{"--rundir=/tmp/r", "force-reload"}, want: invocation{rundir: "/tmp/r", verb: "force-reload", args: []string{"force-reload"}}},
 		{name: "status --json", args: []string{"status", "--json"}, want: invocation{json: true, verb: "status", args: []string{"status"}}},

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ultramonkey/ultramonkey/internal/director/ipvs"
+	"github.com/ultramonkey/ultramonkey/internal/director/ldcf"
 )
 
 const twoReals = `checkinterval=1
@@ -450,6 +451,20 @@ func TestSupervised(t *testing.T) {
 		code, out, _ := h.cli("status")
 		return code == 0 && strings.Contains(out, fmt.Sprintf("with pid: %d\n", g.pid))
 	})
+}
+
+// TestForeground: --foreground runs `start` in the foreground (the injected
+// Detach would fail) with the configured logging, for systemd units.
+func TestForeground(t *testing.T) {
+	h := newHarness(t, "virtual=10.1.1.10:80\n\treal=192.168.2.236:80 masq\n\tchecktype=on\n")
+	g := h.launch("--foreground", "start")
+	h.waitFor("the foreground daemon", func() bool {
+		code, out, _ := h.cli("status")
+		return code == 0 && strings.Contains(out, fmt.Sprintf("with pid: %d\n", g.pid))
+	})
+	if lc := logTarget(ldcf.Global{LogFile: "local0"}, false, "ldirectord"); lc.Target != "local0" || lc.Level != nil {
+		t.Errorf("--foreground log target = %+v, want the configured facility at the default level", lc)
+	}
 }
 
 // TestStartErrors: a kernel without IPVS fails start with exit 1, logs

@@ -18,7 +18,7 @@ const versionText = "Linux Director v1.186-ha\n" +
 const versionStr = "Linux Director v1.186-ha"
 
 // usageText is printed by -h and, on stderr, for a bad command line.
-const usageText = `Usage: ldirectord [-d|--debug] [--rundir DIR] [--] [configfile]
+const usageText = `Usage: ldirectord [-d|--debug] [--foreground] [--rundir DIR] [--] [configfile]
            start|stop|restart|try-restart|reload|force-reload|status [--json]
        ldirectord [configfile] check        (or: ldirectord -t [configfile])
        ldirectord -h|--help|-v|--version
@@ -26,7 +26,8 @@ const usageText = `Usage: ldirectord [-d|--debug] [--rundir DIR] [--] [configfil
 configfile defaults to ldirectord.cf; a relative name is looked up as
 /etc/ha.d/<name>, then /etc/ha.d/conf/<name>, then as a path.
 
-  -d, --debug     run in the foreground, log to stderr
+  -d, --debug     run in the foreground, log to stderr at debug level
+  --foreground    run in the foreground, log to logfile= (for systemd)
   --rundir DIR    directory of the pid file and control socket (default /run)
   --json          status: print JSON instead of the table
   -t              check: validate the file, print the IPVS plan, touch nothing

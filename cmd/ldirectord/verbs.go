@@ -195,7 +195,7 @@ func (c *cli) start(ctx context.Context) int {
 			fmt.Fprintln(c.stderr, w)
 		}
 	}
-	foreground := c.inv.debug || c.cfg.Global.Supervised
+	foreground := c.inv.debug || c.inv.foreground || c.cfg.Global.Supervised
 	var det *daemon.Detached
 	if !foreground {
 		det, err = c.d.Detach(ctx, daemon.DetachConfig{Env: "LDIRECTORD_DETACHED"})

@@ -290,7 +290,7 @@ func TestInstallPrefix(t *testing.T) {
 		"etc/init.d/hbd":                        "DAEMON=/opt/um/sbin/hbd",
 		"etc/init.d/ldirectord":                 "DAEMON=/opt/um/sbin/ldirectord",
 		"lib/systemd/system/hbd.service":        "ExecStart=/opt/um/sbin/hbd $HBD_OPTS run",
-		"lib/systemd/system/ldirectord.service": "ExecStart=/opt/um/sbin/ldirectord -d $CONFIG_FILE start",
+		"lib/systemd/system/ldirectord.service": "ExecStart=/opt/um/sbin/ldirectord --foreground $CONFIG_FILE start",
 	} {
 		b, err := os.ReadFile(filepath.Join(dest, file))
 		if err != nil {

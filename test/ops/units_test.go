@@ -81,7 +81,7 @@ var unitWant = map[string]map[string]map[string][]string{
 			"Type":                     {"notify"},
 			"NotifyAccess":             {"main"},
 			"EnvironmentFile":          {"-/etc/default/ldirectord"},
-			"ExecStart":                {"/usr/sbin/ldirectord -d $CONFIG_FILE start"},
+			"ExecStart":                {"/usr/sbin/ldirectord --foreground $CONFIG_FILE start"},
 			"ExecReload":               {"/usr/sbin/ldirectord $CONFIG_FILE reload"},
 			"WatchdogSec":              {"30s"},
 			"Restart":                  {"on-failure"},
@@ -94,7 +94,7 @@ var unitWant = map[string]map[string]map[string][]string{
 		"Service": {
 			"Type":                     {"notify"},
 			"NotifyAccess":             {"main"},
-			"ExecStart":                {"/usr/sbin/ldirectord -d %i start"},
+			"ExecStart":                {"/usr/sbin/ldirectord --foreground %i start"},
 			"ExecReload":               {"/usr/sbin/ldirectord %i reload"},
 			"WatchdogSec":              {"30s"},
 			"Restart":                  {"on-failure"},
