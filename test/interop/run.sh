@@ -34,14 +34,20 @@ if [ -z "${HBD:-}" ]; then
 	make bin/hbd
 fi
 
+marker=$(mktemp)
 rc=0
 go test -count=1 -timeout 1200s -tags interop ${run:+-run "$run"} -v ./test/interop/... || rc=$?
 # t.Cleanup kills every sandbox and removes every namespace, also on
 # failure; only a killed test binary can leave namespaces behind (its
 # sandboxes die with it: Pdeathsig and unshare --kill-child). They are
-# named hbi-*.
-left=$(ip netns list 2>/dev/null | awk '/^hbi-/ {print $1}')
-if [ -n "$left" ]; then
+# named hbi-*; only those created during this run are removed, and only
+# after a failure, so a concurrent user of the package keeps its own.
+left=""
+for f in $(find /run/netns -maxdepth 1 -name 'hbi-*' -newer "$marker" 2>/dev/null); do
+	left="$left ${f##*/}"
+done
+rm -f "$marker"
+if [ -n "$left" ] && [ "$rc" -ne 0 ]; then
 	echo "interop: removing leftover namespaces: $left" >&2
 	for ns in $left; do ip netns pids "$ns" | xargs -r kill -9; ip netns del "$ns"; done
 fi
