@@ -200,7 +200,7 @@ func (a *app) buildNode(ctx context.Context, cfg *loaded, log *slog.Logger) (*he
 		pg = pinger
 	}
 	node, err := heartbeat.New(heartbeat.Config{HaCf: cf, Keys: cfg.keys, Groups: cfg.groups, Local: cfg.local,
-		Transport: udp, PingNodes: pingNodes, Pinger: pg, Runner: mgr, Addrs: nl, Announcer: arp, Generation: gen, UUID: uuid, Logger: log,
+		Transport: udp, PingNodes: pingNodes, Pinger: pg, Runner: mgr, Monitor: mgr, Addrs: nl, Announcer: arp, Generation: gen, UUID: uuid, Logger: log,
 		LoadAvg: loadAvg})
 	if err != nil {
 		cleanup()

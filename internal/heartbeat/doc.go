@@ -7,7 +7,10 @@
 //
 // The loop files (node.go, run.go, recv.go, requests.go, status.go) decide
 // nothing themselves that member or r1 can decide, and take the time from
-// the loop. Ping nodes (ha.cf ping, ping_group) are in ping.go. The files
+// the loop. Ping nodes (ha.cf ping, ping_group) are in ping.go. The
+// resource monitor (hbd's own: restart a dead ldirectord or a removed VIP
+// in place, give the group to the peer after too many restarts) is in
+// monitor.go; it runs its checks on goroutines like group operations. The files
 // that touch the kernel are named for what they touch: udp.go (the
 // Transport over ucast, bcast and mcast sockets), icmp.go (the Pinger over
 // a raw ICMP socket) and genfile.go (the generation and UUID state files).

@@ -177,10 +177,10 @@ func (c *cluster) start(name string) *host {
 	if h.pinger != nil {
 		pinger = h.pinger
 	}
+	mgr := resources.NewManager(resources.ManagerConfig{Logger: log, StopRetries: -1}, h.resolve)
 	node, err := heartbeat.New(heartbeat.Config{HaCf: cf, Keys: keys, Groups: groups, Local: name,
 		Transport: c.net.Endpoint(name, "eth0", "eth1"), Pinger: pinger,
-		Runner:    resources.NewManager(resources.ManagerConfig{Logger: log, StopRetries: -1}, h.resolve),
-		Announcer: h.garp, Generation: h.gen, UUID: [16]byte{byte(len(name)), name[4]}, Logger: log})
+		Runner: mgr, Monitor: mgr, Announcer: h.garp, Generation: h.gen, UUID: [16]byte{byte(len(name)), name[4]}, Logger: log})
 	if err != nil {
 		t.Fatalf("new node %s: %v", name, err)
 	}

@@ -28,6 +28,13 @@ const (
 	// MsgStopStuck is hbd's own CRIT line where Heartbeat reboots
 	// (ResourceManager RecoverFromFailedStop).
 	MsgStopStuck = "Resource STOP failure. Reboot required! (group %s: %s)"
+	// MsgMonitorGiveUp is hbd's own: the resource monitor used up a
+	// group's restart budget. Resource, restarts, window, group, peer.
+	MsgMonitorGiveUp = "%s is not running: %d restarts within %s used up; giving group %s up to %s"
+	// MsgMonitorNoPeer is hbd's own: the same with no live peer to take
+	// the group; it stays here and is restarted once the window allows.
+	// Resource, restarts, window, peer.
+	MsgMonitorNoPeer = "%s is not running: %d restarts within %s used up; %s is not alive to take the group, keeping it"
 	// MsgReloadKeys is hbd's own: authkeys re-read on SIGHUP.
 	MsgReloadKeys = "authkeys reloaded: signing with key %d"
 	// MsgReloadRestart is hbd's own: an ha.cf change that needs a

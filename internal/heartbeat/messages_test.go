@@ -5,6 +5,7 @@ import (
 	"github.com/ultramonkey/ultramonkey/internal/heartbeat/member"
 	"github.com/ultramonkey/ultramonkey/internal/heartbeat/r1"
 	"testing"
+	"time"
 )
 
 // TestEngineMessages pins the engine's log lines word for word: the ones
@@ -22,6 +23,10 @@ func TestEngineMessages(t *testing.T) {
 		{fmt.Sprintf(MsgStopStuck, "g", "x"), "Resource STOP failure. Reboot required! (group g: x)"},
 		{fmt.Sprintf(MsgUUIDChanged, "node2"), "node node2 changed its uuid"},
 		{fmt.Sprintf(MsgLeftoverAddr, "10.0.0.1/24", "eth0"), "removed 10.0.0.1/24 from eth0: left behind by a previous run, group not held here"},
+		{fmt.Sprintf(MsgMonitorGiveUp, "ldirectord::ldirectord.cf", 5, time.Minute, "ldirectord::ldirectord.cf", "node2"),
+			"ldirectord::ldirectord.cf is not running: 5 restarts within 1m0s used up; giving group ldirectord::ldirectord.cf up to node2"},
+		{fmt.Sprintf(MsgMonitorNoPeer, "IPaddr::10.0.0.1", 5, time.Minute, "node2"),
+			"IPaddr::10.0.0.1 is not running: 5 restarts within 1m0s used up; node2 is not alive to take the group, keeping it"},
 		{fmt.Sprintf(MsgReloadKeys, 2), "authkeys reloaded: signing with key 2"},
 		{fmt.Sprintf(MsgReloadRestart, "udpport", "/etc/ha.d/ha.cf", 12), "ha.cf change of udpport (/etc/ha.d/ha.cf:12) takes effect at the next restart"},
 		{fmt.Sprintf(MsgReloadApplied, "keepalive", "2000ms"), "ha.cf reloaded: keepalive 2000ms"},

@@ -37,6 +37,15 @@ type Config struct {
 
 	Transport Transport
 	Runner    GroupRunner
+	// Monitor, when set, checks the built-in resources of every group that
+	// runs here each MonitorInterval (0: DefaultMonitorInterval; negative:
+	// never) and restarts those that stopped; a group needing more than
+	// MaxRestarts restarts within RestartWindow (0: the defaults) is given
+	// up to the peer (monitor.go).
+	Monitor         GroupMonitor
+	MonitorInterval time.Duration
+	MaxRestarts     int
+	RestartWindow   time.Duration
 	// PingNodes are ha.cf's ping and ping_group nodes (PingNodes); nil
 	// derives them from HaCf when every host is an IPv4 literal. Pinger
 	// sends their echo requests; it is required when there are any.

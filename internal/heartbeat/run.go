@@ -83,6 +83,7 @@ type loopState struct {
 	peerUUID      []byte
 	ownTicked     time.Time       // the ownership deadline last ticked, against spinning
 	restartLogged map[string]bool // reload: restart-only changes already logged
+	mon           monState        // the resource monitor (monitor.go)
 }
 
 // Run runs the node until ctx ends (an abrupt stop: resources stay as they
@@ -144,6 +145,8 @@ func (n *Node) Run(ctx context.Context) error {
 			n.onEcho(e, time.Now())
 		case r := <-l.opDone:
 			n.onOpDone(r, time.Now())
+		case r := <-l.mon.done:
+			n.onCheckDone(r, time.Now())
 		case req := <-n.reqs:
 			n.onRequest(req, time.Now())
 		case <-timer.C:
@@ -177,7 +180,8 @@ func (n *Node) init(ctx context.Context, now time.Time) error {
 		replay: member.NewReplay(member.ReplayConfig{Node: n.peer, MaxRexmitDelay: cf.MaxRexmitDelay, AckTrigger: trig, Rand: n.cfg.Rand}),
 		status: member.StatusUp, startedAt: now, hist: map[uint64]*sentMsg{}, nextSend: now.Add(cf.Keepalive),
 		ops: map[string]bool{}, opDone: make(chan opResult, 2*len(n.cfg.Groups)+1), opCtx: ctx,
-		drops: map[string]*dropStat{}, sendErrs: map[string]*dropStat{}, heard: map[string]time.Time{}}
+		drops: map[string]*dropStat{}, sendErrs: map[string]*dropStat{}, heard: map[string]time.Time{},
+		mon: n.initMonitor(now)}
 	return nil
 }
 
@@ -210,6 +214,7 @@ func (n *Node) nextWake() time.Time {
 		consider(d)
 	}
 	consider(l.replay.NextRexmit())
+	consider(l.mon.next)
 	for _, p := range l.pending {
 		consider(p.deadline)
 	}
@@ -229,6 +234,7 @@ func (n *Node) onTimer(now time.Time) {
 	}
 	n.sendRexmits(now)
 	n.checkPending(now)
+	n.monitorDue(now)
 }
 
 // onLive reacts to liveness changes. Only the peer's changes move
@@ -331,7 +337,7 @@ func reasonLevel(line string) slog.Level {
 	switch {
 	case prefix(r1.MsgBothOwnLocal), prefix(r1.MsgBothOwnForeign), prefix(r1.MsgNoOneOwnsLocal), prefix(r1.MsgStopFailed):
 		return slog.LevelError
-	case prefix(r1.MsgSplitKeep), prefix(r1.MsgSplitRelease), prefix(r1.MsgStartFailed), prefix(r1.MsgStandbyTimeout),
+	case prefix(r1.MsgSplitKeep), prefix(r1.MsgSplitRelease), prefix(r1.MsgStartFailed), prefix(r1.MsgRunningFailed), prefix(r1.MsgStandbyTimeout),
 		prefix(r1.MsgStandbyLegacy), prefix(r1.MsgCancelStandby):
 		return slog.LevelWarn
 	case prefix(member.MsgPartition):
@@ -346,14 +352,24 @@ func reasonLevel(line string) slog.Level {
 	return slog.LevelInfo
 }
 
-// startOp runs a group start or stop on its own goroutine.
+// startOp runs a group start or stop on its own goroutine, once a
+// monitor check of the group in flight is over.
 func (n *Node) startOp(key string, start bool) {
 	l := &n.l
-	g, ok := n.groups[key]
-	if !ok {
+	if _, ok := n.groups[key]; !ok {
 		return
 	}
 	l.ops[key] = true
+	if l.mon.running[key] {
+		l.mon.queued[key] = start
+		return
+	}
+	n.launchOp(key, start)
+}
+
+func (n *Node) launchOp(key string, start bool) {
+	l := &n.l
+	g := n.groups[key]
 	ctx := l.opCtx
 	l.wg.Go(func() {
 		var res resources.Result

@@ -44,6 +44,19 @@ type Agent interface {
 	Status(ctx context.Context) (Status, error)
 }
 
+// Monitored is implemented by the agents whose Status is reliable and
+// cheap enough to poll while their group runs: the built-in IPaddr and
+// IPaddr2 (an address list over netlink) and ldirectord (a pid file and
+// /proc read). Manager.Monitor checks only these. resource.d and init.d
+// scripts are never monitored: Heartbeat v1 never monitored resources, and
+// a script's status output is unreliable (ResourceManager only greps it
+// for "running"), so a poll could restart a healthy service.
+type Monitored interface {
+	Agent
+	// Monitored reports whether Manager.Monitor checks the resource.
+	Monitored() bool
+}
+
 // DefaultScriptTimeout bounds one run of a resource script when Env and
 // ScriptConfig leave it zero. Heartbeat has no such bound (a hung script
 // hangs ResourceManager); two minutes covers the slowest shipped wrapper
@@ -64,6 +77,10 @@ type Env struct {
 	// `Ldirectord ARGS... start|stop|status` for the built-in ldirectord
 	// resource. Empty: ldirectord is looked up as a script like any other.
 	Ldirectord string
+	// LdirectordRunDir is where that ldirectord keeps its pid file when the
+	// resource's arguments give no --rundir; "" means
+	// DefaultLdirectordRunDir.
+	LdirectordRunDir string
 	// Addrs manages addresses for IPaddr and IPaddr2; required for them.
 	Addrs Addrs
 	// Announcer sends gratuitous ARP after IPaddr/IPaddr2 start; nil sends
@@ -110,7 +127,7 @@ func Resolve(res Resource, env Env) (Agent, error) {
 		return NewIPAgent(IPConfig{Spec: spec, Addrs: env.Addrs, Announcer: env.Announcer, Burst: burst, Logger: log}), nil
 	case AgentLdirectord:
 		if env.Ldirectord != "" {
-			return NewScript(scriptConfig(env.Ldirectord, res, env, log)), nil
+			return NewLdirectord(LdirectordConfig{Script: scriptConfig(env.Ldirectord, res, env, log), RunDir: env.LdirectordRunDir}), nil
 		}
 	}
 	for _, dir := range []string{filepath.Join(env.ConfDir, "resource.d"), env.InitDir} {

@@ -4,11 +4,20 @@
 // through Agents: the built-in IPaddr, IPaddr2 and ldirectord agents, and
 // resource.d and init.d scripts.
 //
+// Monitoring (hbd's own; Heartbeat v1 never monitored resources): while a
+// group runs, Manager.Monitor checks the Status of its built-in resources
+// (IPaddr, IPaddr2: the address list; ldirectord: its pid file and /proc,
+// no exec) and starts again those that stopped; the engine calls it every
+// few seconds and decides when to give up. resource.d and init.d scripts
+// are not monitored: their status output is unreliable (see Monitored).
+//
 // Pure files: haresources.go (the parser), ipspec.go (IPaddr arguments,
-// findif), plan.go (group logic over the Agent interface). Effect files:
-// netlink.go (addresses and routes), garp.go (gratuitous ARP), script.go
-// (exec). ipaddr.go holds the IPaddr agents, which reach the kernel only
-// through the Addrs and Announcer interfaces. Nothing here exits, panics or
-// reboots: a stop that cannot be completed is reported in Result.StuckRunning
-// and the caller decides.
+// findif), plan.go and monitor.go (group logic over the Agent interface).
+// Effect files: netlink.go (addresses and routes), garp.go (gratuitous
+// ARP), script.go (exec), ldirectord.go (the built-in ldirectord agent:
+// exec to start and stop, a pid file read for status). ipaddr.go holds the
+// IPaddr agents, which reach the kernel only through the Addrs and
+// Announcer interfaces. Nothing here exits, panics or reboots: a stop that
+// cannot be completed is reported in Result.StuckRunning and the caller
+// decides.
 package resources

@@ -76,7 +76,13 @@ type IPAgent struct {
 	done   chan struct{}
 }
 
-var _ Agent = (*IPAgent)(nil)
+var (
+	_ Agent     = (*IPAgent)(nil)
+	_ Monitored = (*IPAgent)(nil)
+)
+
+// Monitored reports true: the status is one address list over netlink.
+func (a *IPAgent) Monitored() bool { return true }
 
 // NewIPAgent returns the agent for cfg.Spec.
 func NewIPAgent(cfg IPConfig) *IPAgent {

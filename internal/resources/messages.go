@@ -20,3 +20,10 @@ const (
 	msgCouldNotSendARP = "Could not send gratuitous arps. %v"
 	msgIPNotReleased   = "IP Address %s NOT released"
 )
+
+// Log texts of hbd's resource monitor (monitor.go); Heartbeat v1 has no
+// monitor, so these are hbd's own words.
+const (
+	msgNotRunning    = "%s is not running: restarting it"
+	msgRestartFailed = "restart of %s failed: %v"
+)

@@ -95,7 +95,7 @@ func TestResolve(t *testing.T) {
 		{"IPaddr is built in", env, "IPaddr::10.1.1.10/24/eth0", "ip", nil},
 		{"bare IP is built in", env, "10.1.1.10", "ip", nil},
 		{"IPaddr2 is built in", env, "IPaddr2::10.1.1.10", "ip", nil},
-		{"ldirectord uses the binary", env, "ldirectord::ldirectord.cf", filepath.Join(bin, "ldirectord"), nil},
+		{"ldirectord uses the binary", env, "ldirectord::ldirectord.cf", "built-in " + filepath.Join(bin, "ldirectord"), nil},
 		{"ldirectord without binary is a script", noLd, "ldirectord::ldirectord.cf", filepath.Join(conf, "resource.d", "ldirectord"), nil},
 		{"resource.d before init.d", env, "both", filepath.Join(conf, "resource.d", "both"), nil},
 		{"init.d fallback", env, "onlyinit::x", filepath.Join(initd, "onlyinit"), nil},
@@ -119,6 +119,8 @@ func TestResolve(t *testing.T) {
 			switch a := a.(type) {
 			case *resources.IPAgent:
 				got = "ip"
+			case *resources.Ldirectord:
+				got = "built-in " + a.Path()
 			case *resources.Script:
 				got = a.Path()
 			}

@@ -75,6 +75,12 @@
 // the peer t=ip-request-resp weown=yes ok=OK for the group, the message on
 // which rc.d/ip-request-resp starts it.
 //
+// A group that fails while running (EvResourceFailed: the engine's
+// resource monitor used up its restart budget; hbd's own, Heartbeat v1
+// never monitors) is stopped here; its class stays in rsc_hold= until the
+// stop completes, then it is handed to the peer at once, the same way as
+// a failed start (no FailedStartDelay: the restarts already took time).
+//
 // Stop failures. A stop that leaves resources running (or a failed
 // start whose rollback could not stop them) is where Heartbeat reboots the
 // node (ResourceManager RecoverFromFailedStop). hbd never reboots, and it

@@ -69,6 +69,9 @@ const (
 	MsgSplitRelease = "split brain: both nodes hold group %s; releasing it to preferred node %s"
 	// MsgStartFailed is hbd's own line for a failed group start.
 	MsgStartFailed = "resource group %s failed to start; giving it up"
+	// MsgRunningFailed is hbd's own line: the engine's resource monitor
+	// gave up restarting a resource of the running group. Group.
+	MsgRunningFailed = "resource group %s failed while running; stopping it and giving it up"
 	// MsgNotStarted is hbd's own reason for R1 messages before comm is up.
 	MsgNotStarted = "ignored %s: resource management not started"
 

@@ -36,6 +36,7 @@ func TestMessages(t *testing.T) {
 		{MsgSplitKeep, "split brain: both nodes hold group %s; keeping it (preferred node %s)"},
 		{MsgSplitRelease, "split brain: both nodes hold group %s; releasing it to preferred node %s"},
 		{MsgStartFailed, "resource group %s failed to start; giving it up"},
+		{MsgRunningFailed, "resource group %s failed while running; stopping it and giving it up"},
 		{MsgNotStarted, "ignored %s: resource management not started"},
 		{MsgTakeoverRequested, "hb_takeover %s requested"},
 		{MsgStandbyShutdown, "standby request ignored during shutdown"},

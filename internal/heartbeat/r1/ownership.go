@@ -91,6 +91,7 @@ type GroupState struct {
 	StopFailed   bool
 	stopRetryAt  time.Time
 	keepAnnounce bool // split-brain keeper: announce again once the peer lets go
+	giveUpOnStop bool // failed while running: hand its class over once stopped
 }
 
 // State is the machine's whole state. It is a plain value so tests
@@ -140,6 +141,9 @@ const (
 	EvStopFailed                       // Group's stop (or failed start's rollback) left resources running
 	EvShutdown                         // local orderly shutdown (SIGTERM)
 	EvTick                             // time passed; see NextDeadline
+	// EvResourceFailed: a resource of the running Group died and the
+	// engine's monitor gave up restarting it (hbd's own; see doc.go).
+	EvResourceFailed
 )
 
 // Event is one input to Step.
@@ -149,7 +153,7 @@ type Event struct {
 	Msg       Message // EvPeerMsg
 	Seq       uint64  // EvPeerMsg: the message's seq, 0 = unknown
 	Hold      Hold    // EvStandby, EvTakeover
-	Group     string  // EvStartDone, EvStartFailed, EvStopDone, EvStopFailed
+	Group     string  // EvStartDone, EvStartFailed, EvStopDone, EvStopFailed, EvResourceFailed
 }
 
 // ActionKind says what the caller must do.
@@ -261,7 +265,7 @@ func (o *Ownership) Step(ev Event, now time.Time) Result {
 	case EvTakeover:
 		o.send(Message{Type: TypeTakeover, Hold: ev.Hold})
 		o.logf(MsgTakeoverRequested, ev.Hold)
-	case EvStartDone, EvStartFailed, EvStopDone, EvStopFailed:
+	case EvStartDone, EvStartFailed, EvStopDone, EvStopFailed, EvResourceFailed:
 		o.onDone(ev, now)
 	case EvShutdown:
 		o.st.ShutdownWanted = true
@@ -332,11 +336,12 @@ func (g GroupState) Class() Hold {
 }
 
 // myHold is i_hold_resources as rsc_hold= says it: the classes with a
-// wanted group, or with a group whose stop failed (still held).
+// wanted group, or with a group whose stop failed (still held), or with a
+// failed group still being stopped before it is handed over.
 func (o *Ownership) myHold() Hold {
 	var h Hold
 	for _, g := range o.st.Groups {
-		if g.Want || g.StopFailed {
+		if g.Want || g.StopFailed || g.giveUpOnStop {
 			h |= g.Class()
 		}
 	}

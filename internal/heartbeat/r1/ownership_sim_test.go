@@ -131,7 +131,7 @@ func evString(ev Event) string {
 	}
 	names := map[EventKind]string{EvPeerAlive: "peer-alive", EvPeerDead: "peer-dead", EvStandby: "standby",
 		EvTakeover: "takeover", EvStartDone: "start-done", EvStartFailed: "start-failed", EvStopDone: "stop-done",
-		EvShutdown: "shutdown", EvTick: "tick"}
+		EvShutdown: "shutdown", EvTick: "tick", EvResourceFailed: "resource-failed"}
 	return fmt.Sprintf("%s %s %s", names[ev.Kind], ev.Hold, ev.Group)
 }
 
@@ -254,6 +254,14 @@ func (s *sim) randomStep(c chooser) {
 		if n.up && n.started {
 			kinds := []EventKind{EvStandby, EvTakeover}
 			s.step(i, Event{Kind: kinds[c.pick(2)], Hold: Hold(1 + c.pick(3))})
+		}
+		if s.failures && n.up && n.started && c.pick(4) == 0 {
+			// The engine's monitor gives a running group up.
+			g := s.cfg[i].Groups[c.pick(len(s.cfg[i].Groups))].Key
+			if n.o.Holds(g) {
+				s.failed = true
+			}
+			s.step(i, Event{Kind: EvResourceFailed, Group: g})
 		}
 	case 11:
 		s.setLink(i, !s.link[i])

@@ -340,7 +340,29 @@ func (o *Ownership) onDone(ev Event, now time.Time) {
 		o.stopFailed(g, now)
 	case ev.Kind == EvStopDone && g.Phase == Stopping:
 		g.Phase, g.StopFailed = Stopped, false
+		if g.giveUpOnStop {
+			g.giveUpOnStop = false
+			if !g.Want {
+				o.handOverFailed(g, now)
+			}
+		}
+	case ev.Kind == EvResourceFailed && g.Phase == Running && g.Want && !g.StopFailed:
+		// hbd: stop it here, then hand it over as a failed start is;
+		// the class stays in rsc_hold= until the stop completes, so the
+		// peer never starts it while it is still here.
+		g.Want, g.Failed, g.giveUpOnStop = false, true, true
+		o.logf(MsgRunningFailed, g.Key)
 	}
+}
+
+// handOverFailed hands the class of a group that failed while running to
+// the peer at once, now that the group is stopped here: the engine's
+// restart budget already spent the time ResourceManager's 30 s sleep is
+// for.
+func (o *Ownership) handOverFailed(g *GroupState, now time.Time) {
+	o.st.PendingGiveUp |= g.Class()
+	o.st.GiveUpAt = now
+	o.sendHeld("")
 }
 
 // startFailed gives a group that failed to start up: its class goes to

@@ -52,10 +52,31 @@ type Agent struct {
 	StopErrAlways error
 	// StatusErr, when set, fails every Status.
 	StatusErr error
-	stops     int
+	// Monitor makes the fake a resources.Monitored agent (as the built-in
+	// IPaddr and ldirectord agents are); false stands for a script.
+	Monitor bool
+	stops   int
 }
 
-var _ resources.Agent = (*Agent)(nil)
+var _ resources.Monitored = (*Agent)(nil)
+
+// Monitored implements resources.Monitored: it reports Monitor.
+func (a *Agent) Monitored() bool { return a.Monitor }
+
+// SetRunning changes the state Status reports, as a resource that dies
+// (false) or is brought back behind the agent's back (true).
+func (a *Agent) SetRunning(running bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.Running = running
+}
+
+// SetStartErr sets StartErr (nil: starts succeed again).
+func (a *Agent) SetStartErr(err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.StartErr = err
+}
 
 // Start implements resources.Agent.
 func (a *Agent) Start(ctx context.Context) error {
