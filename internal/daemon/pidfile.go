@@ -92,7 +92,11 @@ func (p PidFile) Check() (int, PidState, error) {
 	case err != nil:
 		return 0, PidAbsent, err
 	}
-	if IsRunning(pid, p.Program) {
+	// A file naming the calling process was left by a predecessor that had
+	// the same pid: after kill -9 in a fresh pid namespace, or a reboot with
+	// a persistent run dir, the restarted daemon often gets it back. The
+	// callers (start, status, stop) never ask about themselves.
+	if pid != os.Getpid() && IsRunning(pid, p.Program) {
 		return pid, PidRunning, nil
 	}
 	return pid, PidStale, nil

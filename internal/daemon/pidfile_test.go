@@ -42,6 +42,7 @@ func deadPid(t *testing.T) int {
 func TestPidFileCheck(t *testing.T) {
 	self := os.Getpid()
 	dead := deadPid(t)
+	live := startSleep(t).Process.Pid
 	tests := []struct {
 		name    string
 		content *string // nil: no file
@@ -50,9 +51,11 @@ func TestPidFileCheck(t *testing.T) {
 		want    PidState
 	}{
 		{name: "absent", content: nil, program: "daemon.test", want: PidAbsent},
-		{name: "running self", content: ptr(strconv.Itoa(self) + "\n"), program: "daemon.test", wantPid: self, want: PidRunning},
-		{name: "no trailing newline", content: ptr(strconv.Itoa(self)), program: "daemon.test", wantPid: self, want: PidRunning},
-		{name: "pid reused by other program", content: ptr(strconv.Itoa(self) + "\n"), program: "ldirectord", wantPid: self, want: PidStale},
+		{name: "running", content: ptr(strconv.Itoa(live) + "\n"), program: "sleep", wantPid: live, want: PidRunning},
+		{name: "no trailing newline", content: ptr(strconv.Itoa(live)), program: "sleep", wantPid: live, want: PidRunning},
+		{name: "pid reused by other program", content: ptr(strconv.Itoa(live) + "\n"), program: "ldirectord", wantPid: live, want: PidStale},
+		// A predecessor with our pid (pid namespaces, reboots): not running.
+		{name: "our own pid", content: ptr(strconv.Itoa(self) + "\n"), program: "daemon.test", wantPid: self, want: PidStale},
 		{name: "pid 1 is not ours", content: ptr("1\n"), program: "ldirectord", wantPid: 1, want: PidStale},
 		{name: "dead pid", content: ptr(strconv.Itoa(dead) + "\n"), program: "daemon.test", wantPid: dead, want: PidStale},
 		{name: "garbage", content: ptr("hello\n"), program: "daemon.test", want: PidStale},
