@@ -1,10 +1,12 @@
 # Ultra Monkey in Go: hbd (Heartbeat) and ldirectord.
 #
 #   make build      bin/hbd and bin/ldirectord
-#   make test       every test: unit (with -race), the netns lab, the IPVS VM
+#   make test       every test: unit (with -race), the netns lab, the IPVS VM,
+#                   and the mixed pair with a real Heartbeat 3.0.6
 #   make test-unit  unit tests only (root-only netns tests run when root)
 #   make test-vm    only the real-IPVS stage inside a qemu VM
 #   make test-lab   only the multi-node network-namespace lab (root)
+#   make test-interop  only the hbd + real Heartbeat 3.0.6 lab (root)
 #   make fuzz       every fuzz target for FUZZTIME each
 #   make bench      benchmarks (results under bench/results/)
 
@@ -13,7 +15,7 @@ FUZZTIME ?= 30s
 PKG      := ./...
 BINS     := bin/hbd bin/ldirectord
 
-.PHONY: all build test test-unit test-vm test-lab fuzz bench clean vet
+.PHONY: all build test test-unit test-vm test-lab test-interop fuzz bench clean vet
 
 all: build
 
@@ -28,7 +30,7 @@ FORCE:
 vet:
 	$(GO) vet $(PKG)
 
-test: test-unit test-lab test-vm
+test: test-unit test-lab test-vm test-interop
 
 test-unit:
 	$(GO) vet $(PKG)
@@ -39,6 +41,9 @@ test-lab: build
 
 test-vm:
 	test/vm/run.sh
+
+test-interop: build
+	test/interop/run.sh
 
 fuzz:
 	test/fuzz.sh $(FUZZTIME)
