@@ -557,3 +557,28 @@ func TestReloadedKeysJoinTheNodes(t *testing.T) {
 		c.wantHolders("after the key reload", settled)
 	})
 }
+
+// TestStartTogetherIsQuick: both nodes start at once. Each answers the
+// other's t=starting with rsc_hold=none, so each takes its local groups
+// as soon as it has the answer, not RQSTDELAY (10 s) later.
+func TestStartTogetherIsQuick(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCluster(t, "on")
+		defer c.stopAll()
+		t0 := time.Now()
+		c.start("node1")
+		c.start("node2")
+		time.Sleep(time.Second) // one keepalive
+		synctest.Wait()
+		c.wantHolders("one keepalive after both started", settled)
+		for name, res := range map[string]string{"node1": vip1, "node2": vip2} {
+			starts, _ := c.hosts[name].agents[res].times()
+			if len(starts) != 1 || starts[0].Sub(t0) >= time.Second {
+				t.Errorf("%s started %s at %v after start, want once within one keepalive", name, res, starts)
+			}
+			if c.hosts[name].logs.count(fmt.Sprintf(r1.MsgBothStarting, c.hosts[name].node.Peer())) != 1 {
+				t.Errorf("%s did not log the joint start\n%s", name, c.hosts[name].logs.dump())
+			}
+		}
+	})
+}

@@ -22,7 +22,9 @@
 //     rsc_hold=<what it holds> isstable=0|1. When the peer is stable the node
 //     takes its local groups unless the peer holds them ("Local Resource
 //     acquisition completed. (none)"); when nobody is stable it takes them
-//     after RQSTDELAY (10 s) ("local resource transition completed.").
+//     after RQSTDELAY (10 s) ("local resource transition completed."), or
+//     at once when both are starting and the peer holds nothing
+//     (improvement 6).
 //   - Peer death or t=shutdone: take every group (mach_down).
 //   - on: once the peer says isstable=1, a node holding foreign groups hands
 //     them back with the standby handshake (PerformAutoFailback).
@@ -68,6 +70,18 @@
 //     hour. A node that becomes stable again (a cancelled standby) says
 //     so with t=resource isstable=1, where Heartbeat stays silent. Legacy ip-requests are repeated every RequestDelay
 //     until answered; Heartbeat asks once.
+//  6. Both nodes starting: when the peer's t=starting came while ours was
+//     unanswered, and its answer is a full t=resource rsc_hold=none
+//     isstable=0, the node takes its local groups at once instead of after
+//     RQSTDELAY (start-up in milliseconds instead of 10 s). Safe with either
+//     peer: each node takes only its own local groups here, and a starting
+//     peer, hbd or Heartbeat 3.0.6, takes foreign groups only after our
+//     death, our t=shutdone or a standby handshake (hb_resource.c), and
+//     claims them in rsc_hold= before starting them (takeover_from_node),
+//     so "none" means it neither holds nor is taking ours. Our t=resource
+//     isstable=1 then lets a 3.0.6 peer take its own local groups at once
+//     (process_resources: req_our_resources once the other is stable),
+//     so a mixed pair starts fast too. Any other answer waits as before.
 //
 // A failed group start gives the group up and, like ResourceManager's
 // "(sleep 30; hb_standby local|foreign) &", hands its class to the peer

@@ -91,6 +91,9 @@ const (
 	MsgIPRequestResp = "received ip-request-resp %s OK %t"
 	// MsgPeerStarting is hbd's own: answer to t=starting. Peer, held set.
 	MsgPeerStarting = "%s is starting: sent held resources [%s]"
+	// MsgBothStarting is hbd's own (improvement 6): both nodes started
+	// together and the peer holds nothing. Peer.
+	MsgBothStarting = "%s is starting too and holds nothing: taking our local resource groups without waiting"
 	// MsgHandshakeAbandoned is hbd's own (improvement 5). Peer.
 	MsgHandshakeAbandoned = "%s is stable: standby handshake abandoned"
 	// MsgSplitOver is hbd's own: the split-brain loser let go. Peer, group.

@@ -181,8 +181,8 @@ func TestFailedStartMoves(t *testing.T) {
 	for i := range 2 {
 		s.syncView(i)
 	}
-	s.drain()
-	s.tick(s.n[0].o.cfg.RequestDelay) // nobody stable: both take their local groups
+	// Both starting: each takes its local groups once it has the other's
+	// answer (improvement 6); no operation completes yet.
 	for s.deliver(0) || s.deliver(1) {
 	}
 	// node1's first start (ip1) fails; everything else succeeds.

@@ -170,6 +170,7 @@ func (o *Ownership) onResource(m Message, now time.Time) {
 		s.orphansLogged = false // the peer holds our local groups: episode over
 	}
 	if o.nice() {
+		bothStarting := s.R == RBothStarting
 		if s.R == RStarting || s.R == RBothStarting {
 			s.R = RRscRcvd
 		}
@@ -200,11 +201,34 @@ func (o *Ownership) onResource(m Message, now time.Time) {
 			o.sendHeld("")
 			o.tryFailback(now)
 		}
+		if bothStarting && s.R == RRscRcvd && m.Full && m.Hold == HoldNone && m.Stable == Unstable {
+			o.bothStartingTake()
+		}
 	}
 	o.resolveSplit()
 	if m.Stable == Stable {
 		o.takeOrphans()
 	}
+}
+
+// bothStartingTake is hbd improvement 6: both nodes are starting (the
+// peer's t=starting came while ours was unanswered) and the peer's answer,
+// a full t=resource rsc_hold=none isstable=0, says it holds nothing. A
+// starting peer takes only its own local groups until it has our answer
+// (hb_resource.c: it takes foreign groups only in mach_down, on
+// t=shutdone, or in a standby handshake, none of which a starting node
+// is in; takeover_from_node claims HB_FOREIGN_RSC before it starts
+// anything), so our local groups can be taken now instead of after
+// RQSTDELAY. Our t=resource isstable=1 then lets a Heartbeat 3.0.6 peer
+// take its own local groups at once too (process_resources:
+// req_our_resources(FALSE) once the other side is stable).
+func (o *Ownership) bothStartingTake() {
+	s := &o.st
+	o.logf(MsgBothStarting, o.cfg.Peer)
+	o.reqOurResources(false)
+	s.R = RStable
+	o.logf(MsgLocalTransition)
+	o.sendHeld("")
 }
 
 // takeOrphans: hbd takes its local groups when it is settled and nobody
