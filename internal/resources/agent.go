@@ -92,7 +92,8 @@ type Env struct {
 	// ScriptTimeout bounds one script run; 0 means DefaultScriptTimeout.
 	ScriptTimeout time.Duration
 	// ScriptEnv is added to the scripts' environment (os.Environ() plus
-	// these NAME=VALUE pairs), e.g. HA_DIR, HA_CURHOST.
+	// these NAME=VALUE pairs, less daemon.CleanEnv's NOTIFY_SOCKET,
+	// WATCHDOG_* and LISTEN_*), e.g. HA_DIR, HA_CURHOST.
 	ScriptEnv []string
 	// Logger receives the agents' logs; nil means slog.Default().
 	Logger *slog.Logger

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ultramonkey/ultramonkey/internal/daemon"
 )
 
 // maxOutput bounds the stdout and stderr kept (and logged) from one run.
@@ -24,7 +26,7 @@ type ScriptConfig struct {
 	Path    string        // the executable
 	Args    []string      // the resource's "::" arguments
 	Timeout time.Duration // per run; 0 means DefaultScriptTimeout
-	Env     []string      // added to os.Environ()
+	Env     []string      // added to os.Environ() (less daemon.CleanEnv's variables)
 	Logger  *slog.Logger
 }
 
@@ -114,7 +116,9 @@ func (s *Script) run(ctx context.Context, action string) (string, error) {
 	defer cancel()
 	argv := s.argv(action)
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Env = append(os.Environ(), s.cfg.Env...)
+	// Not hbd's NOTIFY_SOCKET, WATCHDOG_* or LISTEN_*: a child that
+	// notifies systemd would speak for hbd.
+	cmd.Env = daemon.CleanEnv(append(os.Environ(), s.cfg.Env...))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error {
 		// The whole group: a shell script's children must die too.

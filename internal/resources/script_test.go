@@ -302,3 +302,56 @@ func procState(pid string) string {
 	}
 	return f[0]
 }
+
+// TestScriptEnvironment: a resource script (and ldirectord, run the same
+// way) gets hbd's environment without what belongs to hbd's own
+// supervision by systemd: with NOTIFY_SOCKET a script's "systemd-notify"
+// or a Type=notify child would speak for hbd, and WATCHDOG_* / LISTEN_*
+// name hbd's pid. Everything else, and Env, is passed on.
+func TestScriptEnvironment(t *testing.T) {
+	for k, v := range map[string]string{
+		"NOTIFY_SOCKET": "/run/systemd/notify", "WATCHDOG_USEC": "20000000", "WATCHDOG_PID": "1",
+		"LISTEN_FDS": "1", "LISTEN_PID": "1", "HBD_TEST_KEEP": "kept",
+	} {
+		t.Setenv(k, v)
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "env")
+	writeScript(t, filepath.Join(dir, "resource.d", "Dump"), `env > "$1"`+"\n")
+	tests := []struct {
+		name string
+		res  string
+	}{
+		{"resource.d script", "n1 Dump::" + out},
+		{"ldirectord", "n1 ldirectord::" + out},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			env := resources.Env{ConfDir: dir, Ldirectord: filepath.Join(dir, "resource.d", "Dump"),
+				ScriptEnv: []string{"HA_LOGFACILITY=local0"}, Logger: newLogger(&logBuf{})}
+			a, err := resources.Resolve(group(t, tc.res).Resources[0], env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := a.Start(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			b, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]bool{}
+			for _, kv := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+				k, _, _ := strings.Cut(kv, "=")
+				got[k] = true
+			}
+			want := map[string]bool{"NOTIFY_SOCKET": false, "WATCHDOG_USEC": false, "WATCHDOG_PID": false,
+				"LISTEN_FDS": false, "LISTEN_PID": false, "HBD_TEST_KEEP": true, "HA_LOGFACILITY": true, "PATH": true}
+			for k, w := range want {
+				if got[k] != w {
+					t.Errorf("script sees %s = %t, want %t", k, got[k], w)
+				}
+			}
+		})
+	}
+}
