@@ -64,12 +64,25 @@
 //     side holds them (after the peer (re)starts, on a t=resource with
 //     isstable=1, or when a standby times out); Heartbeat only logs "No one
 //     owns our local resources!" (AuditResources).
-//  5. A node waiting in a standby handshake for the peer's next step
-//     (states other and done) abandons it when the peer says isstable=1,
-//     which a peer inside the handshake never does; Heartbeat waits an
-//     hour. A node that becomes stable again (a cancelled standby) says
-//     so with t=resource isstable=1, where Heartbeat stays silent. Legacy ip-requests are repeated every RequestDelay
-//     until answered; Heartbeat asks once.
+//  5. A standby handshake ends as in Heartbeat (the peer's info=done,
+//     the 10 s or 1 h timeout, the peer's death, t=shutdone) and when the
+//     peer restarts (t=starting). isstable=1 does not end it: a 3.0.6
+//     peer says isstable=1 inside a handshake (its req_our_resources
+//     child's "info=req_our_resources()" runs beside the parent, which
+//     already answers info=me), and ending on it let both nodes hold the
+//     VIP (TestMixedStandbyAtStartup). hbd's own addition, safe with
+//     either peer: a node in no handshake that receives a handshake step
+//     (info=other or info=done) answers t=resource info=no_standby, and a
+//     node waiting for the peer's next step after sending its own (the
+//     acquirer after other, the requester after done) abandons the
+//     handshake on it; a 3.0.6 peer never sends it and ignores it. So
+//     where Heartbeat waits an hour for a requester that timed out, an
+//     hbd pair settles at once. A 3.0.6 req_our_resources() message does
+//     not trigger the orphan rule (improvement 4): its rsc_hold= can
+//     predate a standby acquisition. A node that becomes stable again (a
+//     cancelled standby) says so with t=resource isstable=1, where
+//     Heartbeat stays silent. Legacy ip-requests are repeated every
+//     RequestDelay until answered; Heartbeat asks once.
 //  6. Both nodes starting: when the peer's t=starting came while ours was
 //     unanswered, and its answer is a full t=resource rsc_hold=none
 //     isstable=0, the node takes its local groups at once instead of after

@@ -95,7 +95,7 @@ const (
 	// together and the peer holds nothing. Peer.
 	MsgBothStarting = "%s is starting too and holds nothing: taking our local resource groups without waiting"
 	// MsgHandshakeAbandoned is hbd's own (improvement 5). Peer.
-	MsgHandshakeAbandoned = "%s is stable: standby handshake abandoned"
+	MsgHandshakeAbandoned = "%s is in no standby handshake: standby handshake abandoned"
 	// MsgSplitOver is hbd's own: the split-brain loser let go. Peer, group.
 	MsgSplitOver = "split brain over: %s released group %s"
 	// MsgIPRequestNotOurs is hbd's own: rc.d/ip-request for a group not held. Group.

@@ -47,7 +47,7 @@ func TestMessages(t *testing.T) {
 		{MsgIPRequestResp, "received ip-request-resp %s OK %t"},
 		{MsgPeerStarting, "%s is starting: sent held resources [%s]"},
 		{MsgBothStarting, "%s is starting too and holds nothing: taking our local resource groups without waiting"},
-		{MsgHandshakeAbandoned, "%s is stable: standby handshake abandoned"},
+		{MsgHandshakeAbandoned, "%s is in no standby handshake: standby handshake abandoned"},
 		{MsgSplitOver, "split brain over: %s released group %s"},
 		{MsgIPRequestNotOurs, "ip-request %s: not ours"},
 		{MsgIPRequestGiving, "ip-request %s: giving it up to %s"},

@@ -105,6 +105,22 @@ const (
 	InfoDone  = "done"
 )
 
+// info= words of t=resource.
+const (
+	// InfoReqOurResources is the comment of the message that 3.0.6's
+	// req_our_resources child sends when its acquisition ends
+	// (hb_resource.c). The child runs beside the parent, so the message
+	// can arrive while the parent is inside a standby handshake, and its
+	// rsc_hold= can predate an acquisition the parent started since.
+	InfoReqOurResources = "req_our_resources()"
+	// InfoNoStandby is hbd's own: the reply of a node that is in no
+	// standby handshake to a handshake step (info=other or info=done),
+	// which ends the handshake on an hbd peer waiting for its next step
+	// (doc.go, improvement 5). Heartbeat 3.0.6 never sends it and reads
+	// no t=resource comment from the peer.
+	InfoNoStandby = "no_standby"
+)
+
 // Message is one R1 message, typed and independent of the wire format. The
 // loop encodes it (and adds src, seq, hg...) and decodes the peer's.
 type Message struct {

@@ -75,12 +75,13 @@ func TestNoOneOwnsLocalOncePerEpisode(t *testing.T) {
 
 func TestNoOneOwnsLocalNewEpisode(t *testing.T) {
 	// Taken and running, then released by a standby that the peer
-	// never completes: a new episode logs again.
+	// never completes (it answers our info=done with info=no_standby):
+	// a new episode logs again.
 	o := machine(t, []Group{{Key: "ip1", Preferred: "node1"}})
 	peerStable := peer(Message{Type: TypeResource, Hold: HoldNone, Full: true, Stable: Stable})
 	lines := steps(o, peerStable, Event{Kind: EvStartDone, Group: "ip1"},
 		Event{Kind: EvStandby, Hold: HoldLocal}, peer(ask(HoldLocal, InfoOther)), Event{Kind: EvStopDone, Group: "ip1"},
-		peerStable)
+		peer(resourceMsg(HoldNone, true, InfoNoStandby)))
 	if got := count(lines, MsgNoOneOwnsLocal); got != 2 {
 		t.Errorf("%q logged %d times, want 2 (one per episode)\n%s", MsgNoOneOwnsLocal, got, strings.Join(lines, "\n"))
 	}

@@ -48,12 +48,20 @@ func (o *Ownership) onAskResources(m Message, now time.Time) {
 		o.logf(MsgStandbyInProgress, o.cfg.Peer, secondsLeft(s.StandbyUntil, now))
 		return
 	}
-	// hbd: an ignored message gets our t=resource as the answer, so a
-	// peer stuck in a handshake we left sees isstable=1 and leaves it too
-	// (improvement 5) instead of waiting an hour.
+	// hbd: an ignored message gets our t=resource as the answer. A
+	// handshake step (other, done) reaching us in no handshake says
+	// info=no_standby, so an hbd peer waiting for our next step leaves
+	// the handshake (improvement 5) instead of waiting an hour.
+	answer := func() {
+		info := ""
+		if s.Standby == StandbyNot && m.Info != InfoMe {
+			info = InfoNoStandby
+		}
+		o.sendHeld(info)
+	}
 	ignored := func() {
 		o.logf(MsgStandbyIgnored, m.Info, o.cfg.Peer, int(s.Standby))
-		o.sendHeld("")
+		answer()
 	}
 	// The step each handshake state waits for from the peer.
 	next := map[StandbyState]string{StandbyMe: InfoOther, StandbyOther: InfoDone, StandbyDone: InfoDone}
@@ -66,10 +74,10 @@ func (o *Ownership) onAskResources(m Message, now time.Time) {
 		switch {
 		case !s.PeerStable:
 			o.logf(MsgStandbyOtherFlux, m.Info, o.cfg.Peer)
-			o.sendHeld("")
+			answer()
 		case s.R != RStable:
 			o.logf(MsgStandbyLocalFlux, m.Info, o.cfg.Peer)
-			o.sendHeld("")
+			answer()
 		case m.Info != InfoMe:
 			ignored()
 		default:

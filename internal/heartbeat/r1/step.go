@@ -174,11 +174,12 @@ func (o *Ownership) onResource(m Message, now time.Time) {
 		if s.R == RStarting || s.R == RBothStarting {
 			s.R = RRscRcvd
 		}
-		if m.Stable == Stable && (s.Standby == StandbyOther || s.Standby == StandbyDone ||
-			s.Standby == StandbyMe && s.doneOnStop) {
-			// hbd: a peer inside a standby handshake never says
-			// isstable=1 (and says other or done before it), so it
-			// cancelled the handshake; Heartbeat waits an hour.
+		if m.Info == InfoNoStandby && o.waitingForPeerStep() {
+			// hbd (improvement 5): an hbd peer in no handshake ignored
+			// our last step (other or done) and will never send the
+			// next; Heartbeat waits an hour. isstable=1 alone proves
+			// nothing: a 3.0.6 peer's req_our_resources child says it
+			// while the parent is inside the handshake.
 			o.logf(MsgHandshakeAbandoned, o.cfg.Peer)
 			o.cancelStandby()
 			defer o.takeOrphans()
@@ -206,9 +207,22 @@ func (o *Ownership) onResource(m Message, now time.Time) {
 		}
 	}
 	o.resolveSplit()
-	if m.Stable == Stable {
+	if m.Stable == Stable && m.Info != InfoReqOurResources {
+		// Not on a 3.0.6 req_our_resources child's message: its
+		// rsc_hold= may predate a standby acquisition the peer has
+		// started since (the class is set only once it is done).
 		o.takeOrphans()
 	}
+}
+
+// waitingForPeerStep reports whether this node is in a standby handshake
+// waiting for the peer's next step after sending its own: the acquirer
+// after info=other, the requester after info=done. Where we still owe a
+// step (stopping before our done, starting before our done) the peer is
+// waiting for us, so nothing from it ends the handshake.
+func (o *Ownership) waitingForPeerStep() bool {
+	s := &o.st
+	return s.Standby == StandbyOther || s.Standby == StandbyDone && !s.doneOnStart
 }
 
 // bothStartingTake is hbd improvement 6: both nodes are starting (the
