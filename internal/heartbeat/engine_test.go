@@ -582,3 +582,44 @@ func TestStartTogetherIsQuick(t *testing.T) {
 		}
 	})
 }
+
+// TestOldGenerationKeepsLinksDown: node2 comes back with a generation
+// lower than the one node1 knows (its generation file was lost or rolled
+// back), so node1 drops its packets as a replay. Its unsequenced packets
+// (NS_ackmsg for node1's messages, NS_rexmit) carry the same old hg= and
+// must not bring the links up either: no "Link node2:ethX up." while every
+// status from node2 is dropped.
+func TestOldGenerationKeepsLinksDown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCluster(t, "on")
+		defer c.stopAll()
+		c.settle()
+		c.kill("node2")
+		c.hosts["node2"].gen = 1 // start makes it 2, far below 2000
+		c.start("node2")
+		n1 := c.hosts["node1"].logs
+		time.Sleep(10 * time.Second) // node2 is declared dead after deadtime
+		synctest.Wait()
+		if n1.count("node node2: is dead") != 1 {
+			t.Fatalf("node1 did not declare node2 dead\n%s", n1.dump())
+		}
+		up := map[string]int{}
+		for _, link := range []string{"eth0", "eth1"} {
+			up[link] = n1.count(fmt.Sprintf("Link node2:%s up.", link))
+		}
+		time.Sleep(60 * time.Second)
+		synctest.Wait()
+		st, err := c.hosts["node1"].node.Status(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Drops[string(member.ReasonOldGeneration)] == 0 {
+			t.Fatalf("node1 dropped nothing as old generation: %v\n%s", st.Drops, n1.dump())
+		}
+		for _, link := range []string{"eth0", "eth1"} {
+			if got := n1.count(fmt.Sprintf("Link node2:%s up.", link)) - up[link]; got != 0 {
+				t.Errorf("link node2:%s logged up %d times while node2's packets were dropped\n%s", link, got, n1.dump())
+			}
+		}
+	})
+}

@@ -53,7 +53,15 @@ func (n *Node) onPacket(p Packet, now time.Time) {
 	// seen as one.
 	n.onLive(l.live.Tick(now), now)
 	if !h.HasSeq {
-		n.onLive(l.live.Heard(member.Heard{Node: n.peer, Link: p.Link}, now), now)
+		// hbd: an NS_ message of a generation whose sequenced packets
+		// are dropped (hg= went backwards) is still acted on, as
+		// Heartbeat does, but does not mark the link up: its acks would
+		// otherwise flap the links up every few seconds while every
+		// status from the node is dropped.
+		if !l.replay.OldGeneration(h.Generation) {
+			l.heard[p.Link] = now
+			n.onLive(l.live.Heard(member.Heard{Node: n.peer, Link: p.Link}, now), now)
+		}
 		n.onUnsequenced(m, h, p, now)
 		return
 	}
@@ -118,7 +126,6 @@ func (n *Node) onMessage(m *wire.Message, h wire.Header, now time.Time) {
 // onUnsequenced handles the NS_ messages: ACKs, retransmit requests, NAKs.
 func (n *Node) onUnsequenced(m *wire.Message, h wire.Header, p Packet, now time.Time) {
 	l := &n.l
-	l.heard[p.Link] = now
 	switch h.Type {
 	case wire.TRexmit:
 		r, err := wire.ReadRexmit(m)

@@ -121,6 +121,12 @@ func (r *Replay) Check(m SeqMsg, peerDead bool, now time.Time) ReplayDecision {
 	return d
 }
 
+// OldGeneration reports whether gen is below the source's generation
+// accepted so far: the test should_drop_message makes first, here for the
+// unsequenced NS_ messages, which carry hg= too. An absent hg= (0) is not
+// judged.
+func (r *Replay) OldGeneration(gen uint64) bool { return gen != 0 && gen < r.gen }
+
 func (r *Replay) check(m SeqMsg, peerDead bool, now time.Time) ReplayDecision {
 	if m.Seq == 0 {
 		return ReplayDecision{Verdict: Drop, Reason: ReasonBadSeq, Log: []string{MsgBadSeq}}

@@ -230,3 +230,30 @@ func TestReplayMissingCap(t *testing.T) {
 		t.Errorf("cap did not replace the lowest: first %d last %d", m[0], m[len(m)-1])
 	}
 }
+
+// TestReplayOldGeneration: the generation test for unsequenced messages,
+// against the generation the sequenced ones established.
+func TestReplayOldGeneration(t *testing.T) {
+	r := NewReplay(ReplayConfig{Node: "node2"})
+	if r.OldGeneration(1) {
+		t.Error("OldGeneration(1) before anything was seen = true, want false")
+	}
+	r.Check(st(5, 1), false, t0) // generation 5
+	tests := []struct {
+		name string
+		gen  uint64
+		want bool
+	}{
+		{"lower", 4, true},
+		{"same", 5, false},
+		{"higher", 6, false},
+		{"absent", 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := r.OldGeneration(tc.gen); got != tc.want {
+				t.Errorf("OldGeneration(%d) = %t, want %t", tc.gen, got, tc.want)
+			}
+		})
+	}
+}
