@@ -79,7 +79,7 @@ func readARP(c *packet.Conn, ev *Events[ARPEvent]) error {
 		if a, ok := from.(*packet.Addr); ok {
 			e.From = a.HardwareAddr
 		}
-		ev.add(e)
+		ev.Add(e)
 	}
 }
 

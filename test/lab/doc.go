@@ -15,17 +15,19 @@
 // every link in them, hbd processes, watchers) is removed in t.Cleanup, also
 // when the test fails; every wait is bounded by a deadline.
 //
-// The pieces:
-//   - NS (ns.go): a named network namespace with link and address helpers.
-//   - Lab, Node (topo.go): the topology above; Cut and Heal take a node's
-//     switch port down and up (carrier loss on the node's interface).
+// The pieces (the namespace, wiring, timeline, log and process plumbing
+// is test/netlab's, shared with test/interop):
+//   - NS, NewNS (ns.go): a netlab.NS named with the lab's prefix "hbl-".
+//   - Lab, Node (topo.go): the topology above (a netlab.Pair plus the
+//     client); Cut and Heal take a node's switch port down and up (carrier
+//     loss on the node's interface).
 //   - Node.Start, Node.Kill9, Node.Stop, Node.HBD (proc.go): bin/hbd run in
 //     the node's netns and in a UTS namespace whose hostname is the node
 //     name, with its own confdir, rundir and statedir under t.TempDir().
 //     Its output and log file are dumped when the test fails.
 //   - Cluster (config.go): ha.cf, authkeys and haresources text.
-//   - Events (events.go), AddrEvent (addrs.go), ARPEvent (arp.go): the
-//     timeline. Address changes of every node come from a netlink
+//   - Events and AddrEvent (netlab), ARPEvent (arp.go), WireEvent
+//     (wire.go): the timeline. Address changes of every node come from a netlink
 //     subscription per node; ARP frames come from an AF_PACKET socket in
 //     the client. Both are stamped on receipt.
 //

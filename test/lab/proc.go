@@ -2,16 +2,16 @@ package lab
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ultramonkey/ultramonkey/test/netlab"
 )
 
 // HBDPath is the hbd binary the lab runs: $HBD if set, else bin/hbd of the
@@ -19,28 +19,7 @@ import (
 // file is missing.
 func HBDPath(t testing.TB) string {
 	t.Helper()
-	p := os.Getenv("HBD")
-	if p == "" {
-		p = filepath.Join("..", "..", "bin", "hbd") // go test runs in test/lab
-	}
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(abs); err != nil {
-		t.Fatalf("hbd binary: %v (run make build, or set HBD)", err)
-	}
-	return abs
-}
-
-// proc is one started program and its exit.
-type proc struct {
-	cmd  *exec.Cmd
-	done chan struct{} // closed when Wait returned
-	err  error         // Wait's result, set before done closes
-	// expected is set before the lab signals the process, so its exit
-	// is not reported as unexpected.
-	expected atomic.Bool
+	return netlab.RepoBinary(t, "HBD", "hbd")
 }
 
 // StopTimeout bounds how long Stop and the cleanup wait for hbd to exit.
@@ -77,94 +56,52 @@ func (n *Node) Start(t testing.TB) {
 func (n *Node) StartArgv(t testing.TB, argv ...string) {
 	t.Helper()
 	if n.Running() {
-		t.Fatalf("%s: hbd already running (pid %d)", n.Name, n.proc.cmd.Process.Pid)
+		t.Fatalf("%s: hbd already running (pid %d)", n.Name, n.proc.Pid())
 	}
-	out, err := os.OpenFile(n.OutFile(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	out, err := netlab.OpenOutput(n.OutFile(), argv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fmt.Fprintf(out, "=== %s start %s\n", time.Now().Format("15:04:05.000"), strings.Join(argv, " "))
 	cmd := n.inNode(nil, argv...)
 	cmd.Stdout, cmd.Stderr = out, out
 	// No Pdeathsig: it fires when the forking OS thread exits, and the
 	// runtime ends threads that netlink and netns code left locked, which
 	// killed hbd at random. A killed test binary leaves hbd to run.sh.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	p, err := netlab.StartProc(cmd, func(err error, expected bool) {
+		out.Close()
+		if !expected {
+			n.lab.cancel(fmt.Errorf("%s: %s exited unexpectedly: %v (see %s)", n.Name, filepath.Base(argv[0]), err, n.OutFile()))
+		}
+	})
+	if err != nil {
 		out.Close()
 		t.Fatalf("%s: start %s: %v", n.Name, argv[0], err)
 	}
-	p := &proc{cmd: cmd, done: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		out.Close()
-		close(p.done)
-		if !p.expected.Load() {
-			n.lab.cancel(fmt.Errorf("%s: %s exited unexpectedly: %v (see %s)", n.Name, filepath.Base(argv[0]), p.err, n.OutFile()))
-		}
-	}()
 	n.proc = p
 	t.Cleanup(func() {
-		if err := p.kill(syscall.SIGKILL); err != nil {
+		if err := p.KillGroup(syscall.SIGKILL, StopTimeout); err != nil {
 			t.Errorf("%s: cleanup: %v", n.Name, err)
 		}
 	})
 }
 
-// kill signals the process group and waits up to StopTimeout for the
-// process to exit. A process that already exited is not an error.
-func (p *proc) kill(sig syscall.Signal) error {
-	p.expected.Store(true)
-	select {
-	case <-p.done:
-		return nil
-	default:
-	}
-	if err := syscall.Kill(-p.cmd.Process.Pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("kill -%d %d: %w", sig, p.cmd.Process.Pid, err)
-	}
-	select {
-	case <-p.done:
-		return nil
-	case <-time.After(StopTimeout):
-		return fmt.Errorf("pid %d still running %v after signal %d", p.cmd.Process.Pid, StopTimeout, sig)
-	}
-}
-
 // Running reports whether the node's hbd was started and has not exited.
-func (n *Node) Running() bool {
-	if n.proc == nil {
-		return false
-	}
-	select {
-	case <-n.proc.done:
-		return false
-	default:
-		return true
-	}
-}
+func (n *Node) Running() bool { return n.proc.Running() }
 
 // Pid is the process id of the node's hbd (0 before Start).
 func (n *Node) Pid() int {
 	if n.proc == nil {
 		return 0
 	}
-	return n.proc.cmd.Process.Pid
+	return n.proc.Pid()
 }
 
 // Exited is closed when the node's hbd exits.
-func (n *Node) Exited() <-chan struct{} {
-	if n.proc == nil {
-		return nil
-	}
-	return n.proc.done
-}
+func (n *Node) Exited() <-chan struct{} { return n.proc.Done() }
 
 // ExitErr is hbd's Wait error once it exited (nil for exit status 0).
-func (n *Node) ExitErr() error {
-	<-n.proc.done
-	return n.proc.err
-}
+func (n *Node) ExitErr() error { return n.proc.Err() }
 
 // Kill9 sends SIGKILL to hbd and its process group and returns the moment
 // just before the signal; it returns once the process is gone.
@@ -174,7 +111,7 @@ func (n *Node) Kill9(t testing.TB) time.Time {
 		t.Fatalf("%s: kill -9: hbd not running", n.Name)
 	}
 	at := time.Now()
-	if err := n.proc.kill(syscall.SIGKILL); err != nil {
+	if err := n.proc.KillGroup(syscall.SIGKILL, StopTimeout); err != nil {
 		t.Fatalf("%s: %v", n.Name, err)
 	}
 	return at
@@ -187,7 +124,7 @@ func (n *Node) Stop(t testing.TB) {
 	if !n.Running() {
 		t.Fatalf("%s: stop: hbd not running", n.Name)
 	}
-	if err := n.proc.kill(syscall.SIGTERM); err != nil {
+	if err := n.proc.KillGroup(syscall.SIGTERM, StopTimeout); err != nil {
 		t.Fatalf("%s: %v", n.Name, err)
 	}
 }

@@ -8,35 +8,33 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/ultramonkey/ultramonkey/test/netlab"
 )
 
-// The lab's names and documentation-range addresses (RFC 5737).
+// The lab's names and documentation-range addresses (RFC 5737): the
+// heartbeat pair of test/netlab.
 const (
-	LANLink = "eth0" // link0: the LAN, carries the VIP
-	HBLink  = "eth1" // link1: a second heartbeat-only link
+	LANLink = netlab.LANLink // link0: the LAN, carries the VIP
+	HBLink  = netlab.HBLink  // link1: a second heartbeat-only link
 )
 
 var (
 	// NodeNames are the node names, also their hostnames (uname -n).
-	NodeNames = [2]string{"node1", "node2"}
+	NodeNames = netlab.NodeNames
 	// VIP is the virtual address of the lab's one resource group.
-	VIP = netip.MustParsePrefix("192.0.2.100/24")
+	VIP = netlab.VIP
 	// LANBroadcast is the LAN's broadcast address.
-	LANBroadcast = netip.MustParseAddr("192.0.2.255")
+	LANBroadcast = netlab.LANBroadcast
 	// ClientAddr is the client's LAN address.
 	ClientAddr = netip.MustParsePrefix("192.0.2.50/24")
-
-	lanAddrs = [2]netip.Prefix{netip.MustParsePrefix("192.0.2.1/24"), netip.MustParsePrefix("192.0.2.2/24")}
-	hbAddrs  = [2]netip.Prefix{netip.MustParsePrefix("198.51.100.1/24"), netip.MustParsePrefix("198.51.100.2/24")}
 )
-
-// Bridges on the switch: link 0 is the LAN, link 1 the heartbeat link.
-var bridges = [2]string{"br0", "br1"}
 
 // Lab is one two-node cluster with a client, built by New.
 type Lab struct {
 	Switch, Client *NS
 	Nodes          [2]*Node
+	pair           *netlab.Pair
 
 	// Addrs has every address change in the nodes since New.
 	Addrs *Events[AddrEvent]
@@ -68,7 +66,7 @@ type Node struct {
 	Dir string
 
 	lab  *Lab
-	proc *proc
+	proc *netlab.Proc
 }
 
 // New builds the topology of the package doc, starts the address and ARP
@@ -79,18 +77,15 @@ func New(t testing.TB) *Lab {
 	if os.Geteuid() != 0 {
 		t.Skip("the hbd lab needs root (network namespaces)")
 	}
-	l := &Lab{Addrs: newEvents[AddrEvent](), ARPs: newEvents[ARPEvent](), Wire: newEvents[WireEvent]()}
+	l := &Lab{Addrs: netlab.NewEvents[AddrEvent](), ARPs: netlab.NewEvents[ARPEvent](), Wire: netlab.NewEvents[WireEvent]()}
 	l.ctx, l.cancel = context.WithCancelCause(t.Context())
-	l.Switch = NewNS(t, "sw")
-	for _, br := range bridges {
-		if err := l.Switch.addBridge(br); err != nil {
-			t.Fatal(err)
-		}
-	}
+	l.pair = netlab.NewPair(t, NewNS)
+	l.Switch = l.pair.Switch
 	l.Client = NewNS(t, "client")
-	if err := l.Switch.plug(bridges[0], "client-eth0", l.Client, LANLink, ClientAddr); err != nil {
+	if err := l.Switch.Plug(netlab.Bridges[0], "client-eth0", l.Client, LANLink, ClientAddr); err != nil {
 		t.Fatal(err)
 	}
+	l.pair.AddNodes(t)
 	for i, name := range NodeNames {
 		l.Nodes[i] = l.newNode(t, i, name)
 	}
@@ -100,7 +95,7 @@ func New(t testing.TB) *Lab {
 		}
 	})
 	for _, n := range l.Nodes {
-		watchAddrs(t, n.NS, n.Name, l.Addrs)
+		netlab.WatchAddrs(t, n.NS, n.Name, l.Addrs)
 		watchWire(t, n, LANLink, l.Wire)
 		watchWire(t, n, HBLink, l.Wire)
 	}
@@ -108,15 +103,11 @@ func New(t testing.TB) *Lab {
 	return l
 }
 
+// newNode makes node i of the pair's namespaces a lab node with its
+// directories.
 func (l *Lab) newNode(t testing.TB, i int, name string) *Node {
 	t.Helper()
-	n := &Node{Name: name, NS: NewNS(t, name), LAN: lanAddrs[i], HB: hbAddrs[i], Dir: t.TempDir(), lab: l}
-	for k, link := range []string{LANLink, HBLink} {
-		addr := []netip.Prefix{n.LAN, n.HB}[k]
-		if err := l.Switch.plug(bridges[k], n.port(link), n.NS, link, addr); err != nil {
-			t.Fatal(err)
-		}
-	}
+	n := &Node{Name: name, NS: l.pair.Nodes[i], LAN: netlab.LANAddrs[i], HB: netlab.HBAddrs[i], Dir: t.TempDir(), lab: l}
 	for _, d := range []string{n.ConfDir(), n.RunDir(), n.StateDir()} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
@@ -138,29 +129,18 @@ func (l *Lab) Peer(n *Node) *Node {
 	return l.Nodes[0]
 }
 
-// port is the switch-side name of the node's link ("node2-eth1").
-func (n *Node) port(link string) string { return n.Name + "-" + link }
-
 // Cut takes the node's port for link down on the switch: the node's
 // interface loses carrier, as when a cable is pulled. It returns when the
 // kernel has done it.
 func (l *Lab) Cut(t testing.TB, n *Node, link string) time.Time {
 	t.Helper()
-	at := time.Now()
-	if err := l.Switch.SetLinkUp(n.port(link), false); err != nil {
-		t.Fatal(err)
-	}
-	return at
+	return l.pair.Cut(t, n.Name, link)
 }
 
 // Heal undoes Cut.
 func (l *Lab) Heal(t testing.TB, n *Node, link string) time.Time {
 	t.Helper()
-	at := time.Now()
-	if err := l.Switch.SetLinkUp(n.port(link), true); err != nil {
-		t.Fatal(err)
-	}
-	return at
+	return l.pair.Heal(t, n.Name, link)
 }
 
 // ConfDir is hbd's --confdir (ha.cf, authkeys, haresources).
@@ -194,11 +174,7 @@ func (n *Node) Configure(t testing.TB, c Cluster, secret string) {
 		{"haresources", HaResources(), 0o644},
 	}
 	for _, f := range files {
-		p := filepath.Join(n.ConfDir(), f.name)
-		if err := os.WriteFile(p, []byte(f.text), f.mode); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Chmod(p, f.mode); err != nil { // WriteFile keeps an existing file's mode
+		if err := netlab.WriteFile(filepath.Join(n.ConfDir(), f.name), f.text, f.mode); err != nil {
 			t.Fatal(err)
 		}
 	}

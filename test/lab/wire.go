@@ -68,7 +68,7 @@ func readWire(c *packet.Conn, node, link string, ev *Events[WireEvent]) error {
 		}
 		at := time.Now()
 		if src, dst, ok := heartbeatUDP(buf[:n]); ok {
-			ev.add(WireEvent{At: at, Node: node, Link: link, Src: src, Dst: dst})
+			ev.Add(WireEvent{At: at, Node: node, Link: link, Src: src, Dst: dst})
 		}
 	}
 }
