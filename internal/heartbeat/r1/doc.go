@@ -58,8 +58,10 @@
 //     the negotiation, becomes stable at once instead of waiting forever
 //     in "starting"; a node whose t=starting is never answered takes its
 //     local groups after RQSTDELAY like the both-starting case.
-//  3. Stale t=resource and t=ask_resources (a seq lower than one already
-//     seen from the same incarnation of the peer) are ignored.
+//  3. A stale t=resource (a seq lower than one already seen from the
+//     same incarnation of the peer) is ignored. A late t=ask_resources is
+//     applied: Heartbeat delivers a message recovered by retransmission
+//     after newer ones, and a handshake step has no newer replacement.
 //  4. Orphans: when settled, a node takes its own local groups if neither
 //     side holds them (after the peer (re)starts, on a t=resource with
 //     isstable=1, or when a standby times out); Heartbeat only logs "No one

@@ -282,3 +282,26 @@ func TestNoStandbyReply(t *testing.T) {
 		})
 	}
 }
+
+// TestLateHandshakeStep: Heartbeat delivers a message recovered by
+// retransmission after newer ones (the interop lab lost the peer's
+// "ask_resources info=done", seq 63, and got its t=resource, seq 64,
+// first). A late t=resource is stale state and ignored, but a late
+// handshake step is an event that nothing newer replaces: it is applied.
+func TestLateHandshakeStep(t *testing.T) {
+	o, err := NewOwnership(Config{Local: "node1", Peer: "node2", Groups: testGroups, AutoFailback: FailbackOn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stable(&o.st)
+	o.st.Standby, o.st.StandbySet, o.st.StandbyUntil, o.st.PeerStable = StandbyDone, HoldAll, t0.Add(time.Hour), false
+	o.Step(Event{Kind: EvPeerMsg, Msg: resourceMsg(HoldAll, true, ""), Seq: 64}, t0)
+	res := o.Step(Event{Kind: EvPeerMsg, Msg: ask(HoldAll, InfoDone), Seq: 63}, t0)
+	if o.st.Standby != StandbyNot {
+		t.Errorf("late info=done not applied: standby state %d (%s)", o.st.Standby, res.Reason)
+	}
+	res = o.Step(Event{Kind: EvPeerMsg, Msg: resourceMsg(HoldNone, false, "standby"), Seq: 62}, t0)
+	if want := "ignored stale resource from node2 (seq 62 < 64)"; res.Reason != want {
+		t.Errorf("late t=resource: reason %q, want %q", res.Reason, want)
+	}
+}

@@ -103,11 +103,15 @@ func (o *Ownership) onPeerMsg(m Message, seq uint64, now time.Time) {
 		return
 	}
 	if m.Type == TypeResource || m.Type == TypeAskResources {
-		if seq != 0 && seq < s.LastPeerSeq {
+		// A t=resource older than one already seen is stale state
+		// (improvement 3). A late ask_resources is a handshake step
+		// recovered by retransmission after newer messages: nothing
+		// replaces it, so it is applied as Heartbeat applies it.
+		if m.Type == TypeResource && seq != 0 && seq < s.LastPeerSeq {
 			o.logf(MsgStaleR1, m.Type, o.cfg.Peer, seq, s.LastPeerSeq)
 			return
 		}
-		if seq != 0 {
+		if seq > s.LastPeerSeq {
 			s.LastPeerSeq = seq
 		}
 	}
