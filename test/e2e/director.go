@@ -18,6 +18,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/ultramonkey/ultramonkey/test/netlab"
 	"github.com/ultramonkey/ultramonkey/test/vm/vmnet"
 )
 
@@ -33,40 +34,15 @@ type Director struct {
 	Dir string
 
 	pair   *Pair
-	holder *proc
-	hbd    *proc
+	holder *netlab.Proc
+	hbd    *netlab.Proc
 }
 
-// proc is a started program and its exit.
-type proc struct {
-	cmd  *exec.Cmd
-	done chan struct{}
-	err  error
-}
-
-func startProc(cmd *exec.Cmd) (*proc, error) {
+// startProc starts cmd in its own process group, killed when the test
+// binary dies (the VM has no run.sh to sweep leftovers).
+func startProc(cmd *exec.Cmd) (*netlab.Proc, error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	p := &proc{cmd: cmd, done: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
-	return p, nil
-}
-
-func (p *proc) running() bool {
-	if p == nil {
-		return false
-	}
-	select {
-	case <-p.done:
-		return false
-	default:
-		return true
-	}
+	return netlab.StartProc(cmd, nil)
 }
 
 func (p *Pair) newDirector(t testing.TB, i int) *Director {
@@ -127,7 +103,7 @@ exec sleep 1000000`
 
 // Boot starts the director: the holder, then "hbd run" inside it.
 func (d *Director) Boot(ctx context.Context) error {
-	if d.holder.running() {
+	if d.holder.Running() {
 		return fmt.Errorf("boot %s: already running", d.Name)
 	}
 	ip, err := lookPath("ip")
@@ -155,8 +131,7 @@ func (d *Director) Boot(ctx context.Context) error {
 	select {
 	case line := <-ready:
 		if line != "ready" {
-			<-h.done
-			return fmt.Errorf("boot %s: holder: %v: %s", d.Name, h.err, stderr.String())
+			return fmt.Errorf("boot %s: holder: %v: %s", d.Name, h.Err(), stderr.String())
 		}
 	case <-ctx.Done():
 		return fmt.Errorf("boot %s: holder not ready: %w", d.Name, ctx.Err())
@@ -167,7 +142,7 @@ func (d *Director) Boot(ctx context.Context) error {
 // StartHBD starts "hbd run" in the director (stdout and stderr appended to
 // LogDir()/hbd.out).
 func (d *Director) StartHBD() error {
-	if d.hbd.running() {
+	if d.hbd.Running() {
 		return fmt.Errorf("%s: hbd already running", d.Name)
 	}
 	f, err := os.OpenFile(filepath.Join(d.LogDir(), "hbd.out"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -189,25 +164,25 @@ func (d *Director) StartHBD() error {
 }
 
 // PoweredOn reports whether the director is booted (its holder runs).
-func (d *Director) PoweredOn() bool { return d.holder.running() }
+func (d *Director) PoweredOn() bool { return d.holder.Running() }
 
 // HBDRunning reports whether the hbd started by Boot is still running.
-func (d *Director) HBDRunning() bool { return d.hbd.running() }
+func (d *Director) HBDRunning() bool { return d.hbd.Running() }
 
 // HBDExited is closed when the hbd started by Boot exits.
-func (d *Director) HBDExited() <-chan struct{} { return d.hbd.done }
+func (d *Director) HBDExited() <-chan struct{} { return d.hbd.Done() }
 
 // command returns argv run in the director's namespaces (nsenter into the
 // holder: network, UTS and mount).
 func (d *Director) command(ctx context.Context, argv ...string) (*exec.Cmd, error) {
-	if !d.holder.running() {
+	if !d.holder.Running() {
 		return nil, fmt.Errorf("%s is powered off", d.Name)
 	}
 	nsenter, err := lookPath("nsenter")
 	if err != nil {
 		return nil, err
 	}
-	args := append([]string{"-F", "-t", strconv.Itoa(d.holder.cmd.Process.Pid), "-m", "-u", "-n", "--"}, argv...)
+	args := append([]string{"-F", "-t", strconv.Itoa(d.holder.Pid()), "-m", "-u", "-n", "--"}, argv...)
 	return exec.CommandContext(ctx, nsenter, args...), nil
 }
 
@@ -291,14 +266,14 @@ func (d *Director) killAll() error {
 		}
 		time.Sleep(20 * time.Millisecond) // let the kernel finish the kills before rescanning
 	}
-	for _, p := range []*proc{d.hbd, d.holder} {
+	for _, p := range []*netlab.Proc{d.hbd, d.holder} {
 		if p == nil {
 			continue
 		}
 		select {
-		case <-p.done:
+		case <-p.Done():
 		case <-time.After(10 * time.Second):
-			return fmt.Errorf("%s: pid %d not reaped", d.Name, p.cmd.Process.Pid)
+			return fmt.Errorf("%s: pid %d not reaped", d.Name, p.Pid())
 		}
 	}
 	return nil
@@ -351,24 +326,7 @@ func findPids(match func(int) bool) ([]int, error) {
 }
 
 func (d *Director) setPort(name string, up bool) error {
-	h, err := netlink.NewHandleAt(d.pair.Switch.Handle(), unix.NETLINK_ROUTE)
-	if err != nil {
-		return fmt.Errorf("netlink in %s: %w", d.pair.Switch.Name, err)
-	}
-	defer h.Close()
-	l, err := h.LinkByName(name)
-	if err != nil {
-		return fmt.Errorf("find port %s: %w", name, err)
-	}
-	if up {
-		err = h.LinkSetUp(l)
-	} else {
-		err = h.LinkSetDown(l)
-	}
-	if err != nil {
-		return fmt.Errorf("set port %s up=%v: %w", name, up, err)
-	}
-	return nil
+	return d.pair.Switch.SetLinkUp(name, up)
 }
 
 // VIPs returns the IPv4 addresses on eth0 and eth1 other than the

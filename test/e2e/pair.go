@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ultramonkey/ultramonkey/test/netlab"
 	"github.com/ultramonkey/ultramonkey/test/vm/vmnet"
 )
 
@@ -66,24 +67,15 @@ func FindBinaries() (Binaries, error) {
 	if fileExists("/opt/bin/hbd") && fileExists("/opt/bin/ldirectord") {
 		return Binaries{HBD: "/opt/bin/hbd", Ldirectord: "/opt/bin/ldirectord"}, nil
 	}
-	dir, err := os.Getwd()
+	root, err := netlab.RepoRoot()
 	if err != nil {
-		return Binaries{}, fmt.Errorf("find binaries: %w", err)
+		return Binaries{}, fmt.Errorf("find binaries: no /opt/bin/hbd, and %w", err)
 	}
-	for {
-		if fileExists(filepath.Join(dir, "go.mod")) {
-			b := Binaries{HBD: filepath.Join(dir, "bin", "hbd"), Ldirectord: filepath.Join(dir, "bin", "ldirectord")}
-			if !fileExists(b.HBD) || !fileExists(b.Ldirectord) {
-				return Binaries{}, fmt.Errorf("find binaries: %s or %s missing (run make build)", b.HBD, b.Ldirectord)
-			}
-			return b, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return Binaries{}, fmt.Errorf("find binaries: no /opt/bin/hbd and no go.mod above the working directory")
-		}
-		dir = parent
+	b := Binaries{HBD: filepath.Join(root, "bin", "hbd"), Ldirectord: filepath.Join(root, "bin", "ldirectord")}
+	if !fileExists(b.HBD) || !fileExists(b.Ldirectord) {
+		return Binaries{}, fmt.Errorf("find binaries: %s or %s missing (run make build)", b.HBD, b.Ldirectord)
 	}
+	return b, nil
 }
 
 func fileExists(p string) bool {

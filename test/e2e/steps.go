@@ -85,7 +85,7 @@ func (s *Scenario) ShowStatus(ctx context.Context, step string) error {
 		return errStep(step, err)
 	}
 	for _, d := range s.Pair.Directors {
-		if !d.holder.running() {
+		if !d.holder.Running() {
 			s.Sayf("%s is powered off", d.Name)
 			continue
 		}
