@@ -283,19 +283,21 @@ func vipEvents(evs []AddrEvent) []AddrEvent {
 // TestMixedStandbyAtStartup: hbd's standby given the moment hbd (the
 // preferred node) has taken the VIP at start-up, while the Heartbeat peer
 // is still finishing its own initial acquisition, must still end with the
-// group on the peer alone. It fails about one run in three against the
-// hbd of this commit: hbd takes the peer's late "t=resource isstable=1
-// info=req_our_resources()" (the end of the peer's start-up acquisition)
-// as the end of the standby handshake, logs "standby handshake abandoned"
-// and "No one owns our local resources!", and re-acquires the VIP while
-// the peer, which had answered info=other, acquires it too: both hold it.
-// Heartbeat ends the handshake on the peer's "ask_resources info=done".
-// Being a race, it runs only with INTEROP_RACES=1.
+// group on the peer alone. The peer's req_our_resources child sends
+// "t=resource isstable=1 info=req_our_resources()" at any point of the
+// handshake that follows (its parent already answered info=other); hbd
+// once took that as the end of the handshake and re-acquired the VIP
+// while the peer acquired it too (one run in three). A lost info=done,
+// recovered after the peer's next t=resource, must complete it as well.
+// r1's TestStandbyAtStartupMixedRequester and TestLateHandshakeStep pin
+// every interleaving; here two rounds run by default (~22 s), five with
+// INTEROP_RACES=1.
 func TestMixedStandbyAtStartup(t *testing.T) {
-	if os.Getenv("INTEROP_RACES") == "" {
-		t.Skip("timing race, see the doc comment: set INTEROP_RACES=1 to run")
+	rounds := 2
+	if os.Getenv("INTEROP_RACES") != "" {
+		rounds = 5
 	}
-	for i := range 5 {
+	for i := range rounds {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
 			l := New(t, roles[1].impls)
 			startPair(t, l, Fast, SHA1)
