@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"syscall"
+	"time"
 )
 
 // Role runs one helper role of the bench program: "farm" or "engine",
@@ -40,8 +41,13 @@ func Role(args []string, stderr io.Writer) int {
 		fs.StringVar(&c.LogFile, "log", os.DevNull, "director log")
 		fs.BoolVar(&c.Netlink, "netlink", false, "real IPVS")
 		prof := fs.String("cpuprofile", "", "write a CPU profile here")
+		memProf := fs.String("memprofile", "", "write a heap profile here, -memprofile-after the start")
+		memAfter := fs.Duration("memprofile-after", 10*time.Second, "when to write -memprofile")
 		if err = fs.Parse(args[1:]); err == nil {
 			stopProf := startProfile(*prof)
+			if *memProf != "" {
+				time.AfterFunc(*memAfter, func() { writeHeapProfile(*memProf) })
+			}
 			err = RunEngine(ctx, c)
 			stopProf()
 		}
@@ -53,6 +59,17 @@ func Role(args []string, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// writeHeapProfile writes the heap profile to path ("" = none).
+func writeHeapProfile(path string) {
+	if path == "" {
+		return
+	}
+	if f, err := os.Create(path); err == nil {
+		pprof.WriteHeapProfile(f)
+		f.Close()
+	}
 }
 
 // startProfile starts a CPU profile to path ("" = none) and returns its stop.

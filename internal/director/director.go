@@ -26,12 +26,19 @@ type Config struct {
 	// RepairInterval is the period of the full diff that repairs drift; 0
 	// means 60 s.
 	RepairInterval time.Duration
-	// MaxInFlight bounds the checks running at once; 0 means 64.
+	// MaxInFlight bounds the checks running at once; 0 means 1024.
 	MaxInFlight int
 	// Jitter returns the random delay added before each check of a real
 	// checked every interval; nil means uniform in [0, min(interval/10, 1 s)].
 	Jitter func(interval time.Duration) time.Duration
 }
+
+// defaultMaxInFlight bounds concurrent checks. A check in flight costs a
+// goroutine and a socket; a hanging real holds its slot for its whole
+// timeout, so at negotiatetimeout 3 s and checkinterval 1 s one hanging
+// real occupies about 3/4 of a slot. 1024 lets hundreds of reals hang
+// before a healthy one waits, far below Go's raised file limit.
+const defaultMaxInFlight = 1024
 
 // Director is ldirectord's engine. Create it with New and start it with Run.
 type Director struct {
@@ -41,7 +48,13 @@ type Director struct {
 
 	mu      sync.Mutex
 	pending *ldcf.Config // set by Reload, taken by Run
-	status  Status
+	// While Run is running, Status asks it through statusReq (closed
+	// runDone: Run has returned); otherwise it returns status, the
+	// snapshot Run left. Building a snapshot walks every real, so Run
+	// builds one only when asked, never per check result.
+	statusReq chan chan Status
+	runDone   chan struct{}
+	status    Status
 }
 
 // New returns a Director; it starts nothing (Run does).
@@ -63,7 +76,7 @@ func New(c Config) *Director {
 		c.RepairInterval = 60 * time.Second
 	}
 	if c.MaxInFlight <= 0 {
-		c.MaxInFlight = 64
+		c.MaxInFlight = defaultMaxInFlight
 	}
 	if c.Jitter == nil {
 		c.Jitter = defaultJitter
@@ -88,7 +101,7 @@ func (d *Director) Run(ctx context.Context, cfg *ldcf.Config) error {
 
 	e.fullSync(phaseStart)
 	sched.set(e.checks())
-	d.publish(e.status())
+	statusReq := d.serveStatus()
 
 	repair := time.NewTicker(d.c.RepairInterval)
 	defer repair.Stop()
@@ -103,8 +116,10 @@ func (d *Director) Run(ctx context.Context, cfg *ldcf.Config) error {
 			sched.wait()
 			cmds.wait()
 			err := e.stop()
-			d.publish(e.status())
+			d.stopServingStatus(e.status())
 			return err
+		case reply := <-statusReq:
+			reply <- e.status()
 		case res := <-results:
 			e.observe(res)
 		case <-d.reloadSig:
@@ -118,7 +133,6 @@ func (d *Director) Run(ctx context.Context, cfg *ldcf.Config) error {
 			retry = nil
 			e.fullSync(phaseRepair)
 		}
-		d.publish(e.status())
 	}
 }
 
@@ -144,16 +158,43 @@ func (d *Director) takePending() *ldcf.Config {
 	return cfg
 }
 
-// Status returns a snapshot of the virtuals, reals and their check state as
-// of the last event Run handled. Safe to call from any goroutine.
+// Status returns a snapshot of the virtuals, reals and their check state:
+// Run's current state while it runs, else what it left when it returned
+// (zero before the first Run). Safe to call from any goroutine.
 func (d *Director) Status() Status {
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.status
+	req, done, last := d.statusReq, d.runDone, d.status
+	d.mu.Unlock()
+	if req == nil {
+		return last
+	}
+	reply := make(chan Status, 1)
+	select {
+	case req <- reply:
+		return <-reply // Run answers every request it takes before it returns
+	case <-done:
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		return d.status
+	}
 }
 
-func (d *Director) publish(s Status) {
+// serveStatus makes Status ask the Run loop; it returns the loop's end of
+// the request channel.
+func (d *Director) serveStatus() chan chan Status {
+	req := make(chan chan Status)
 	d.mu.Lock()
-	d.status = s
+	d.statusReq, d.runDone = req, make(chan struct{})
+	d.mu.Unlock()
+	return req
+}
+
+// stopServingStatus leaves final as the snapshot and releases callers
+// waiting on the Run loop.
+func (d *Director) stopServingStatus(final Status) {
+	d.mu.Lock()
+	d.status = final
+	close(d.runDone)
+	d.statusReq, d.runDone = nil, nil
 	d.mu.Unlock()
 }

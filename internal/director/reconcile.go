@@ -21,8 +21,8 @@ type engine struct {
 	cmds   *commander
 	cfg    *ldcf.Config
 	health *HealthTable
-	byKey  map[CheckKey][]*ldcf.Virtual // virtuals using each check
-	known  Table                        // last full read plus every op applied since
+	byKey  map[CheckKey][]keyUse // where each check is used
+	known  Table                 // last full read plus every op applied since
 	owned  Owned
 	fbCmd  map[ipvs.ServiceKey]string // last fallbackcommand status run per virtual
 
@@ -42,30 +42,37 @@ func newEngine(c Config, cfg *ldcf.Config, cmds *commander) *engine {
 	return e
 }
 
+// setConfig indexes cfg's checked virtuals by check. The indexes count
+// health from e.health: a reload's Retain afterwards drops only keys that
+// no index reads.
 func (e *engine) setConfig(cfg *ldcf.Config) {
 	e.cfg = cfg
-	e.byKey = map[CheckKey][]*ldcf.Virtual{}
+	e.byKey = map[CheckKey][]keyUse{}
 	for _, v := range cfg.Virtuals {
 		if v.CheckType == ldcf.CheckOn || v.CheckType == ldcf.CheckOff {
 			continue
 		}
-		for _, r := range v.Reals {
-			key := CheckKeyFor(v, r)
-			if !slices.Contains(e.byKey[key], v) {
-				e.byKey[key] = append(e.byKey[key], v)
-			}
+		x, lines := newVirtualIndex(v, e.health)
+		for key, ls := range lines {
+			e.byKey[key] = append(e.byKey[key], keyUse{x: x, lines: ls})
 		}
 	}
+}
+
+// keyUse is one virtual using a check, and the real= lines it drives there.
+type keyUse struct {
+	x     *virtualIndex
+	lines []int
 }
 
 // checks returns every check to run and its interval (the shortest of the
 // virtuals sharing it).
 func (e *engine) checks() map[CheckKey]time.Duration {
 	out := make(map[CheckKey]time.Duration, len(e.byKey))
-	for key, vs := range e.byKey {
-		iv := checkInterval(vs[0])
-		for _, v := range vs[1:] {
-			iv = min(iv, checkInterval(v))
+	for key, uses := range e.byKey {
+		iv := checkInterval(uses[0].x.v)
+		for _, u := range uses[1:] {
+			iv = min(iv, checkInterval(u.x.v))
 		}
 		out[key] = iv
 	}
@@ -110,7 +117,7 @@ func (e *engine) fullSync(phase string) {
 		}
 	}
 	for _, v := range e.cfg.Virtuals {
-		e.fallbackCommand(v, desired[ServiceFor(v).Key])
+		e.fallbackCommand(v, fallbackStatus(v, desired[ServiceFor(v).Key]))
 	}
 	for key := range e.fbCmd {
 		if _, ok := desired[key]; !ok {
@@ -139,54 +146,37 @@ func (e *engine) nextBackoff() time.Duration {
 // observe handles one check result: health transition, then per virtual
 // using the check one op for the real and one for the fallback.
 func (e *engine) observe(res checkResult) {
-	vs, ok := e.byKey[res.key]
+	uses, ok := e.byKey[res.key]
 	if !ok {
 		return // a check removed by a reload
 	}
 	tr := e.health.Observe(res.key, res.result, e.c.Now())
-	for _, v := range vs {
-		addr := RealFor(v, realOf(v, res.key)).Addr
+	for _, u := range uses {
+		addr := u.x.lines[u.lines[0]].real.Addr
 		switch {
 		case tr.Soft:
-			e.log.Info(softFailureMessage(addr, v, tr.Failures), "err", res.result.Err)
+			e.log.Info(softFailureMessage(addr, u.x.v, tr.Failures), "err", res.result.Err)
 		case tr.Reset:
-			e.log.Info(resetSoftMessage(addr, v))
+			e.log.Info(resetSoftMessage(addr, u.x.v))
 		}
 		if tr.Changed {
-			e.applyTransition(v, res.key, tr)
+			e.applyTransition(u, tr)
 		}
 	}
-}
-
-// realOf returns the first real of v checked by key.
-func realOf(v *ldcf.Virtual, key CheckKey) ldcf.Real {
-	for _, r := range v.Reals {
-		if CheckKeyFor(v, r) == key {
-			return r
-		}
-	}
-	return ldcf.Real{}
 }
 
 // applyTransition diffs, one real at a time against the director's model
-// of the kernel, the reals of v checked by key and v's fallback.
-func (e *engine) applyTransition(v *ldcf.Virtual, key CheckKey, tr Transition) {
-	ds := DesiredVirtual(v, e.health)
+// of the kernel, the reals of the lines u drives and the fallback.
+func (e *engine) applyTransition(u keyUse, tr Transition) {
+	x := u.x
+	addrs := x.observe(u.lines, tr, e.health)
+	ds := x.desired(addrs)
 	svc := ds.Service.Key
 	have, ok := e.known[svc]
 	if !ok {
 		e.log.Warn("virtual service missing from the IPVS table; repairing", "virtual", virtualName(svc))
 		e.dirty = true
 		return
-	}
-	var addrs []netip.AddrPort
-	for _, r := range v.Reals {
-		if CheckKeyFor(v, r) == key {
-			addrs = append(addrs, RealFor(v, r).Addr)
-		}
-	}
-	if fb, ok := FallbackFor(v); ok {
-		addrs = append(addrs, fb.Addr)
 	}
 	var ops []Op
 	for _, a := range addrs {
@@ -195,7 +185,7 @@ func (e *engine) applyTransition(v *ldcf.Virtual, key CheckKey, tr Transition) {
 		}
 		reason := tr.Reason
 		if ds.Roles[a] == RoleFallback {
-			reason = "fallback: " + map[bool]string{true: "no real server up", false: "a real server is up"}[fallbackStatus(v, ds) == "start"]
+			reason = "fallback: " + map[bool]string{true: "no real server up", false: "a real server is up"}[x.fallbackStatus() == "start"]
 		}
 		op, ok := DiffReal(svc, ptr(ds.Reals, a), ptr(have.Reals, a), ds.Roles[a], reason)
 		if !ok {
@@ -216,7 +206,7 @@ func (e *engine) applyTransition(v *ldcf.Virtual, key CheckKey, tr Transition) {
 	for _, op := range ops {
 		e.apply(op, phase)
 	}
-	e.fallbackCommand(v, ds)
+	e.fallbackCommand(x.v, x.fallbackStatus())
 }
 
 func removes(op Op) bool {
@@ -273,8 +263,7 @@ func (e *engine) recordOwned(op Op) {
 
 // fallbackCommand runs v's fallbackcommand when its status changes
 // (ldirectord do_fallback_command: on transitions only).
-func (e *engine) fallbackCommand(v *ldcf.Virtual, ds DesiredService) {
-	status := fallbackStatus(v, ds)
+func (e *engine) fallbackCommand(v *ldcf.Virtual, status string) {
 	key := ServiceFor(v).Key
 	if status == "" || e.fbCmd[key] == status {
 		return

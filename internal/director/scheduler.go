@@ -1,6 +1,7 @@
 package director
 
 import (
+	"container/heap"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -16,24 +17,41 @@ type checkResult struct {
 	result check.Result
 }
 
-// scheduler runs every check on its own goroutine and schedule: a small
-// random delay, the check bounded by its timeout, then checkinterval before
-// the next one. At most MaxInFlight checks run at once, so a storm of dead
-// servers cannot exhaust the host, and a hanging server holds only its own
-// slot until its timeout.
+// scheduler runs every check on its own schedule: a small random delay,
+// the check bounded by its timeout, then checkinterval (plus jitter)
+// before the next one. One goroutine keeps every check's next time in a
+// heap; a goroutine exists per check in flight only, never per real, so
+// 10000 reals cost 10000 heap entries, not 10000 sleeping goroutines and
+// timers. At most MaxInFlight checks run at once, so a storm of dead
+// servers cannot exhaust the host; a hanging server holds one slot until
+// its timeout, and the default bound leaves room for hundreds of them
+// before a healthy check waits.
 type scheduler struct {
-	ctx      context.Context
-	checkers check.Registry
-	jitter   func(time.Duration) time.Duration
-	results  chan<- checkResult
-	sem      chan struct{}
-	runners  map[CheckKey]*runner
-	wg       sync.WaitGroup
+	ctx         context.Context
+	checkers    check.Registry
+	jitter      func(time.Duration) time.Duration
+	results     chan<- checkResult
+	maxInFlight int
+
+	want     chan map[CheckKey]time.Duration // set → loop
+	finished chan finishedCheck              // check goroutines → loop
+	wg       sync.WaitGroup                  // the loop and every check goroutine
 }
 
-type runner struct {
+// finishedCheck tells the loop a check ended (its result already sent).
+type finishedCheck struct {
+	st *checkState
+	at time.Time
+}
+
+// checkState is the loop's view of one incarnation of a check: a restart
+// (new interval) makes a new one, so heap entries and finishes of the old
+// one are told apart by pointer.
+type checkState struct {
+	key      CheckKey
 	interval time.Duration
-	cancel   context.CancelFunc
+	checker  check.Checker
+	cancel   context.CancelFunc // of the run in flight, nil when idle
 }
 
 // checkGrace is how long past its timeout a check that ignores its context
@@ -41,64 +59,132 @@ type runner struct {
 const checkGrace = time.Second
 
 func newScheduler(ctx context.Context, c Config, results chan<- checkResult) *scheduler {
-	return &scheduler{
-		ctx: ctx, checkers: c.Checkers, jitter: c.Jitter, results: results,
-		sem: make(chan struct{}, c.MaxInFlight), runners: map[CheckKey]*runner{},
+	s := &scheduler{
+		ctx: ctx, checkers: c.Checkers, jitter: c.Jitter, results: results, maxInFlight: c.MaxInFlight,
+		want: make(chan map[CheckKey]time.Duration), finished: make(chan finishedCheck),
 	}
+	s.wg.Add(1)
+	go s.loop()
+	return s
 }
 
 // set makes the running checks exactly want (key → interval): it starts new
 // ones, stops removed ones and restarts those whose interval changed.
 // Called from the reconcile goroutine only.
 func (s *scheduler) set(want map[CheckKey]time.Duration) {
-	for key, r := range s.runners {
-		if iv, ok := want[key]; !ok || iv != r.interval {
-			r.cancel()
-			delete(s.runners, key)
-		}
-	}
-	for key, iv := range want {
-		if _, ok := s.runners[key]; ok {
-			continue
-		}
-		ctx, cancel := context.WithCancel(s.ctx)
-		s.runners[key] = &runner{interval: iv, cancel: cancel}
-		s.wg.Add(1)
-		go s.loop(ctx, key, iv, s.checkers.Lookup(key.Target.Type, key.Target.Service))
+	select {
+	case s.want <- want:
+	case <-s.ctx.Done():
 	}
 }
 
-// wait returns when every check goroutine has exited (after ctx is done).
+// wait returns when the loop and every check goroutine have exited (after
+// ctx is done).
 func (s *scheduler) wait() { s.wg.Wait() }
 
-func (s *scheduler) loop(ctx context.Context, key CheckKey, interval time.Duration, c check.Checker) {
+// loop owns the schedule. It never blocks on anything but its own select,
+// so check goroutines and set can always reach it.
+func (s *scheduler) loop() {
 	defer s.wg.Done()
-	delay := s.jitter(interval)
+	checks := map[CheckKey]*checkState{}
+	var due dueHeap
+	inFlight := 0
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
 	for {
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
+		now := time.Now()
+		for inFlight < s.maxInFlight && len(due) > 0 && !due[0].at.After(now) {
+			d := heap.Pop(&due).(dueCheck)
+			if st := d.st; st.cancel != nil || checks[st.key] != st {
+				continue // removed or restarted since it was queued
+			}
+			s.start(d.st)
+			inFlight++
+		}
+		var wake <-chan time.Time
+		if inFlight < s.maxInFlight && len(due) > 0 {
+			timer.Reset(due[0].at.Sub(now))
+			wake = timer.C
 		}
 		select {
-		case s.sem <- struct{}{}:
-		case <-ctx.Done():
+		case <-s.ctx.Done():
 			return
+		case want := <-s.want:
+			s.apply(checks, &due, want, now)
+		case f := <-s.finished:
+			inFlight--
+			if st := f.st; checks[st.key] == st {
+				st.cancel = nil
+				heap.Push(&due, dueCheck{at: f.at.Add(st.interval + s.jitter(st.interval)), st: st})
+			}
+		case <-wake:
 		}
-		res := runCheck(ctx, c, key.Target)
-		<-s.sem
-		if ctx.Err() != nil {
-			return
-		}
-		select {
-		case s.results <- checkResult{key: key, result: res}:
-		case <-ctx.Done():
-			return
-		}
-		delay = interval + s.jitter(interval)
 	}
+}
+
+// apply brings checks to want. A restarted or removed check in flight is
+// cancelled; its slot comes back when its goroutine says it finished.
+func (s *scheduler) apply(checks map[CheckKey]*checkState, due *dueHeap, want map[CheckKey]time.Duration, now time.Time) {
+	for key, st := range checks {
+		if iv, ok := want[key]; !ok || iv != st.interval {
+			if st.cancel != nil {
+				st.cancel()
+			}
+			delete(checks, key)
+		}
+	}
+	for key, iv := range want {
+		if _, ok := checks[key]; ok {
+			continue
+		}
+		st := &checkState{key: key, interval: iv, checker: s.checkers.Lookup(key.Target.Type, key.Target.Service)}
+		checks[key] = st
+		heap.Push(due, dueCheck{at: now.Add(s.jitter(iv)), st: st})
+	}
+}
+
+// start runs one check of key on its own goroutine: the result goes to the
+// reconcile goroutine, then the loop hears that the slot is free.
+func (s *scheduler) start(st *checkState) {
+	ctx, cancel := context.WithCancel(s.ctx)
+	st.cancel = cancel
+	key, c := st.key, st.checker
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer cancel()
+		res := runCheck(ctx, c, key.Target)
+		if ctx.Err() == nil {
+			select {
+			case s.results <- checkResult{key: key, result: res}:
+			case <-ctx.Done():
+			}
+		}
+		select {
+		case s.finished <- finishedCheck{st: st, at: time.Now()}:
+		case <-s.ctx.Done():
+		}
+	}()
+}
+
+// dueCheck is one check's next run time in the heap.
+type dueCheck struct {
+	at time.Time
+	st *checkState
+}
+
+// dueHeap is a min-heap of dueChecks by time (container/heap).
+type dueHeap []dueCheck
+
+func (h dueHeap) Len() int           { return len(h) }
+func (h dueHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
+func (h dueHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *dueHeap) Push(x any)        { *h = append(*h, x.(dueCheck)) }
+func (h *dueHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 // runCheck runs one check bounded by its timeout. A checker that ignores its

@@ -31,6 +31,11 @@ func run(ctx context.Context, timeout time.Duration, f func(context.Context) err
 	return Result{Up: true, Duration: time.Since(start)}
 }
 
+// checkDialer dials every check connection. TCP keepalive is off: a check
+// lives seconds, and turning it on costs four setsockopt calls per check,
+// a fifth of the syscalls of an HTTP check.
+var checkDialer = &net.Dialer{KeepAlive: -1}
+
 // conn is one connection of a check. Its I/O deadline is ctx's deadline, and
 // it is closed when ctx is cancelled, so no read or write outlives the
 // check. Errors from its methods are already described (see netErr).
@@ -45,8 +50,7 @@ type conn struct {
 // TLS handshake without certificate verification when tlsOn is set
 // (ldirectord: IO::Socket::SSL with verify_hostname 0).
 func dialConn(ctx context.Context, network string, addr netip.AddrPort, tlsOn bool) (*conn, error) {
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, network, addr.String())
+	nc, err := checkDialer.DialContext(ctx, network, addr.String())
 	if err != nil {
 		return nil, fmt.Errorf("connect: %w", netErr(ctx, err))
 	}
