@@ -22,18 +22,8 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "bench/failover: needs root (network, mount and pid namespaces)" >&2
 	exit 1
 fi
-# test/interop runs Heartbeat: the package, IPaddr's ifconfig (net-tools),
-# and nsenter/unshare, ps, ip.
-need=""
-for p in heartbeat net-tools procps iproute2 util-linux; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need="$need $p"
-done
-if [ -n "$need" ]; then
-	echo "bench/failover: installing$need" >&2
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get install -y -qq --no-install-recommends $need >/dev/null ||
-		{ apt-get update -qq && apt-get install -y -qq --no-install-recommends $need >/dev/null; }
-fi
+# test/interop runs Heartbeat: its packages, as for test/interop/run.sh.
+test/interop/deps.sh bench/failover >/dev/null
 if [ -z "${HBD:-}" ]; then
 	make build >/dev/null
 fi

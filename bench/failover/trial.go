@@ -121,7 +121,7 @@ func runTrial(t *testing.T, l *interop.Lab, w *watch, p Profile) Trial {
 		tr.Error = fmt.Sprintf("no VIP on node2 within deadtime + %v: %v", TakeoverTimeout, err)
 		return tr
 	}
-	garp, err := w.arps.First(ctx, arpFrom, func(a arpSeen) bool { return a.Announces(interop.VIP.Addr(), mac) })
+	garp, _, err := w.arps.First(ctx, arpFrom, func(a arpSeen) bool { return a.Announces(interop.VIP.Addr(), mac) })
 	if err != nil {
 		tr.Error = fmt.Sprintf("no gratuitous ARP from node2 within deadtime + %v: %v", TakeoverTimeout, err)
 		return tr

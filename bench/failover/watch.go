@@ -3,70 +3,14 @@
 package failover
 
 import (
-	"context"
-	"fmt"
 	"net/netip"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/ultramonkey/ultramonkey/test/interop"
+	"github.com/ultramonkey/ultramonkey/test/netlab"
 	"golang.org/x/sys/unix"
 )
-
-// events is an append-only list that capture goroutines add to and trials
-// wait on (the same contract as interop.Events). Safe for concurrent use.
-type events[E any] struct {
-	mu      sync.Mutex
-	list    []E
-	changed chan struct{} // closed and replaced on every add
-}
-
-func newEvents[E any]() *events[E] { return &events[E]{changed: make(chan struct{})} }
-
-func (ev *events[E]) add(e E) {
-	ev.mu.Lock()
-	defer ev.mu.Unlock()
-	ev.list = append(ev.list, e)
-	close(ev.changed)
-	ev.changed = make(chan struct{})
-}
-
-func (ev *events[E]) Len() int {
-	ev.mu.Lock()
-	defer ev.mu.Unlock()
-	return len(ev.list)
-}
-
-func (ev *events[E]) Since(from int) []E {
-	ev.mu.Lock()
-	defer ev.mu.Unlock()
-	return append([]E(nil), ev.list[min(from, len(ev.list)):]...)
-}
-
-// First waits (until ctx ends) for the first event at position from or
-// later that match accepts.
-func (ev *events[E]) First(ctx context.Context, from int, match func(E) bool) (E, error) {
-	for {
-		ev.mu.Lock()
-		for i := from; i < len(ev.list); i++ {
-			if match(ev.list[i]) {
-				e := ev.list[i]
-				ev.mu.Unlock()
-				return e, nil
-			}
-		}
-		from = max(from, len(ev.list))
-		changed := ev.changed
-		ev.mu.Unlock()
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			var zero E
-			return zero, fmt.Errorf("waiting for an event: %w", context.Cause(ctx))
-		}
-	}
-}
 
 // arpSeen is one ARP packet on the LAN bridge.
 type arpSeen struct {
@@ -87,28 +31,28 @@ type hbSeen struct {
 // §1 timed GARPs with tcpdump on the bridge as well) and every heartbeat
 // datagram each node sends, on the switch side of its ports.
 type watch struct {
-	arps *events[arpSeen]
-	hbs  *events[hbSeen]
+	arps *netlab.Events[arpSeen]
+	hbs  *netlab.Events[hbSeen]
 }
 
 // startWatch opens the captures and closes them in t.Cleanup.
 func startWatch(t testing.TB, l *interop.Lab) *watch {
 	t.Helper()
-	w := &watch{arps: newEvents[arpSeen](), hbs: newEvents[hbSeen]()}
+	w := &watch{arps: netlab.NewEvents[arpSeen](), hbs: netlab.NewEvents[hbSeen]()}
 	capture(t, l.Switch, "br0", unix.ETH_P_ARP, func(f Frame) {
 		if a, ok := ParseARP(f.Data); ok {
-			w.arps.add(arpSeen{At: f.At, ARP: a})
+			w.arps.Add(arpSeen{At: f.At, ARP: a})
 		}
 	})
 	for _, n := range l.Nodes {
 		for _, link := range []string{interop.LANLink, interop.HBLink} {
-			port := n.Name + "-" + link
+			port := netlab.Port(n.Name, link)
 			capture(t, l.Switch, port, unix.ETH_P_IP, func(f Frame) {
 				if f.Outgoing {
 					return // towards the node
 				}
 				if src, _, ok := ParseHeartbeat(f.Data, HeartbeatPort); ok {
-					w.hbs.add(hbSeen{At: f.At, Port: port, Src: src})
+					w.hbs.Add(hbSeen{At: f.At, Port: port, Src: src})
 				}
 			})
 		}
@@ -117,7 +61,7 @@ func startWatch(t testing.TB, l *interop.Lab) *watch {
 }
 
 // capture runs one ListenCapture in ns, feeding handle until t's cleanup.
-func capture(t testing.TB, ns *interop.NS, ifname string, proto uint16, handle func(Frame)) {
+func capture(t testing.TB, ns *netlab.NS, ifname string, proto uint16, handle func(Frame)) {
 	t.Helper()
 	var c *Capture
 	if err := ns.Do(func() (err error) { c, err = ListenCapture(ifname, proto); return err }); err != nil {

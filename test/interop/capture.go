@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ultramonkey/ultramonkey/test/netlab"
 )
 
 // capture runs tcpdump on the heartbeat-only bridge of the switch (every
@@ -32,7 +34,7 @@ func (l *Lab) capture(t testing.TB) {
 	}
 	pcap := filepath.Join(t.TempDir(), "hb.pcap")
 	l.pcap = pcap
-	cmd := exec.Command("ip", "netns", "exec", l.Switch.Name, "tcpdump", "--immediate-mode", "-i", bridges[1], "-U", "-s", "0", "-w", pcap, "udp", "port", "694")
+	cmd := exec.Command("ip", "netns", "exec", l.Switch.Name, "tcpdump", "--immediate-mode", "-i", netlab.Bridges[1], "-U", "-s", "0", "-w", pcap, "udp", "port", "694")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -64,7 +66,7 @@ func (l *Lab) capture(t testing.TB) {
 				fmt.Fprintln(&b, m)
 			}
 		}
-		t.Logf("---- heartbeat messages on eth1 other than status and NS_ackmsg:\n%s", tail(b.String(), 200))
+		t.Logf("---- heartbeat messages on eth1 other than status and NS_ackmsg:\n%s", netlab.Tail(b.String(), 200))
 	})
 }
 

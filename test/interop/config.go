@@ -7,21 +7,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/ultramonkey/ultramonkey/test/netlab"
 )
 
 // Cluster is the lab's ha.cf settings, the same on both nodes except the
-// ucast peers and the log files.
-type Cluster struct {
-	Keepalive time.Duration // ha.cf keepalive
-	Deadtime  time.Duration // ha.cf deadtime
-	// Initdead is ha.cf initdead; Heartbeat's derived default would be
-	// 12 s below a 6 s deadtime, which only slows the lab down.
-	Initdead     time.Duration
-	AutoFailback string // "on" or "off"
-}
+// ucast peers and the log files (netlab.Cluster, with HaCf taking
+// interop nodes).
+type Cluster netlab.Cluster
 
 // Fast is the lab's default timing: keepalive 200 ms, deadtime 1 s. It
 // lies between heartbeat-wire.md's two measured profiles (k100ms_d500ms
@@ -30,51 +25,27 @@ type Cluster struct {
 var Fast = Cluster{Keepalive: 200 * time.Millisecond, Deadtime: time.Second, Initdead: 2 * time.Second, AutoFailback: "on"}
 
 // Auth is the authkeys method and secret (no secret for crc).
-type Auth struct {
-	Method string // sha1, md5, crc
-	Secret string
-}
+type Auth = netlab.Auth
 
 // SHA1 is the lab's default key (heartbeat-wire.md's lab used the same).
-var SHA1 = Auth{Method: "sha1", Secret: "hbd-lab-secret"}
-
-// AuthKeys renders authkeys with a at index 1.
-func (a Auth) AuthKeys() string {
-	line := "1 " + a.Method
-	if a.Secret != "" {
-		line += " " + a.Secret
-	}
-	return "auth 1\n" + line + "\n"
-}
+var SHA1 = netlab.SHA1
 
 // HaCf renders ha.cf for self, talking to peer over ucast on both links
 // (anchors.md §1.8 is the layout).
 func (c Cluster) HaCf(self, peer *Node) string {
-	var b strings.Builder
-	w := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
-	w("# interop lab: %s (%s)", self.Name, self.Impl)
-	w("logfile %s", self.LogFile())
-	w("debugfile %s", self.DebugFile())
-	w("use_logd no")
-	w("keepalive %s", msec(c.Keepalive))
-	w("deadtime %s", msec(c.Deadtime))
-	w("initdead %s", msec(c.Initdead))
-	w("udpport 694")
-	w("ucast %s %s", LANLink, peer.LAN.Addr())
-	w("ucast %s %s", HBLink, peer.HB.Addr())
-	w("auto_failback %s", c.AutoFailback)
-	w("node %s", NodeNames[0])
-	w("node %s", NodeNames[1])
-	w("crm off")
-	return b.String()
+	return netlab.Cluster(c).HaCf(netlab.HaCfNode{
+		Comment:   fmt.Sprintf("interop lab: %s (%s)", self.Name, self.Impl),
+		LogFile:   self.LogFile(),
+		DebugFile: self.DebugFile(),
+		PeerLAN:   peer.LAN.Addr(),
+		PeerHB:    peer.HB.Addr(),
+	})
 }
 
 // HaResources renders haresources: one group, the VIP, preferred on node1
 // (IPaddr::ip/bits/iface/broadcast, as anchors.md §1.8), followed by extra
 // resources.
-func HaResources(extra ...string) string {
-	return strings.Join(append([]string{NodeNames[0], fmt.Sprintf("IPaddr::%s/%s/%s", VIP, LANLink, LANBroadcast)}, extra...), " ") + "\n"
-}
+func HaResources(extra ...string) string { return netlab.HaResources(extra...) }
 
 // packageHaD are the files of Debian's /etc/ha.d that a Heartbeat node
 // needs besides its configuration: harc runs rc.d hooks, resource.d holds
@@ -101,14 +72,7 @@ func (n *Node) Configure(t testing.TB, c Cluster, a Auth, haresources string) {
 // directory) with mode.
 func (n *Node) WriteConf(t testing.TB, name, text string, mode os.FileMode) {
 	t.Helper()
-	p := filepath.Join(n.ConfDir(), name)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(text), mode); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(p, mode); err != nil { // WriteFile keeps an existing file's mode
+	if err := netlab.WriteFile(filepath.Join(n.ConfDir(), name), text, mode); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -136,7 +136,7 @@ func TestHarnessFailedStopReboots(t *testing.T) {
 	defer cancel()
 	l.VIPAdded(ctx, t, from, n.Name) // alone: takes its group after initdead
 	already := n.LogCount("Resource STOP failure. Reboot required!")
-	n.box.expected.Store(true) // ResourceManager kills heartbeat
+	n.box.proc.Expect() // ResourceManager kills heartbeat
 	if _, err := n.Exec(ctx, HeartbeatBin, "-k"); err != nil {
 		t.Logf("heartbeat -k: %v", err) // killed under it by pkill -9
 	}

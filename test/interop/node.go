@@ -6,11 +6,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ultramonkey/ultramonkey/test/netlab"
 )
 
 // Paths of the Debian heartbeat package (1:3.0.6-13+b2).
@@ -25,18 +25,7 @@ const (
 // missing.
 func HBDPath(t testing.TB) string {
 	t.Helper()
-	p := os.Getenv("HBD")
-	if p == "" {
-		p = filepath.Join("..", "..", "bin", "hbd") // go test runs in test/interop
-	}
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(abs); err != nil {
-		t.Fatalf("hbd binary: %v (run make build, or set HBD)", err)
-	}
-	return abs
+	return netlab.RepoBinary(t, "HBD", "hbd")
 }
 
 // hbdArgv is "hbd --confdir … --rundir … --statedir …" followed by args.
@@ -81,7 +70,7 @@ func (n *Node) Stop(ctx context.Context, t testing.TB) {
 	if !n.box.running() {
 		t.Fatalf("%s: stop: not running", n.Name)
 	}
-	n.box.expected.Store(true)
+	n.box.proc.Expect()
 	argv := []string{HeartbeatBin, "-k"}
 	if n.Impl == HBD {
 		argv = n.hbdArgv(t, "stop")
@@ -90,7 +79,7 @@ func (n *Node) Stop(ctx context.Context, t testing.TB) {
 	// the daemon does: it may be killed while waiting for the exit.
 	_, err := n.box.exec(ctx, argv...)
 	select {
-	case <-n.box.done:
+	case <-n.box.proc.Done():
 	case <-ctx.Done():
 		t.Fatalf("%s: stop: still running (%v): %v", n.Name, err, context.Cause(ctx))
 	}

@@ -15,20 +15,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "interop: needs root (network, mount and pid namespaces)" >&2
 	exit 1
 fi
-# The packages .ci/run must provide: heartbeat pulls in cluster-glue,
-# resource-agents (IPaddr, findif, send_arp) and libplumb; IPaddr needs
-# ifconfig (net-tools); the harness uses nsenter/unshare (util-linux),
-# findmnt and ps (procps), ip (iproute2).
-need=""
-for p in heartbeat net-tools procps iproute2 util-linux; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need="$need $p"
-done
-if [ -n "$need" ]; then
-	echo "interop: installing$need" >&2
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends $need
-fi
+test/interop/deps.sh interop
 
 if [ -z "${HBD:-}" ]; then
 	make bin/hbd

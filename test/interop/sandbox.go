@@ -11,10 +11,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ultramonkey/ultramonkey/test/netlab"
 )
 
 // RebootPaths are the commands a Heartbeat node could use to reboot the
@@ -88,13 +89,8 @@ exit $rc
 
 // sandbox is one node's namespace tree and the daemon in it.
 type sandbox struct {
-	cmd  *exec.Cmd // ip netns exec … unshare … sh: the unshare process
-	init int       // host pid of the pid namespace's init (the sh)
-	done chan struct{}
-	err  error // Wait's result, set before done closes
-	// expected is set before the lab kills the sandbox, so its exit is
-	// not reported as unexpected.
-	expected atomic.Bool
+	proc *netlab.Proc // ip netns exec … unshare … sh: the unshare process
+	init int          // host pid of the pid namespace's init (the sh)
 }
 
 // StopTimeout bounds how long a kill or an orderly stop may take.
@@ -113,11 +109,10 @@ func (n *Node) startSandbox(t testing.TB, argv ...string) *sandbox {
 	if err := os.Remove(ready); err != nil && !errors.Is(err, os.ErrNotExist) {
 		t.Fatal(err)
 	}
-	out, err := os.OpenFile(n.OutFile(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	out, err := netlab.OpenOutput(n.OutFile(), argv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fmt.Fprintf(out, "=== %s start %s\n", time.Now().Format("15:04:05.000"), strings.Join(argv, " "))
 	args := append([]string{"netns", "exec", n.NS.Name,
 		"unshare", "--mount", "--uts", "--ipc", "--pid", "--fork", "--kill-child", "--mount-proc", "--propagation", "private",
 		"sh", "-c", sandboxScript, "sandbox", n.Dir, n.Name, n.Impl.String(), strings.Join(RebootPaths, " ")}, argv...)
@@ -126,30 +121,28 @@ func (n *Node) startSandbox(t testing.TB, argv ...string) *sandbox {
 	// If the test binary dies, ip/unshare gets SIGKILL, and --kill-child
 	// then kills the init, which ends the whole pid namespace.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	p, err := netlab.StartProc(cmd, func(err error, expected bool) {
+		out.Close()
+		if !expected {
+			n.lab.cancel(fmt.Errorf("%s: %s sandbox exited unexpectedly: %v (see %s)", n.Name, n.Impl, err, n.OutFile()))
+		}
+	})
+	if err != nil {
 		out.Close()
 		t.Fatalf("%s: start sandbox: %v", n.Name, err)
 	}
-	s := &sandbox{cmd: cmd, done: make(chan struct{})}
-	go func() {
-		s.err = cmd.Wait()
-		out.Close()
-		close(s.done)
-		if !s.expected.Load() {
-			n.lab.cancel(fmt.Errorf("%s: %s sandbox exited unexpectedly: %v (see %s)", n.Name, n.Impl, s.err, n.OutFile()))
-		}
-	}()
+	s := &sandbox{proc: p}
 	t.Cleanup(func() {
 		if err := s.kill(); err != nil {
 			t.Errorf("%s: cleanup: %v", n.Name, err)
 		}
 	})
-	init, err := childPid(cmd.Process.Pid, s.done)
+	init, err := childPid(p.Pid(), p.Done())
 	if err != nil {
 		t.Fatalf("%s: %v (see %s)", n.Name, err, n.OutFile())
 	}
 	s.init = init
-	if err := waitFile(ready, s.done); err != nil {
+	if err := waitFile(ready, p.Done()); err != nil {
 		t.Fatalf("%s: %v (see %s)", n.Name, err, n.OutFile())
 	}
 	return s
@@ -197,39 +190,15 @@ func childPid(pid int, exited <-chan struct{}) (int, error) {
 // kill every process in the namespace, and waits for the sandbox to exit.
 // A sandbox that already exited is not an error.
 func (s *sandbox) kill() error {
-	s.expected.Store(true)
-	select {
-	case <-s.done:
-		return nil
-	default:
-	}
 	target := s.init
 	if target == 0 {
-		target = s.cmd.Process.Pid // --kill-child takes the init along
+		target = s.proc.Pid() // --kill-child takes the init along
 	}
-	if err := syscall.Kill(target, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("kill -9 %d: %w", target, err)
-	}
-	select {
-	case <-s.done:
-		return nil
-	case <-time.After(StopTimeout):
-		return fmt.Errorf("sandbox (init pid %d) still running %v after SIGKILL", target, StopTimeout)
-	}
+	return s.proc.Kill(target, syscall.SIGKILL, StopTimeout)
 }
 
 // running reports whether the sandbox has not exited.
-func (s *sandbox) running() bool {
-	if s == nil {
-		return false
-	}
-	select {
-	case <-s.done:
-		return false
-	default:
-		return true
-	}
-}
+func (s *sandbox) running() bool { return s != nil && s.proc.Running() }
 
 // exec runs argv inside the sandbox's namespaces (nsenter: mount, UTS,
 // IPC, network and pid) and returns its combined output. A non-zero exit

@@ -4,33 +4,44 @@ package interop
 
 import (
 	"context"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
+
+	"github.com/ultramonkey/ultramonkey/test/netlab"
 )
 
-// The lab's interface names and documentation-range addresses (RFC 5737).
+// The lab's interface names and documentation-range addresses (RFC 5737):
+// the heartbeat pair of test/netlab.
 const (
-	LANLink = "eth0" // link 0: the LAN, carries the VIP
-	HBLink  = "eth1" // link 1: a second heartbeat-only link
+	LANLink = netlab.LANLink // link 0: the LAN, carries the VIP
+	HBLink  = netlab.HBLink  // link 1: a second heartbeat-only link
 )
 
 var (
 	// NodeNames are the node names, also their hostnames (uname -n).
 	// node1 is always the preferred node of the VIP group; the role
 	// assignment decides which implementation runs it.
-	NodeNames = [2]string{"node1", "node2"}
+	NodeNames = netlab.NodeNames
 	// VIP is the virtual address of the lab's one resource group.
-	VIP = netip.MustParsePrefix("192.0.2.100/24")
+	VIP = netlab.VIP
 	// LANBroadcast is the LAN's broadcast address.
-	LANBroadcast = netip.MustParseAddr("192.0.2.255")
-
-	lanAddrs = [2]netip.Prefix{netip.MustParsePrefix("192.0.2.1/24"), netip.MustParsePrefix("192.0.2.2/24")}
-	hbAddrs  = [2]netip.Prefix{netip.MustParsePrefix("198.51.100.1/24"), netip.MustParsePrefix("198.51.100.2/24")}
-	bridges  = [2]string{"br0", "br1"}
+	LANBroadcast = netlab.LANBroadcast
 )
+
+// namePrefix starts the name of every namespace the lab creates (run.sh
+// removes leftovers by it).
+const namePrefix = "hbi-"
+
+// newNS creates the namespace namePrefix+label+"-"+6 random hex digits,
+// deleted in t.Cleanup.
+func newNS(t testing.TB, label string) *netlab.NS {
+	t.Helper()
+	return netlab.New(t, netlab.RandomName(namePrefix, label))
+}
+
+// AddrEvent is one address change in a node (see netlab.AddrEvent).
+type AddrEvent = netlab.AddrEvent
 
 // Impl is the program a node runs.
 type Impl int
@@ -51,30 +62,27 @@ func (i Impl) String() string {
 }
 
 // Lab is a two-node cluster on a switch namespace with two bridges, built
-// by New.
+// by New. Switch, Nodes, Peer, Cut and Heal come from netlab.PairOf.
 type Lab struct {
-	Switch *NS
-	Nodes  [2]*Node
+	netlab.PairOf[*Node]
+
 	// Addrs has every address change in the nodes since New.
-	Addrs *Events[AddrEvent]
+	Addrs *netlab.Events[AddrEvent]
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	pcap   string // tcpdump's file of the heartbeat link, "" without tcpdump
 }
 
-// Node is one cluster node: its namespace, addresses, implementation and
-// private directories.
+// Node is one cluster node: its name, namespace, addresses and directory
+// (netlab.Member: LAN is eth0, HB eth1), its implementation and its
+// sandbox. Dir holds the node's files: etc/ (its /etc/ha.d or hbd
+// confdir), varlib/ (its /var/lib/heartbeat), state/ (hbd's --statedir),
+// the log files, the reboot neutraliser and its log, and the captured
+// output.
 type Node struct {
-	Name string
+	netlab.Member
 	Impl Impl
-	NS   *NS
-	LAN  netip.Prefix // eth0
-	HB   netip.Prefix // eth1
-	// Dir holds the node's files: etc/ (its /etc/ha.d or hbd confdir),
-	// varlib/ (its /var/lib/heartbeat), state/ (hbd's --statedir), the log
-	// files, the reboot neutraliser and its log, and the captured output.
-	Dir string
 
 	lab *Lab
 	box *sandbox
@@ -93,21 +101,12 @@ func New(t testing.TB, impls [2]Impl) *Lab {
 	if os.Geteuid() != 0 {
 		t.Skip("the interop lab needs root (network, mount and pid namespaces)")
 	}
-	l := &Lab{Addrs: newEvents[AddrEvent]()}
+	l := &Lab{Addrs: netlab.NewEvents[AddrEvent]()}
 	l.ctx, l.cancel = context.WithCancelCause(t.Context())
-	l.Switch = NewNS(t, "sw")
-	for _, br := range bridges {
-		if err := l.Switch.addBridge(br); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for i, name := range NodeNames {
-		n := &Node{Name: name, Impl: impls[i], NS: NewNS(t, name), LAN: lanAddrs[i], HB: hbAddrs[i], Dir: t.TempDir(), lab: l}
-		for k, link := range []string{LANLink, HBLink} {
-			if err := l.Switch.plug(bridges[k], n.port(link), n.NS, link, []netip.Prefix{n.LAN, n.HB}[k]); err != nil {
-				t.Fatal(err)
-			}
-		}
+	l.Pair = netlab.NewPair(t, newNS)
+	l.AddNodes(t)
+	for i := range NodeNames {
+		n := &Node{Member: l.Member(i, t.TempDir(), "out"), Impl: impls[i], lab: l}
 		for _, d := range []string{n.ConfDir(), n.varLibDir(), n.stateDir()} {
 			if err := os.MkdirAll(d, 0o755); err != nil {
 				t.Fatal(err)
@@ -121,18 +120,10 @@ func New(t testing.TB, impls [2]Impl) *Lab {
 		}
 	})
 	for _, n := range l.Nodes {
-		watchAddrs(t, n.NS, n.Name, l.Addrs)
+		netlab.WatchAddrs(t, n.NS, n.Name, l.Addrs)
 	}
 	l.capture(t)
 	return l
-}
-
-// Peer returns the other node.
-func (l *Lab) Peer(n *Node) *Node {
-	if l.Nodes[0] == n {
-		return l.Nodes[1]
-	}
-	return l.Nodes[0]
 }
 
 // ByImpl returns the node running impl (the first one if both do).
@@ -143,34 +134,6 @@ func (l *Lab) ByImpl(impl Impl) *Node {
 	return l.Nodes[1]
 }
 
-// port is the switch-side name of the node's link ("node2-eth1").
-func (n *Node) port(link string) string { return n.Name + "-" + link }
-
-// Cut takes the node's switch port for link down: the node's interface
-// loses carrier, as when a cable is pulled.
-func (l *Lab) Cut(t testing.TB, n *Node, link string) time.Time {
-	t.Helper()
-	at := time.Now()
-	if err := l.Switch.SetLinkUp(n.port(link), false); err != nil {
-		t.Fatal(err)
-	}
-	return at
-}
-
-// Heal undoes Cut.
-func (l *Lab) Heal(t testing.TB, n *Node, link string) time.Time {
-	t.Helper()
-	at := time.Now()
-	if err := l.Switch.SetLinkUp(n.port(link), true); err != nil {
-		t.Fatal(err)
-	}
-	return at
-}
-
-// ConfDir is the node's configuration directory: bind-mounted over
-// /etc/ha.d for Heartbeat, --confdir for hbd.
-func (n *Node) ConfDir() string { return filepath.Join(n.Dir, "etc") }
-
 // varLibDir is bind-mounted over /var/lib/heartbeat for Heartbeat.
 func (n *Node) varLibDir() string { return filepath.Join(n.Dir, "varlib") }
 
@@ -180,15 +143,6 @@ func (n *Node) stateDir() string { return filepath.Join(n.Dir, "state") }
 // hbdRunDir is hbd's --rundir: inside the sandbox's private /run (a
 // tmpfs), so a restart after kill -9 starts clean, as after a reboot.
 const hbdRunDir = "/run/hbd"
-
-// LogFile is ha.cf's logfile.
-func (n *Node) LogFile() string { return filepath.Join(n.Dir, "ha-log") }
-
-// DebugFile is ha.cf's debugfile.
-func (n *Node) DebugFile() string { return filepath.Join(n.Dir, "ha-debug") }
-
-// OutFile holds the sandbox's and the daemon's stdout and stderr.
-func (n *Node) OutFile() string { return filepath.Join(n.Dir, "out") }
 
 // RebootLog is where the reboot neutraliser records every call.
 func (n *Node) RebootLog() string { return filepath.Join(n.Dir, "reboot.log") }

@@ -3,60 +3,27 @@
 package interop
 
 import (
-	"bytes"
 	"context"
-	"fmt"
 	"os"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/ultramonkey/ultramonkey/test/netlab"
 )
 
 // Poll is how often the lab re-reads logs and node views while waiting.
 const Poll = 50 * time.Millisecond
 
-// Logs returns the node's log file, debug file and captured output (any
-// may be missing).
-func (n *Node) Logs() string {
-	var b bytes.Buffer
-	for _, p := range []string{n.LogFile(), n.OutFile()} {
-		if data, err := os.ReadFile(p); err == nil {
-			b.Write(data)
-		}
-	}
-	return b.String()
-}
-
-// LogCount counts the lines of Logs that contain s.
-func (n *Node) LogCount(s string) int {
-	c := 0
-	for _, line := range strings.Split(n.Logs(), "\n") {
-		if strings.Contains(line, s) {
-			c++
-		}
-	}
-	return c
-}
-
 // WaitLog waits until the node's logs have more than already lines
-// containing one of subs, re-reading them every Poll; it fails the test
-// when ctx ends first.
+// containing one of subs, re-reading them every Poll, and returns the
+// first of subs that does; it fails the test when ctx ends first.
 func (n *Node) WaitLog(ctx context.Context, t testing.TB, already int, subs ...string) string {
 	t.Helper()
-	tick := time.NewTicker(Poll)
-	defer tick.Stop()
-	for {
-		for _, s := range subs {
-			if n.LogCount(s) > already {
-				return s
-			}
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%s: none of the log lines %q seen: %v", n.Name, subs, context.Cause(ctx))
-		case <-tick.C:
-		}
+	s, err := netlab.WaitLines(ctx, Poll, n.Logs, already, subs...)
+	if err != nil {
+		t.Fatalf("%s: %v", n.Name, err)
 	}
+	return s
 }
 
 // WaitView waits until n's view of other satisfies ok, polling every
@@ -118,7 +85,7 @@ func (l *Lab) vipEvent(ctx context.Context, t testing.TB, from int, node string,
 
 // VIPHolders is the set of nodes holding the VIP now, from the address
 // events.
-func (l *Lab) VIPHolders() map[string]bool { return Holders(l.Addrs.Since(0), VIP.Addr()) }
+func (l *Lab) VIPHolders() map[string]bool { return netlab.Holders(l.Addrs.Since(0), VIP.Addr()) }
 
 // AssertOnlyHolder fails the test unless exactly node holds the VIP now.
 func (l *Lab) AssertOnlyHolder(t testing.TB, node string) {
@@ -132,7 +99,7 @@ func (l *Lab) AssertOnlyHolder(t testing.TB, node string) {
 // position from on (including a hold that started before from).
 func (l *Lab) HeldSince(from int, node string) bool {
 	all := l.Addrs.Since(0)
-	if Holders(all[:min(from, len(all))], VIP.Addr())[node] {
+	if netlab.Holders(all[:min(from, len(all))], VIP.Addr())[node] {
 		return true
 	}
 	for _, e := range all[min(from, len(all)):] {
@@ -170,24 +137,12 @@ func (l *Lab) dump(t testing.TB) {
 			data, _ := os.ReadFile(n.ConfDir() + "/" + f)
 			t.Logf("---- %s (%s) %s:\n%s", n.Name, n.Impl, f, data)
 		}
-		t.Logf("---- %s (%s) logs (%s, %s):\n%s", n.Name, n.Impl, n.LogFile(), n.OutFile(), tail(n.Logs(), 250))
+		t.Logf("---- %s (%s) logs (%s, %s):\n%s", n.Name, n.Impl, n.LogFile(), n.OutFile(), netlab.Tail(n.Logs(), 250))
 		if data, err := os.ReadFile(n.RebootLog()); err == nil {
 			t.Logf("---- %s reboot neutraliser calls:\n%s", n.Name, data)
 		}
 	}
-	var b strings.Builder
-	for _, e := range l.Addrs.Since(0) {
-		fmt.Fprintln(&b, e)
-	}
-	t.Logf("---- address events:\n%s", b.String())
-}
-
-func tail(s string, lines int) string {
-	ls := strings.Split(s, "\n")
-	if len(ls) <= lines {
-		return s
-	}
-	return fmt.Sprintf("[… %d lines]\n%s", len(ls)-lines, strings.Join(ls[len(ls)-lines:], "\n"))
+	t.Logf("---- address events:\n%s", netlab.Lines(l.Addrs.Since(0)))
 }
 
 func keys(m map[string]bool) []string {

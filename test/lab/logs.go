@@ -12,13 +12,6 @@ import (
 // LogPoll is how often WaitLog re-reads a node's log files.
 const LogPoll = 10 * time.Millisecond
 
-// Logs returns the node's log file followed by hbd's captured output
-// (either may be missing).
-func (n *Node) Logs() string { return netlab.ReadFiles(n.LogFile(), n.OutFile()) }
-
-// LogCount counts the lines of Logs that contain s.
-func (n *Node) LogCount(s string) int { return netlab.CountLines(n.Logs(), s) }
-
 // WaitLog waits until the node's logs have more than already lines
 // containing s (pass LogCount(s) taken before the action), re-reading them
 // every LogPoll; it fails the test when ctx ends first.

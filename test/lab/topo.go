@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/ultramonkey/ultramonkey/test/netlab"
 )
@@ -30,11 +29,11 @@ var (
 	ClientAddr = netip.MustParsePrefix("192.0.2.50/24")
 )
 
-// Lab is one two-node cluster with a client, built by New.
+// Lab is one two-node cluster with a client, built by New. Switch,
+// Nodes, Peer, Cut and Heal come from netlab.PairOf.
 type Lab struct {
-	Switch, Client *NS
-	Nodes          [2]*Node
-	pair           *netlab.Pair
+	netlab.PairOf[*Node]
+	Client *NS
 
 	// Addrs has every address change in the nodes since New.
 	Addrs *Events[AddrEvent]
@@ -54,16 +53,13 @@ type Lab struct {
 // at once instead of at a timeout.
 func (l *Lab) Context() context.Context { return l.ctx }
 
-// Node is one cluster node: its namespace, addresses and hbd directories.
+// Node is one cluster node: its name, namespace, addresses and directory
+// (netlab.Member: LAN is eth0, HB eth1) and its hbd. Dir holds etc/
+// (confdir), run/ (rundir), state/ (statedir), the log files and hbd's
+// captured output.
 type Node struct {
-	Name string
-	NS   *NS
-	LAN  netip.Prefix     // eth0
-	HB   netip.Prefix     // eth1
-	MAC  net.HardwareAddr // eth0's, the sender of its gratuitous ARP
-	// Dir holds etc/ (confdir), run/ (rundir), state/ (statedir), the log
-	// files and hbd's captured output.
-	Dir string
+	netlab.Member
+	MAC net.HardwareAddr // eth0's, the sender of its gratuitous ARP
 
 	lab  *Lab
 	proc *netlab.Proc
@@ -79,15 +75,14 @@ func New(t testing.TB) *Lab {
 	}
 	l := &Lab{Addrs: netlab.NewEvents[AddrEvent](), ARPs: netlab.NewEvents[ARPEvent](), Wire: netlab.NewEvents[WireEvent]()}
 	l.ctx, l.cancel = context.WithCancelCause(t.Context())
-	l.pair = netlab.NewPair(t, NewNS)
-	l.Switch = l.pair.Switch
+	l.Pair = netlab.NewPair(t, NewNS)
 	l.Client = NewNS(t, "client")
 	if err := l.Switch.Plug(netlab.Bridges[0], "client-eth0", l.Client, LANLink, ClientAddr); err != nil {
 		t.Fatal(err)
 	}
-	l.pair.AddNodes(t)
-	for i, name := range NodeNames {
-		l.Nodes[i] = l.newNode(t, i, name)
+	l.AddNodes(t)
+	for i := range NodeNames {
+		l.Nodes[i] = l.newNode(t, i)
 	}
 	t.Cleanup(func() {
 		if t.Failed() || os.Getenv("LAB_VERBOSE") != "" {
@@ -105,9 +100,9 @@ func New(t testing.TB) *Lab {
 
 // newNode makes node i of the pair's namespaces a lab node with its
 // directories.
-func (l *Lab) newNode(t testing.TB, i int, name string) *Node {
+func (l *Lab) newNode(t testing.TB, i int) *Node {
 	t.Helper()
-	n := &Node{Name: name, NS: l.pair.Nodes[i], LAN: netlab.LANAddrs[i], HB: netlab.HBAddrs[i], Dir: t.TempDir(), lab: l}
+	n := &Node{Member: l.Member(i, t.TempDir(), "hbd.out"), lab: l}
 	for _, d := range []string{n.ConfDir(), n.RunDir(), n.StateDir()} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
@@ -121,45 +116,11 @@ func (l *Lab) newNode(t testing.TB, i int, name string) *Node {
 	return n
 }
 
-// Peer returns the other node.
-func (l *Lab) Peer(n *Node) *Node {
-	if l.Nodes[0] == n {
-		return l.Nodes[1]
-	}
-	return l.Nodes[0]
-}
-
-// Cut takes the node's port for link down on the switch: the node's
-// interface loses carrier, as when a cable is pulled. It returns when the
-// kernel has done it.
-func (l *Lab) Cut(t testing.TB, n *Node, link string) time.Time {
-	t.Helper()
-	return l.pair.Cut(t, n.Name, link)
-}
-
-// Heal undoes Cut.
-func (l *Lab) Heal(t testing.TB, n *Node, link string) time.Time {
-	t.Helper()
-	return l.pair.Heal(t, n.Name, link)
-}
-
-// ConfDir is hbd's --confdir (ha.cf, authkeys, haresources).
-func (n *Node) ConfDir() string { return filepath.Join(n.Dir, "etc") }
-
 // RunDir is hbd's --rundir.
 func (n *Node) RunDir() string { return filepath.Join(n.Dir, "run") }
 
 // StateDir is hbd's --statedir.
 func (n *Node) StateDir() string { return filepath.Join(n.Dir, "state") }
-
-// LogFile is ha.cf's logfile.
-func (n *Node) LogFile() string { return filepath.Join(n.Dir, "ha-log") }
-
-// DebugFile is ha.cf's debugfile.
-func (n *Node) DebugFile() string { return filepath.Join(n.Dir, "ha-debug") }
-
-// OutFile holds hbd's stdout and stderr.
-func (n *Node) OutFile() string { return filepath.Join(n.Dir, "hbd.out") }
 
 // Configure writes ha.cf, authkeys (mode 0600, sha1 secret) and
 // haresources into the node's confdir.

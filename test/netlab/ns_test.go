@@ -69,11 +69,22 @@ func waitCarrier(t *testing.T, ns *NS, link string, want bool) {
 	}
 }
 
+// testNode is a lab node type as the labs declare theirs.
+type testNode struct {
+	Member
+}
+
 func TestPair(t *testing.T) {
-	p := NewPair(t, testNS)
+	p := &PairOf[*testNode]{Pair: NewPair(t, testNS)}
 	p.AddNodes(t)
-	n1, n2 := p.Nodes[0], p.Nodes[1]
-	for i, ns := range p.Nodes {
+	for i := range p.Nodes {
+		p.Nodes[i] = &testNode{Member: p.Member(i, t.TempDir(), "out")}
+	}
+	n1, n2 := p.NodeNS[0], p.NodeNS[1]
+	if p.Peer(p.Nodes[0]) != p.Nodes[1] || p.Peer(p.Nodes[1]) != p.Nodes[0] {
+		t.Errorf("Peer does not return the other node")
+	}
+	for i, ns := range p.NodeNS {
 		got, err := ns.Addrs()
 		if err != nil {
 			t.Fatal(err)
@@ -98,7 +109,7 @@ func TestPair(t *testing.T) {
 		})
 	}
 	t.Run("cut and heal", func(t *testing.T) {
-		p.Cut(t, NodeNames[1], LANLink)
+		p.Cut(t, p.Nodes[1], LANLink)
 		waitCarrier(t, n2, LANLink, false)
 		if reach(t, n1, LANAddrs[0].Addr(), n2, LANAddrs[1].Addr()) {
 			t.Errorf("LAN delivered across a cut port")
@@ -106,7 +117,7 @@ func TestPair(t *testing.T) {
 		if !reach(t, n1, HBAddrs[0].Addr(), n2, HBAddrs[1].Addr()) {
 			t.Errorf("heartbeat link broken by a LAN cut")
 		}
-		p.Heal(t, NodeNames[1], LANLink)
+		p.Heal(t, p.Nodes[1], LANLink)
 		waitCarrier(t, n2, LANLink, true)
 	})
 }

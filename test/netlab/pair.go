@@ -2,6 +2,7 @@ package netlab
 
 import (
 	"net/netip"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -40,9 +41,10 @@ var (
 //	node2 netns  eth0 192.0.2.2/24          eth1 198.51.100.2/24
 //
 // More namespaces (a client) can be plugged into the bridges with Plug.
+// A lab embeds a PairOf its node type rather than a Pair.
 type Pair struct {
 	Switch *NS
-	Nodes  [2]*NS // by NodeNames index; nil before AddNodes
+	NodeNS [2]*NS // the nodes' namespaces by NodeNames index; nil before AddNodes
 	newNS  func(t testing.TB, label string) *NS
 }
 
@@ -66,9 +68,9 @@ func NewPair(t testing.TB, newNS func(t testing.TB, label string) *NS) *Pair {
 func (p *Pair) AddNodes(t testing.TB) {
 	t.Helper()
 	for i, name := range NodeNames {
-		p.Nodes[i] = p.newNS(t, name)
+		p.NodeNS[i] = p.newNS(t, name)
 		for k, addr := range []netip.Prefix{LANAddrs[i], HBAddrs[i]} {
-			if err := p.Switch.Plug(Bridges[k], Port(name, Links[k]), p.Nodes[i], Links[k], addr); err != nil {
+			if err := p.Switch.Plug(Bridges[k], Port(name, Links[k]), p.NodeNS[i], Links[k], addr); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -78,23 +80,93 @@ func (p *Pair) AddNodes(t testing.TB) {
 // Port is the switch-side name of a node's link ("node2-eth1").
 func Port(node, link string) string { return node + "-" + link }
 
-// Cut takes node's switch port for link down: the node's interface loses
-// carrier, as when a cable is pulled. It returns the moment just before,
-// once the kernel has done it.
-func (p *Pair) Cut(t testing.TB, node, link string) time.Time {
+// SetPort sets node's switch port for link up or down: down, the node's
+// interface loses carrier, as when a cable is pulled.
+func (p *Pair) SetPort(node, link string, up bool) error {
+	return p.Switch.SetLinkUp(Port(node, link), up)
+}
+
+// Member returns node i of the pair (after AddNodes) with its private
+// directory dir, whose file outName holds the node's captured output.
+func (p *Pair) Member(i int, dir, outName string) Member {
+	return Member{Name: NodeNames[i], NS: p.NodeNS[i], LAN: LANAddrs[i], HB: HBAddrs[i], Dir: dir, OutName: outName}
+}
+
+// Member is what the node types of the heartbeat labs share: the node's
+// name, namespace and addresses, and its private directory with the files
+// both labs lay out alike. A lab's Node embeds it.
+type Member struct {
+	Name string
+	NS   *NS
+	LAN  netip.Prefix // eth0
+	HB   netip.Prefix // eth1
+	// Dir is the node's private directory (a t.TempDir()).
+	Dir string
+	// OutName is the file in Dir that holds the captured output.
+	OutName string
+}
+
+func (m *Member) member() *Member { return m }
+
+// ConfDir is the node's configuration directory (ha.cf, authkeys,
+// haresources).
+func (m *Member) ConfDir() string { return filepath.Join(m.Dir, "etc") }
+
+// LogFile is ha.cf's logfile.
+func (m *Member) LogFile() string { return filepath.Join(m.Dir, "ha-log") }
+
+// DebugFile is ha.cf's debugfile.
+func (m *Member) DebugFile() string { return filepath.Join(m.Dir, "ha-debug") }
+
+// OutFile holds the node's captured stdout and stderr.
+func (m *Member) OutFile() string { return filepath.Join(m.Dir, m.OutName) }
+
+// Logs returns the node's log file followed by its captured output
+// (either may be missing).
+func (m *Member) Logs() string { return ReadFiles(m.LogFile(), m.OutFile()) }
+
+// LogCount counts the lines of Logs that contain s.
+func (m *Member) LogCount(s string) int { return CountLines(m.Logs(), s) }
+
+// PairNode is a lab's node type: a pointer to a struct that embeds
+// Member.
+type PairNode interface {
+	comparable
+	member() *Member
+}
+
+// PairOf is a Pair with the lab's own node values; a lab embeds it, which
+// gives it Switch, Nodes, Peer, Cut and Heal.
+type PairOf[N PairNode] struct {
+	*Pair
+	Nodes [2]N // by NodeNames index
+}
+
+// Peer returns the other node.
+func (p *PairOf[N]) Peer(n N) N {
+	if p.Nodes[0] == n {
+		return p.Nodes[1]
+	}
+	return p.Nodes[0]
+}
+
+// Cut takes the node's port for link down on the switch: the node's
+// interface loses carrier, as when a cable is pulled. It returns the
+// moment just before, once the kernel has done it.
+func (p *PairOf[N]) Cut(t testing.TB, n N, link string) time.Time {
 	t.Helper()
 	at := time.Now()
-	if err := p.Switch.SetLinkUp(Port(node, link), false); err != nil {
+	if err := p.SetPort(n.member().Name, link, false); err != nil {
 		t.Fatal(err)
 	}
 	return at
 }
 
 // Heal undoes Cut.
-func (p *Pair) Heal(t testing.TB, node, link string) time.Time {
+func (p *PairOf[N]) Heal(t testing.TB, n N, link string) time.Time {
 	t.Helper()
 	at := time.Now()
-	if err := p.Switch.SetLinkUp(Port(node, link), true); err != nil {
+	if err := p.SetPort(n.member().Name, link, true); err != nil {
 		t.Fatal(err)
 	}
 	return at
