@@ -20,10 +20,14 @@ import (
 const detachEnv = "DAEMON_TEST_DETACHED"
 
 // TestMain turns this test binary into the helper daemon when it is
-// re-executed by Detach with the arguments "detach-helper <mode> <dir>".
+// re-executed by Detach with the arguments "detach-helper <mode> <dir>",
+// or into the realtime helper (realtime_test.go) with "realtime-helper".
 func TestMain(m *testing.M) {
 	if len(os.Args) == 4 && os.Args[1] == "detach-helper" {
 		os.Exit(detachHelper(os.Args[2], os.Args[3]))
+	}
+	if len(os.Args) == 2 && os.Args[1] == "realtime-helper" {
+		os.Exit(realtimeHelper())
 	}
 	os.Exit(m.Run())
 }
