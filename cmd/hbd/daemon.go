@@ -119,6 +119,9 @@ func (a *app) serve(ctx context.Context, d *daemon.Detached) int {
 	for _, w := range cfg.warnings {
 		log.Warn(w.String())
 	}
+	// Before the node's sockets and goroutines: threads created from
+	// here on inherit SCHED_RR.
+	makeRealtime(cfg.hacf, log)
 	if err := os.MkdirAll(a.runDir, 0o755); err != nil {
 		return fail(exitFail, fmt.Errorf("creating run dir: %w", err))
 	}

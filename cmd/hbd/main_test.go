@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/sys/unix"
 
 	"github.com/ultramonkey/ultramonkey/internal/heartbeat"
 )
@@ -190,7 +192,9 @@ func TestDaemonProcess(t *testing.T) {
 	state := t.TempDir()
 	files := goodFiles()
 	files["resource.d/dummy"] = "#!/bin/sh\nS=" + state + "/dummy.on\ncase \"$1\" in start) touch $S;; stop) rm -f $S;; " +
-		"status) if [ -e $S ]; then echo running; else echo stopped; fi;; esac\nexit 0\n"
+		"status) if [ -e $S ]; then echo running; else echo stopped; fi;; esac\n" +
+		// /proc/PID/stat field 41: the scheduling policy (0 SCHED_OTHER, 2 SCHED_RR).
+		"[ \"$1\" = start ] && awk '{print $41}' /proc/$$/stat > " + state + "/dummy.policy\nexit 0\n"
 	dir := confDir(t, files, 0)
 	os.Chmod(filepath.Join(dir, "resource.d/dummy"), 0o755)
 	// A ping node on loopback: this host's kernel answers the echo requests.
@@ -251,6 +255,14 @@ func TestDaemonProcess(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(state, "dummy.on")); err != nil {
 		t.Errorf("the dummy resource was not started: %v", err)
 	}
+	// ha.cf realtime is on by default: every hbd thread at SCHED_RR 1,
+	// the resource script at SCHED_OTHER.
+	if got, want := threadPolicies(t, cmd.Process.Pid), fmt.Sprintf("%d/1", unix.SCHED_RR); len(got) != 1 || got[want] == 0 {
+		t.Errorf("hbd threads by policy/priority: %v, want all %s", got, want)
+	}
+	if b, err := os.ReadFile(filepath.Join(state, "dummy.policy")); err != nil || string(b) != "0\n" {
+		t.Errorf("the dummy resource's scheduling policy: %q (%v), want SCHED_OTHER (0)", b, err)
+	}
 	code, out := cli("hbd", "status")
 	if code != 0 || !strings.HasPrefix(out, "hbd OK [pid "+strconv.Itoa(cmd.Process.Pid)+"] is running on ") ||
 		!strings.Contains(out, "group dummy: owner node1 (preferred node1, here: running) [dummy]") {
@@ -299,4 +311,21 @@ func TestDaemonProcess(t *testing.T) {
 			t.Errorf("ha-log lacks %q:\n%s", line, log)
 		}
 	}
+}
+
+// threadPolicies counts pid's threads by "policy/priority".
+func threadPolicies(t *testing.T, pid int) map[string]int {
+	t.Helper()
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, e := range ents {
+		tid, _ := strconv.Atoi(e.Name())
+		if a, err := unix.SchedGetAttr(tid, 0); err == nil {
+			got[fmt.Sprintf("%d/%d", a.Policy, a.Priority)]++
+		}
+	}
+	return got
 }

@@ -128,7 +128,12 @@ func (s *Script) run(ctx context.Context, action string) (string, error) {
 	var stdout, stderr limitedBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
-	err := cmd.Run()
+	// At SCHED_OTHER even when hbd runs realtime (ha.cf realtime), as
+	// Heartbeat's children are made normal-time before exec.
+	err := daemon.StartNormal(cmd)
+	if err == nil {
+		err = cmd.Wait()
+	}
 	s.logOutput(action, "stdout", stdout.String())
 	s.logOutput(action, "stderr", stderr.String())
 	s.log.Debug("resource script done", "action", action, "elapsed", time.Since(start), "err", err)
