@@ -3,6 +3,8 @@
 # Debian's Perl ldirectord 4.12 on the host, and against keepalived 2.2.7's
 # HTTP_GET checker in the IPVS VM. Writes bench/results/{host,vm}.json and
 # the results table of bench/README.md. See bench/README.md for the method.
+# Then (issue 5) hbd's failover against Heartbeat 3.0.6 in the netns lab:
+# bench/results/failover.json and the failover section of bench/README.md.
 #
 #   QUICK=1          fewer points and trials (N=100,1000; Perl N=100; ~8 min)
 #   BENCH_NS         N for this project on the host   (100,1000,10000)
@@ -12,6 +14,8 @@
 #   BENCH_VM=0       skip the VM part
 #   BENCH_VM_N       N in the VM                      (1000)
 #   BENCH_VM_WINDOW  steady window in the VM, seconds (20)
+#   BENCH_FAILOVER=0 skip the hbd failover part (bench/failover/run.sh;
+#                    keeps bench/results/failover.json); QUICK=1 applies
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -86,3 +90,14 @@ fi
 # one) and rewrites the results section of bench/README.md.
 "$OUT/ldbench" report -host "$RES/host.json" -vm-raw "$OUT/vm.json" -vm "$RES/vm.json" -readme bench/README.md
 echo "bench: results in bench/results/ and bench/README.md"
+
+# hbd failover against Heartbeat 3.0.6 (issue 5), after the ldirectord part.
+if [ "${BENCH_FAILOVER:-1}" = 1 ]; then
+	echo "bench: failover: hbd against Heartbeat 3.0.6 (bench/failover/run.sh)"
+	FAILOVER_OUT=$RES/failover.json bench/failover/run.sh ||
+		echo "bench: the failover run reported an error (see its output above)"
+fi
+if [ -s "$RES/failover.json" ]; then
+	go run ./bench/cmd/failoverreport -in bench/results/failover.json -readme bench/README.md
+	echo "bench: failover results in bench/results/failover.json and bench/README.md"
+fi

@@ -94,9 +94,6 @@ func configFromEnv(t *testing.T, now time.Time) benchConfig {
 	return c
 }
 
-// LoadProfile is the setting of the no-false-failover test.
-const LoadProfile = "k10ms_d30ms"
-
 // IdleWindow is the longest idle window before the loaded one: the
 // baseline of the counts.
 const IdleWindow = 15 * time.Second
@@ -147,6 +144,7 @@ func TestFailoverBench(t *testing.T) {
 		}
 	}
 	rep.Ratios = Ratios(rep.Sets)
+	rep.Targets = Targets(rep, LoadProfile)
 	data, err := rep.JSON()
 	if err != nil {
 		t.Fatal(err)

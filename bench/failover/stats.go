@@ -8,12 +8,13 @@ import (
 
 // Summary is the distribution of one metric over the successful trials of
 // a set, in milliseconds. Percentiles are nearest-rank: P90 of 10 values is
-// the 9th smallest.
+// the 9th smallest, and P99 is the largest below 100 values.
 type Summary struct {
 	N   int     `json:"n"`
 	Min float64 `json:"min_ms"`
 	P50 float64 `json:"p50_ms"`
 	P90 float64 `json:"p90_ms"`
+	P99 float64 `json:"p99_ms"`
 	Max float64 `json:"max_ms"`
 }
 
@@ -24,7 +25,8 @@ func Summarize(ds []time.Duration) Summary {
 	}
 	s := slices.Clone(ds)
 	slices.Sort(s)
-	return Summary{N: len(s), Min: ms(s[0]), P50: ms(rank(s, 0.5)), P90: ms(rank(s, 0.9)), Max: ms(s[len(s)-1])}
+	return Summary{N: len(s), Min: ms(s[0]), P50: ms(rank(s, 0.5)), P90: ms(rank(s, 0.9)), P99: ms(rank(s, 0.99)),
+		Max: ms(s[len(s)-1])}
 }
 
 // rank is the nearest-rank p-quantile of sorted s (len(s) > 0).

@@ -15,6 +15,14 @@ func msd(v ...float64) []time.Duration {
 	return ds
 }
 
+func hundred() []time.Duration {
+	var ds []time.Duration
+	for i := 100; i >= 1; i-- {
+		ds = append(ds, fromMs(float64(i)))
+	}
+	return ds
+}
+
 func TestSummarize(t *testing.T) {
 	tests := []struct {
 		name string
@@ -22,11 +30,12 @@ func TestSummarize(t *testing.T) {
 		want Summary
 	}{
 		{"none", nil, Summary{}},
-		{"one", msd(5), Summary{N: 1, Min: 5, P50: 5, P90: 5, Max: 5}},
-		{"two: p50 is the lower", msd(9, 1), Summary{N: 2, Min: 1, P50: 1, P90: 9, Max: 9}},
-		{"ten, unsorted: p90 is the 9th", msd(10, 1, 9, 2, 8, 3, 7, 4, 6, 5), Summary{N: 10, Min: 1, P50: 5, P90: 9, Max: 10}},
-		{"eleven: p50 is the 6th, p90 the 10th", msd(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11), Summary{N: 11, Min: 1, P50: 6, P90: 10, Max: 11}},
-		{"negative and sub-millisecond", msd(-77.0125, 0.0004, -3.5), Summary{N: 3, Min: -77.013, P50: -3.5, P90: 0, Max: 0}},
+		{"one", msd(5), Summary{N: 1, Min: 5, P50: 5, P90: 5, P99: 5, Max: 5}},
+		{"two: p50 is the lower", msd(9, 1), Summary{N: 2, Min: 1, P50: 1, P90: 9, P99: 9, Max: 9}},
+		{"ten, unsorted: p90 is the 9th", msd(10, 1, 9, 2, 8, 3, 7, 4, 6, 5), Summary{N: 10, Min: 1, P50: 5, P90: 9, P99: 10, Max: 10}},
+		{"eleven: p50 is the 6th, p90 the 10th", msd(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11), Summary{N: 11, Min: 1, P50: 6, P90: 10, P99: 11, Max: 11}},
+		{"a hundred: p99 is the 99th", hundred(), Summary{N: 100, Min: 1, P50: 50, P90: 90, P99: 99, Max: 100}},
+		{"negative and sub-millisecond", msd(-77.0125, 0.0004, -3.5), Summary{N: 3, Min: -77.013, P50: -3.5, P90: 0, P99: 0, Max: 0}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -52,10 +61,10 @@ func TestSetSummarize(t *testing.T) {
 	}{
 		Errors: 1,
 		// minus deadtime 500
-		VIP:  Summary{N: 3, Min: -80, P50: -50, P90: -30, Max: -30},
-		GARP: Summary{N: 3, Min: -78.5, P50: -49, P90: -30, Max: -30},
+		VIP:  Summary{N: 3, Min: -80, P50: -50, P90: -30, P99: -30, Max: -30},
+		GARP: Summary{N: 3, Min: -78.5, P50: -49, P90: -30, P99: -30, Max: -30},
 		// VIP + last heartbeat before the kill - deadtime: 2, 1, 1.5
-		Reaction: Summary{N: 3, Min: 1, P50: 1.5, P90: 2, Max: 2},
+		Reaction: Summary{N: 3, Min: 1, P50: 1.5, P90: 2, P99: 2, Max: 2},
 	}
 	got := want
 	got.Errors, got.VIP, got.GARP, got.Reaction = s.Errors, s.VIP, s.GARP, s.Reaction
