@@ -408,7 +408,7 @@ func TestBroken(t *testing.T) {
 		{name: "bad boolean", src: "realtime maybe\n", want: []string{`ha.cf:4: realtime: bad boolean "maybe" (want on/off, yes/no, true/false, y/n or 1/0)`}},
 		{name: "debug range", src: "debug 256\n", want: []string{`ha.cf:4: debug: bad value "256" (want 0-255)`}},
 		{name: "hopfudge negative", src: "hopfudge -1\n", want: []string{`ha.cf:4: hopfudge: bad value "-1" (want 0-255)`}},
-		{name: "rtprio", src: "rtprio 0\n", want: []string{`ha.cf:4: rtprio: bad value "0" (want a SCHED_FIFO priority 1-99)`}},
+		{name: "rtprio", src: "rtprio 0\n", want: []string{`ha.cf:4: rtprio: bad value "0" (want a SCHED_RR priority 1-99)`}},
 		{name: "max_rexmit_delay", src: "max_rexmit_delay 0\n", want: []string{`ha.cf:4: max_rexmit_delay: bad value "0" (want a number of ms > 0)`}},
 		{name: "logfacility", src: "logfacility local9\n", want: []string{`ha.cf:4: logfacility: unknown syslog facility "local9" (want e.g. daemon, local0-local7 or none)`}},
 		{name: "msgfmt", src: "msgfmt Classic\n", want: []string{`ha.cf:4: msgfmt: bad value "Classic" (want classic or netstring)`}},

@@ -100,7 +100,7 @@ func addIntOptions(t map[string]optionHandler) {
 	}{
 		"hopfudge":              {func(c *Config) *int { return &c.HopFudge }, 0, 255, "0-255"},
 		"debug":                 {func(c *Config) *int { return &c.Debug }, 0, 255, "0-255"},
-		"rtprio":                {func(c *Config) *int { return &c.RTPrio }, 1, 99, "a SCHED_FIFO priority 1-99"},
+		"rtprio":                {func(c *Config) *int { return &c.RTPrio }, 1, 99, "a SCHED_RR priority 1-99"},
 		"compression_threshold": {func(c *Config) *int { return &c.CompressionThreshold }, 1, 1 << 30, "a number of KB > 0"},
 		"memreserve":            {func(c *Config) *int { return &c.MemReserve }, 1, 1 << 30, "a number of KB > 0"},
 	}

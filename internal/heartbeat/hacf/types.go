@@ -69,7 +69,7 @@ type Config struct {
 	HopFudge               int // 0..255, default 1
 	Autojoin               Autojoin
 	Realtime               bool // default true
-	RTPrio                 int  // 1..99; 0 = unset (middle of the SCHED_FIFO range)
+	RTPrio                 int  // 1..99; 0 = unset (SCHED_RR priority 1, as 3.0.6 runs)
 	Coredumps              bool // default true
 	CoreRoot               string
 	UUIDFrom               UUIDFrom
