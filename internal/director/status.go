@@ -75,7 +75,7 @@ func (e *engine) virtualStatus(v *ldcf.Virtual) VirtualStatus {
 	s := ds.Service
 	have, inKernel := e.known[s.Key]
 	vs := VirtualStatus{
-		Name: virtualID(v), Service: serviceLine(s), Protocol: v.Protocol, FWMark: v.FWMark,
+		Name: virtualID(v), Service: ipvs.ServiceLine(s), Protocol: v.Protocol, FWMark: v.FWMark,
 		Scheduler: s.Scheduler, Persistent: s.Timeout, NetmaskBits: s.NetmaskBits, Flags: s.Flags,
 		CheckType: string(v.CheckType), Quiescent: v.Quiescent, InKernel: inKernel,
 		Created: e.owned[s.Key].Created, FallbackCmd: e.fbCmd[s.Key], Reals: []RealStatus{},

@@ -318,9 +318,9 @@ func serviceArgs(s ipvs.Service) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s -s %s", keyArgs(s.Key), s.Scheduler)
 	if s.Flags&ipvs.FlagPersistent != 0 {
-		fmt.Fprintf(&b, " -p %d -M %s", s.Timeout, maskText(s.Key, s.NetmaskBits))
+		fmt.Fprintf(&b, " -p %d -M %s", s.Timeout, ipvs.MaskText(s.Key, s.NetmaskBits))
 	}
-	if f := SchedFlagsText(s.Scheduler, s.Flags); f != "" {
+	if f := ipvs.SchedFlagsText(s.Scheduler, s.Flags); f != "" {
 		b.WriteString(" -b " + f)
 	}
 	if s.Flags&ipvs.FlagOnePacket != 0 {
@@ -336,35 +336,4 @@ func realArgs(k ipvs.ServiceKey, r ipvs.Real) string {
 		s += fmt.Sprintf(" -x %d -y %d", r.Upper, r.Lower)
 	}
 	return s
-}
-
-// maskText renders a persistence netmask as ipvsadm takes it: a dotted quad
-// for IPv4, a prefix length for IPv6.
-func maskText(k ipvs.ServiceKey, bits uint8) string {
-	if k.Is6() {
-		return fmt.Sprint(bits)
-	}
-	var m [4]byte
-	v := ^uint32(0) << (32 - uint(bits))
-	if bits == 0 {
-		v = 0
-	}
-	m[0], m[1], m[2], m[3] = byte(v>>24), byte(v>>16), byte(v>>8), byte(v)
-	return netip.AddrFrom4(m).String()
-}
-
-// SchedFlagsText renders scheduler flags as ipvsadm -b names: sh-/mh-
-// specific names for those schedulers, flag-N otherwise.
-func SchedFlagsText(sched string, flags uint32) string {
-	names := [3]string{"flag-1", "flag-2", "flag-3"}
-	if sched == "sh" || sched == "mh" {
-		names[0], names[1] = sched+"-fallback", sched+"-port"
-	}
-	var out []string
-	for i, f := range []uint32{ipvs.FlagSched1, ipvs.FlagSched2, ipvs.FlagSched3} {
-		if flags&f != 0 {
-			out = append(out, names[i])
-		}
-	}
-	return strings.Join(out, ",")
 }

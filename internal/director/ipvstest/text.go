@@ -44,39 +44,12 @@ func (k *Kernel) snapshot() ([]Entry, error) {
 func Format(entries []Entry) string {
 	var b strings.Builder
 	for _, e := range entries {
-		b.WriteString(ServiceLine(e.Service) + "\n")
+		b.WriteString(ipvs.ServiceLine(e.Service) + "\n")
 		for _, r := range e.Reals {
-			b.WriteString(RealLine(r) + "\n")
+			b.WriteString(ipvs.RealLine(r) + "\n")
 		}
 	}
 	return b.String()
-}
-
-// ServiceLine renders one service line: "TCP  10.1.1.10:80 wrr persistent 300".
-func ServiceLine(s ipvs.Service) string {
-	line := s.Key.String() + " " + s.Scheduler
-	if s.Flags&ipvs.FlagPersistent != 0 {
-		line += fmt.Sprintf(" persistent %d", s.Timeout)
-		if full := fullBits(s.Key); s.NetmaskBits != full {
-			line += " mask " + maskText(s.Key, s.NetmaskBits)
-		}
-	}
-	if s.Flags&ipvs.FlagOnePacket != 0 {
-		line += " ops"
-	}
-	if f := SchedFlagsText(s.Scheduler, s.Flags); f != "" {
-		line += " " + f
-	}
-	return line
-}
-
-// RealLine renders one real line: "  -> 10.0.0.2:80   Route   1      0          0".
-func RealLine(r ipvs.Real) string {
-	line := fmt.Sprintf("  -> %-28s %-7s %-6d %-10d %d", r.Addr, r.Forward, r.Weight, r.Active, r.Inactive)
-	if r.Upper != 0 || r.Lower != 0 {
-		line += fmt.Sprintf(" u:%d l:%d", r.Upper, r.Lower)
-	}
-	return line
 }
 
 func fullBits(k ipvs.ServiceKey) uint8 {
