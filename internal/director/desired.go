@@ -130,10 +130,7 @@ func ServiceFor(v *ldcf.Virtual) ipvs.Service {
 	if s.Scheduler == "" {
 		s.Scheduler = "wrr"
 	}
-	full := uint8(32)
-	if s.Key.Is6() {
-		full = 128
-	}
+	full := s.Key.FullMaskBits()
 	if s.NetmaskBits == 0 || s.NetmaskBits > full {
 		s.NetmaskBits = full
 	}

@@ -15,7 +15,7 @@ func ServiceLine(s Service) string {
 	line := s.Key.String() + " " + s.Scheduler
 	if s.Flags&FlagPersistent != 0 {
 		line += fmt.Sprintf(" persistent %d", s.Timeout)
-		if s.NetmaskBits != fullBits(s.Key) {
+		if s.NetmaskBits != s.Key.FullMaskBits() {
 			line += " mask " + MaskText(s.Key, s.NetmaskBits)
 		}
 	}
@@ -35,13 +35,6 @@ func RealLine(r Real) string {
 		line += fmt.Sprintf(" u:%d l:%d", r.Upper, r.Lower)
 	}
 	return line
-}
-
-func fullBits(k ServiceKey) uint8 {
-	if k.Is6() {
-		return 128
-	}
-	return 32
 }
 
 // MaskText renders a persistence netmask as ipvsadm prints and takes it: a

@@ -51,6 +51,15 @@ func (k ServiceKey) IsFWMark() bool { return k.FWMark != 0 }
 // Is6 reports whether the service is an IPv6 one.
 func (k ServiceKey) Is6() bool { return k.Addr.Addr().Is6() && !k.Addr.Addr().Is4In6() }
 
+// FullMaskBits is the prefix length of one address of k's family, 32 or
+// 128: the persistence netmask that gives every client its own template.
+func (k ServiceKey) FullMaskBits() uint8 {
+	if k.Is6() {
+		return 128
+	}
+	return 32
+}
+
 // String renders the key the way ipvsadm -Ln prints a service:
 // "TCP  10.1.1.10:80", "UDP  [2001:db8::1]:53", "FWM  80".
 func (k ServiceKey) String() string {

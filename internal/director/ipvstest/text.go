@@ -52,13 +52,6 @@ func Format(entries []Entry) string {
 	return b.String()
 }
 
-func fullBits(k ipvs.ServiceKey) uint8 {
-	if k.Is6() {
-		return 128
-	}
-	return 32
-}
-
 // Load replaces the table with the one described by text, in the layout
 // Format writes (header lines optional, connection counters optional, blank
 // lines and "#" comments ignored), e.g.
@@ -152,7 +145,7 @@ func parseService(f []string) (ipvs.Service, error) {
 		return s, fmt.Errorf("service %s: no scheduler", s.Key)
 	}
 	s.Scheduler, rest = rest[0], rest[1:]
-	s.NetmaskBits = fullBits(s.Key)
+	s.NetmaskBits = s.Key.FullMaskBits()
 	return s, parseServiceFlags(&s, rest)
 }
 
