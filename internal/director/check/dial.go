@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ultramonkey/ultramonkey/internal/director/ldcf"
 )
 
 // run bounds f by timeout (on top of ctx's own deadline) and turns its error
@@ -161,11 +163,13 @@ func receiveMatch(receive, text string) error {
 	return nil
 }
 
-// compileReceive compiles receive=.
+// compileReceive compiles receive= with the parser's rule (ldcf rejects a
+// pattern that does not compile, so this fails only for a Target built
+// by hand).
 func compileReceive(receive string) (*regexp.Regexp, error) {
-	re, err := regexp.Compile(receive)
+	re, err := ldcf.CompileReceive(receive)
 	if err != nil {
-		return nil, fmt.Errorf("receive %q: bad regular expression: %w", receive, err)
+		return nil, fmt.Errorf("receive: %w", err)
 	}
 	return re, nil
 }

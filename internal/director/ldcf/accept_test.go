@@ -94,6 +94,10 @@ func TestVirtualValues(t *testing.T) {
 			}},
 		{name: "email from globals", src: "emailalert=ops@x.y\nemailalertfreq=0\nemailalertstatus=none\nsmtp=10.0.0.25\n",
 			want: func(v *Virtual) { v.EmailAlert, v.EmailAlertStatus, v.SMTP = "ops@x.y", "none", "10.0.0.25" }},
+		{name: "smtp with port, emailalert with names and a local user", src: "\tsmtp=[::1]:2525\n\temailalert=\"Ops <ops@x.y>, root\"\n",
+			want: func(v *Virtual) { v.SMTP, v.EmailAlert = "[::1]:2525", "Ops <ops@x.y>, root" }},
+		{name: "oracle port with a connect check", src: "\tchecktype=connect\n\tservice=oracle\n",
+			want: func(v *Virtual) { v.CheckType, v.Service = CheckConnect, "oracle" }},
 		{name: "emailalertstatus all four is all", src: "\temailalertstatus=starting,running,stopping,reloading\n",
 			want: func(v *Virtual) { v.EmailAlertStatus = "all" }},
 		{name: "fallbackcommand per virtual", src: "\tfallbackcommand=\"/bin/sorry\"\nfallbackcommand=/bin/global\n",
@@ -219,6 +223,10 @@ func TestGlobalValues(t *testing.T) {
 		{name: "emailalertstatus empty is none", src: "emailalertstatus=\n", want: func(g *Global) { g.EmailAlertStatus = "none" }},
 		{name: "execute dedup", src: "execute=web.cf\nexecute=mail.cf\nexecute=web.cf\n", want: func(g *Global) { g.Execute = []string{"web.cf", "mail.cf"} }},
 		{name: "maintenancedir", src: "maintenancedir=/etc/ha.d/maint\n", want: func(g *Global) { g.MaintenanceDir = "/etc/ha.d/maint" }},
+		{name: "maintenancedir quoted", src: "maintenancedir=\"/m d\"\n", want: func(g *Global) { g.MaintenanceDir = "/m d" }},
+		{name: "execute quoted", src: "execute=\"/etc/ha.d/mail.cf\"\n", want: func(g *Global) { g.Execute = []string{"/etc/ha.d/mail.cf"} }},
+		{name: "smtp host:port and from with a name", src: "smtp=127.0.0.1:2525\nemailalertfrom=\"ldirectord Alerts\" <alerts@example.com>\n",
+			want: func(g *Global) { g.SMTP, g.EmailAlertFrom = "127.0.0.1:2525", `"ldirectord Alerts" <alerts@example.com>` }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -235,12 +243,13 @@ func TestGlobalValues(t *testing.T) {
 // TestLinesAndWarnings checks the directive positions and the warnings
 // ldirectord prints with config_warn.
 func TestLinesAndWarnings(t *testing.T) {
-	src := "checkcount=2\nsupervised\nvirtual=10.0.0.1:80\n\treal=10.0.0.2:80 gate\n\tcheckinterval=3\n\tcheckcount=2\n\treal=10.0.0.2:80 masq\n"
+	src := "checkcount=2\nsupervised\nvirtual=10.0.0.1:80\n\treal=10.0.0.2:80 gate\n\tcheckinterval=3\n\tcheckcount=2\n\treal=10.0.0.2:80 masq\n\tload=\"cpu\"\n"
 	c := mustParse(t, src, Options{})
 	want := []Error{
 		{File: testFile, Line: 1, Msg: "checkcount: option is deprecated and slated for removal (want failurecount)"},
 		{File: testFile, Line: 2, Msg: "supervised: please update your config not to use a bare supervised directive"},
 		{File: testFile, Line: 6, Msg: "checkcount: option is deprecated and slated for removal (want failurecount)"},
+		{File: testFile, Line: 8, Msg: "load: ignored, as ldirectord 4.12 ignores it (it parses load= but never uses it)"},
 		{File: testFile, Line: 7, Msg: "real: 10.0.0.2:80 is already a real server of 10.0.0.1:80 at line 4 (ipvsadm will refuse the second)"},
 		{File: testFile, Line: 5, Msg: "checkinterval: in virtual service 10.0.0.1:80 ignored when fork=no"},
 	}
@@ -250,7 +259,7 @@ func TestLinesAndWarnings(t *testing.T) {
 	if diff := cmp.Diff(map[string]int{"checkcount": 1, "supervised": 2}, c.Global.Lines); diff != "" {
 		t.Errorf("global lines (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(map[string]int{"virtual": 3, "real": 7, "checkinterval": 5, "checkcount": 6}, c.Virtuals[0].Lines); diff != "" {
+	if diff := cmp.Diff(map[string]int{"virtual": 3, "real": 7, "checkinterval": 5, "checkcount": 6, "load": 8}, c.Virtuals[0].Lines); diff != "" {
 		t.Errorf("virtual lines (-want +got):\n%s", diff)
 	}
 }

@@ -77,7 +77,8 @@ func TestDebianExample(t *testing.T) {
 // Debian example in turn (dropping one leading '#') and parses the globals
 // plus that block: every sample must parse, except the SIP one whose
 // "192.168.6.2::5060" is not an address (ldirectord's unanchored regex
-// reads it as host "5060").
+// reads it as host "5060") and the Oracle one, refused as this build has
+// no Oracle check (issue 12).
 func TestDebianExampleBlocks(t *testing.T) {
 	src, err := os.ReadFile(filepath.Join("testdata", "debian-ldirectord.cf"))
 	if err != nil {
@@ -96,6 +97,7 @@ func TestDebianExampleBlocks(t *testing.T) {
 	}
 	want := map[string]string{ // first line of the block → expected error ("" = parses)
 		"virtual=192.168.6.240:5060": testFile + ":24: real: bad value \"192.168.6.2::5060\" (want ip[:port], host[:port] or a range a->b[:port], then gate, masq or ipip)",
+		"virtual = 192.168.10.74:1521": testFile + ":26: service: oracle check (service=oracle) is not supported: it needs Oracle's client libraries, which this build does not have (want checktype=connect, or checktype=external with a checkcommand that runs an Oracle client)",
 	}
 	if len(blocks) != 19 {
 		t.Fatalf("found %d sample blocks, want 19", len(blocks))

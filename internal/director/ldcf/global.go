@@ -2,6 +2,8 @@ package ldcf
 
 import (
 	"fmt"
+	"net"
+	"net/mail"
 	"strings"
 	"time"
 )
@@ -35,9 +37,9 @@ var globals = map[string]globalFunc{
 	"emailalert":       gset(func(g *Global) *string { return &g.EmailAlert }, parseEmailAlert),
 	"emailalertfreq":   gset(func(g *Global) *time.Duration { return &g.EmailAlertFreq }, parseEmailAlertFreq),
 	"emailalertstatus": gset(func(g *Global) *string { return &g.EmailAlertStatus }, emailStatus("emailalertstatus")),
-	"emailalertfrom":   gset(func(g *Global) *string { return &g.EmailAlertFrom }, nonEmptyRaw("emailalertfrom")),
+	"emailalertfrom":   gset(func(g *Global) *string { return &g.EmailAlertFrom }, parseEmailAlertFrom),
 	"smtp":             gset(func(g *Global) *string { return &g.SMTP }, parseSMTP),
-	"maintenancedir":   gset(func(g *Global) *string { return &g.MaintenanceDir }, nonEmptyUnquoted("maintenancedir")),
+	"maintenancedir":   gset(func(g *Global) *string { return &g.MaintenanceDir }, absPath("maintenancedir")),
 }
 
 // gset builds a globalFunc that parses a value and stores it in a field
@@ -67,6 +69,9 @@ func nonEmptyRaw(d string) func(string) (string, string) {
 }
 func nonEmptyUnquoted(d string) func(string) (string, string) {
 	return func(v string) (string, string) { return nonEmpty(d, unquote(v)) }
+}
+func absPath(d string) func(string) (string, string) {
+	return func(v string) (string, string) { return parseAbsPath(d, unquote(v)) }
 }
 func emailStatus(d string) func(string) (string, string) {
 	return func(v string) (string, string) { return parseEmailAlertStatus(d, v) }
@@ -149,10 +154,16 @@ func globalLogFile(p *parser, _ int, v string) string {
 	return ""
 }
 
+// globalExecute: ldirectord runs `ldirectord <value> start|stop|reload`
+// through the shell, so a quoted name works there and blanks split it; we
+// strip the quotes and refuse blanks.
 func globalExecute(p *parser, _ int, v string) string {
-	s, m := nonEmpty("execute", v)
+	s, m := nonEmpty("execute", unquote(v))
 	if m != "" {
 		return m
+	}
+	if strings.ContainsAny(s, " \t\"'") {
+		return badValue("execute", v, "one config file name or path, without blanks or quotes inside")
 	}
 	if !oneOf(s, p.g().Execute) {
 		p.g().Execute = append(p.g().Execute, s)
@@ -185,9 +196,68 @@ func nonEmpty(directive, v string) (string, string) {
 	return v, ""
 }
 
-// parseEmailAlert is read_emailalert: enclosing quotes are stripped.
+// parseEmailAlert is read_emailalert: enclosing quotes are stripped. Each
+// comma-separated recipient must be an address (RFC 5322, "Name <a@b>"
+// allowed) or a bare local user such as root, which the local sendmail
+// delivers; ldirectord hands anything to its mailer and only fails there.
 func parseEmailAlert(v string) (string, string) {
-	return nonEmpty("emailalert", unquote(v))
+	s, m := nonEmpty("emailalert", unquote(v))
+	if m != "" {
+		return "", m
+	}
+	if _, err := Recipients(s); err != nil {
+		return "", fmt.Sprintf("emailalert: %v (want a comma list of addresses such as \"ops@example.com, noc@example.com\")", err)
+	}
+	return s, ""
+}
+
+// parseEmailAlertFrom: one address for the From header, written as it will
+// appear (ldirectord: "do not quote this string unless you want the quotes
+// passed in"), e.g. `"ldirectord Alerts" <alerts@example.com>`.
+func parseEmailAlertFrom(v string) (string, string) {
+	s, m := nonEmpty("emailalertfrom", v)
+	if m != "" {
+		return "", m
+	}
+	if _, err := mail.ParseAddress(s); err != nil && !isLocalUser(s) {
+		return "", badValue("emailalertfrom", v, `one address such as alerts@example.com or "ldirectord Alerts" <alerts@example.com>`)
+	}
+	return s, ""
+}
+
+// Recipients splits an emailalert value into the bare addresses to send
+// to (the SMTP envelope): "Ops <ops@x.y>, root" gives ops@x.y and root.
+func Recipients(list string) ([]string, error) {
+	var out []string
+	for _, item := range strings.Split(list, ",") {
+		item = strings.TrimSpace(item)
+		if isLocalUser(item) {
+			out = append(out, item)
+			continue
+		}
+		a, err := mail.ParseAddress(item)
+		if err != nil {
+			return nil, fmt.Errorf("bad address %q", item)
+		}
+		out = append(out, a.Address)
+	}
+	return out, nil
+}
+
+// isLocalUser reports whether s is a bare local user name (root, ops-team).
+func isLocalUser(s string) bool { return allChars(s, isPortChar) }
+
+// parseAbsPath: an absolute path (ldirectord takes any string, relative to
+// its working directory "/", which is what an absolute path says).
+func parseAbsPath(directive, v string) (string, string) {
+	s, m := nonEmpty(directive, v)
+	if m != "" {
+		return "", m
+	}
+	if !strings.HasPrefix(s, "/") {
+		return "", badValue(directive, v, "an absolute path such as /etc/ha.d/maintenance")
+	}
+	return s, ""
 }
 
 // parseEmailAlertFreq: seconds between repeated alerts, 0 = no repeats.
@@ -196,10 +266,30 @@ func parseEmailAlertFreq(v string) (time.Duration, string) {
 	return time.Duration(n) * time.Second, m
 }
 
-// parseSMTP: a host name or address ([0-9A-Za-z._+-]+).
+// parseSMTP: a host name or address ([0-9A-Za-z._+-]+), as ldirectord
+// takes it (port 25), or, our extension, host:port or [ipv6]:port.
+// ldirectord cut the value at the first character outside that set, so
+// "mail:2525" silently meant port 25 there; here the port is used.
 func parseSMTP(v string) (string, string) {
-	if !allChars(v, isHostChar) {
-		return "", badValue("smtp", v, "a host name or IPv4 address of the SMTP relay")
+	const want = "a host name or address of the SMTP relay, optionally with :port ([ipv6]:port)"
+	host, port, ok := splitHostPort(unquote(v), func(c byte) bool { return c >= '0' && c <= '9' })
+	if !ok || host == "" {
+		return "", badValue("smtp", v, want)
 	}
-	return v, ""
+	if port != "" {
+		if _, m := parseUint("smtp", port, 1, 65535, ""); m != "" {
+			return "", badValue("smtp", v, want)
+		}
+	}
+	return unquote(v), ""
+}
+
+// SMTPAddress returns the host:port to dial for an smtp= value accepted by
+// parseSMTP: port 25 unless one is given (Net::SMTP's default).
+func SMTPAddress(value string) string {
+	host, port, _ := splitHostPort(value, func(c byte) bool { return c >= '0' && c <= '9' })
+	if port == "" {
+		port = "25"
+	}
+	return net.JoinHostPort(host, port)
 }

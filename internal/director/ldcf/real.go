@@ -126,6 +126,9 @@ func parseRealFlags(name, s string) (realFlags, string) {
 			kind = "request"
 			f.req, f.recv, rest, m = parseReqRecv(name, rest)
 			f.hasReq = true
+			if _, err := CompileReceive(f.recv); m == "" && err != nil {
+				m = name + ": " + err.Error()
+			}
 			if !strings.HasPrefix(f.req, "/") {
 				f.req = "/" + f.req
 			}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/bits"
 	"net/netip"
+	"regexp"
+	"regexp/syntax"
 	"strconv"
 	"strings"
 	"time"
@@ -223,4 +225,21 @@ func allChars(s string, ok func(byte) bool) bool {
 // isWordRune is Perl's \w for ASCII.
 func isWordRune(r rune) bool {
 	return r < 128 && (isPortChar(byte(r)) && r != '-')
+}
+
+// CompileReceive compiles a receive= pattern. ldirectord's patterns are Perl
+// regular expressions; Go's RE2 covers the common subset (no
+// backreferences, no lookaround). The check package matches with the same
+// function, so what the parser accepts is what the checks run.
+func CompileReceive(receive string) (*regexp.Regexp, error) {
+	re, err := regexp.Compile(receive)
+	if err != nil {
+		why := err.Error()
+		if se, ok := err.(*syntax.Error); ok {
+			why = fmt.Sprintf("%s `%s`", se.Code, se.Expr)
+		}
+		return nil, fmt.Errorf("bad regular expression %q: %s (want an RE2 regular expression: Perl syntax without backreferences or lookaround)",
+			receive, why)
+	}
+	return re, nil
 }

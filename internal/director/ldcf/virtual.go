@@ -17,7 +17,7 @@ var sectionDirectives = map[string]sectionFunc{
 	"real":             secReal,
 	"real6":            secReal,
 	"request":          secRequest,
-	"receive":          func(_ *parser, s *section, _ int, v string) string { return quotedInto(&s.v.Receive, "receive", v) },
+	"receive":          secReceive,
 	"login":            func(_ *parser, s *section, _ int, v string) string { return quotedInto(&s.v.Login, "login", v) },
 	"passwd":           func(_ *parser, s *section, _ int, v string) string { return quotedInto(&s.v.Passwd, "passwd", v) },
 	"database":         func(_ *parser, s *section, _ int, v string) string { return quotedInto(&s.v.Database, "database", v) },
@@ -51,7 +51,7 @@ var sectionDirectives = map[string]sectionFunc{
 	"emailalertfreq":   override(func(o *overrides) **time.Duration { return &o.emailAlertFreq }, parseEmailAlertFreq),
 	"emailalertstatus": override(func(o *overrides) **string { return &o.emailAlertStatus }, emailStatus("emailalertstatus")),
 	"smtp":             override(func(o *overrides) **string { return &o.smtp }, parseSMTP),
-	"monitorfile":      vset(func(s *section) *string { return &s.v.MonitorFile }, nonEmptyUnquoted("monitorfile")),
+	"monitorfile":      vset(func(s *section) *string { return &s.v.MonitorFile }, absPath("monitorfile")),
 	"servicename":      func(_ *parser, s *section, _ int, v string) string { s.v.ServiceName = v; return "" },
 	"comment":          func(_ *parser, s *section, _ int, v string) string { s.v.Comment = v; return "" },
 }
@@ -196,12 +196,27 @@ func secRequest(_ *parser, s *section, _ int, v string) string {
 	return ""
 }
 
-func secLoad(_ *parser, _ *section, _ int, v string) string {
+func secLoad(p *parser, _ *section, line int, v string) string {
 	s, m := parseQuoted("load", v)
 	if m == "" && !strings.ContainsFunc(s, isWordRune) {
 		m = badValue("load", v, `a "quoted" word`)
 	}
-	return m // parsed but never used by ldirectord
+	if m == "" { // parsed but never used by ldirectord 4.12 either
+		p.warnf(line, "load: ignored, as ldirectord 4.12 ignores it (it parses load= but never uses it)")
+	}
+	return m
+}
+
+// secReceive: a quoted regular expression that must compile, so that a
+// typo is a config error at check and start, not a down real later.
+func secReceive(_ *parser, s *section, _ int, v string) string {
+	if m := quotedInto(&s.v.Receive, "receive", v); m != "" {
+		return m
+	}
+	if _, err := CompileReceive(s.v.Receive); err != nil {
+		return "receive: " + err.Error()
+	}
+	return ""
 }
 
 func secCheckType(_ *parser, s *section, _ int, v string) string {
@@ -335,6 +350,14 @@ func (p *parser) finishSection(s *section) *Error {
 		if v.Service == "" {
 			v.Service = ServiceForPort(port)
 		}
+	}
+	if (v.CheckType == CheckNegotiate || v.CheckType == CheckCombined) && v.Service == "oracle" {
+		line, how := v.Line, "from the port of the virtual service"
+		if l, ok := v.Lines["service"]; ok {
+			line, how = l, "service=oracle"
+		}
+		return p.errf(line, "service: oracle check (%s) is not supported: it needs Oracle's client libraries, which this build does not have "+
+			"(want checktype=connect, or checktype=external with a checkcommand that runs an Oracle client)", how)
 	}
 	if v.OPS && v.Protocol != "udp" {
 		return p.errf(s.opsLine, "ops: one-packet scheduling on a %s service (want protocol=udp, or ops=no)", v.Protocol)
