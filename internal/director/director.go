@@ -1,6 +1,7 @@
 package director
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"sync"
@@ -31,6 +32,12 @@ type Config struct {
 	// Jitter returns the random delay added before each check of a real
 	// checked every interval; nil means uniform in [0, min(interval/10, 1 s)].
 	Jitter func(interval time.Duration) time.Duration
+	// SendMail delivers alert mails (emailalert=); nil means
+	// MailDelivery{}.Send. It runs on a goroutine of its own.
+	SendMail func(ctx context.Context, m Mail) error
+	// Hostname and User name the sender of alert mails ("ldirectord host:",
+	// MAIL FROM user@host); "" means this host's name and the current user.
+	Hostname, User string
 }
 
 // defaultMaxInFlight bounds concurrent checks. A check in flight costs a
@@ -81,6 +88,13 @@ func New(c Config) *Director {
 	if c.Jitter == nil {
 		c.Jitter = defaultJitter
 	}
+	if c.SendMail == nil {
+		c.SendMail = MailDelivery{}.Send
+	}
+	if c.Hostname == "" || c.User == "" {
+		id := localIdentity()
+		c.Hostname, c.User = cmp.Or(c.Hostname, id.Host), cmp.Or(c.User, id.User)
+	}
 	return &Director{c: c, reloadSig: make(chan struct{}, 1)}
 }
 
@@ -97,25 +111,35 @@ func (d *Director) Run(ctx context.Context, cfg *ldcf.Config) error {
 	results := make(chan checkResult, 64)
 	sched := newScheduler(checkCtx, d.c, results)
 	cmds := newCommander(checkCtx, d.c)
-	e := newEngine(d.c, cfg, cmds)
+	mail := newJobQueue("emailalert", mailQueueSize, d.c.Logger)
+	e := newEngine(d.c, cfg, cmds, mail)
 
 	e.fullSync(phaseStart)
+	e.daemonState = statusRunning
 	sched.set(e.checks())
 	statusReq := d.serveStatus()
 
 	repair := time.NewTicker(d.c.RepairInterval)
 	defer repair.Stop()
 	var retry <-chan time.Time
+	var resend *time.Ticker // runs while alerts are to be repeated
+	defer func() {
+		if resend != nil {
+			resend.Stop()
+		}
+	}()
 	for {
 		if e.dirty && retry == nil {
 			retry = time.After(e.nextBackoff())
 		}
+		resend = e.resendTicker(resend)
 		select {
 		case <-ctx.Done():
 			stopChecks()
 			sched.wait()
 			cmds.wait()
 			err := e.stop()
+			mail.close(mailStopGrace)
 			d.stopServingStatus(e.status())
 			return err
 		case reply := <-statusReq:
@@ -132,6 +156,8 @@ func (d *Director) Run(ctx context.Context, cfg *ldcf.Config) error {
 		case <-retry:
 			retry = nil
 			e.fullSync(phaseRepair)
+		case <-tickerC(resend):
+			e.resendAlerts()
 		}
 	}
 }

@@ -30,19 +30,25 @@ type harness struct {
 	done   chan error
 }
 
-func start(t *testing.T, kernel string, cfg *ldcf.Config, fc *fakeChecker) *harness {
+func start(t *testing.T, kernel string, cfg *ldcf.Config, fc *fakeChecker, mods ...func(*Config)) *harness {
 	t.Helper()
 	h := &harness{t: t, k: &ipvstest.Kernel{}, fc: fc, logs: newLogRecorder(), cmds: &cmdRecorder{}, done: make(chan error, 1)}
 	if err := h.k.Load(kernel); err != nil {
 		t.Fatal(err)
 	}
-	h.d = New(Config{
+	c := Config{
 		Kernel:     h.k,
 		Checkers:   check.Registry{{Type: ldcf.CheckConnect}: fc},
 		Logger:     slogNew(h.logs),
 		RunCommand: h.cmds.run,
 		Jitter:     func(time.Duration) time.Duration { return 0 },
-	})
+		Hostname:   "lb1.example.com",
+		User:       "root",
+	}
+	for _, m := range mods {
+		m(&c)
+	}
+	h.d = New(c)
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	go func() { h.done <- h.d.Run(ctx, cfg) }()

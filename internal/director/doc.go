@@ -8,12 +8,16 @@
 //     result, in time proportional to the reals it drives), diff.go (Diff,
 //     DiffReal, RepairOps),
 //     format.go (ipvsadm -Ln text), messages.go (ldirectord's log lines),
-//     status.go (the Status snapshot);
+//     status.go (the Status snapshot), alert.go (which change mails what,
+//     to whom, and when it repeats: ldirectord's email alerts);
 //   - engine: director.go (Config, New, Run, Reload, Status), reconcile.go
 //     (the state owned by the reconcile goroutine), scheduler.go (one
 //     goroutine with a heap of due checks; a goroutine per check in flight,
-//     bounded), command.go (fallbackcommand worker);
-//   - effects: kernel.go (the only caller of ipvs.Kernel), exec.go.
+//     bounded), command.go (fallbackcommand worker), notify.go (alerts
+//     queued from the reconcile goroutine), queue.go (a bounded job queue
+//     on its own goroutine: slow mail never blocks a check);
+//   - effects: kernel.go (the only caller of ipvs.Kernel), exec.go,
+//     mail.go (SMTP and the local sendmail).
 //
 // One goroutine (Run's) owns the configuration, the health table and the
 // model of the kernel; checks and fallbackcommands run on their own

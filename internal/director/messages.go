@@ -26,6 +26,9 @@ const (
 	msgAddedVirtual   = "Added virtual server: %s"
 	msgChangedVirtual = "Changed virtual server: %s"
 	msgPurgedVirtual  = "Purged virtual server (%s): %s"
+	msgEmailAlert     = "emailalert: %s"
+	msgSMTPFailed     = "failed to send SMTP email message"
+	msgMailFailed     = "failed to send email message"
 )
 
 // Phases name why a full diff runs; ldirectord uses the tag in its

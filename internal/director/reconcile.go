@@ -26,6 +26,13 @@ type engine struct {
 	owned  Owned
 	fbCmd  map[ipvs.ServiceKey]string // last fallbackcommand status run per virtual
 
+	// Alerts: the daemon state mails are filtered on, the virtual of each
+	// service key, the reals whose alerts repeat, and the mail queue.
+	daemonState string
+	virt        map[ipvs.ServiceKey]*ldcf.Virtual
+	repeats     alertRepeats
+	mail        *jobQueue
+
 	dirty    bool // an op or read failed: a full diff is due
 	synced   bool // a full diff has completed cleanly once
 	failures int  // consecutive failed syncs, for the retry backoff
@@ -33,10 +40,11 @@ type engine struct {
 	syncErr  string
 }
 
-func newEngine(c Config, cfg *ldcf.Config, cmds *commander) *engine {
+func newEngine(c Config, cfg *ldcf.Config, cmds *commander, mail *jobQueue) *engine {
 	e := &engine{
 		c: c, log: c.Logger, cmds: cmds, health: NewHealthTable(),
 		known: Table{}, owned: Owned{}, fbCmd: map[ipvs.ServiceKey]string{},
+		daemonState: statusStarting, repeats: alertRepeats{}, mail: mail,
 	}
 	e.setConfig(cfg)
 	return e
@@ -48,6 +56,10 @@ func newEngine(c Config, cfg *ldcf.Config, cmds *commander) *engine {
 func (e *engine) setConfig(cfg *ldcf.Config) {
 	e.cfg = cfg
 	e.byKey = map[CheckKey][]keyUse{}
+	e.virt = make(map[ipvs.ServiceKey]*ldcf.Virtual, len(cfg.Virtuals))
+	for _, v := range cfg.Virtuals {
+		e.virt[ServiceFor(v).Key] = v
+	}
 	for _, v := range cfg.Virtuals {
 		if v.CheckType == ldcf.CheckOn || v.CheckType == ldcf.CheckOff {
 			continue
@@ -83,7 +95,10 @@ func (e *engine) checks() map[CheckKey]time.Duration {
 func (e *engine) reload(cfg *ldcf.Config) {
 	e.setConfig(cfg)
 	e.health.Retain(func(k CheckKey) bool { _, ok := e.byKey[k]; return ok })
+	e.repeats.retain(e.virt)
+	e.daemonState = statusReloading
 	e.fullSync(phaseStart)
+	e.daemonState = statusRunning
 }
 
 // fullSync reads the kernel, diffs it against the desired table and applies
@@ -239,6 +254,7 @@ func (e *engine) apply(op Op, phase string) {
 	e.known.Apply(op)
 	e.recordOwned(op)
 	e.log.Info(opMessage(op, phase), "reason", op.Reason)
+	e.alert(op, phase)
 }
 
 func (e *engine) recordOwned(op Op) {
@@ -277,6 +293,7 @@ func (e *engine) fallbackCommand(v *ldcf.Virtual, status string) {
 // stop is cleanstop: for each virtual with cleanstop=yes, delete the reals
 // the director wrote, then the service if the director created it.
 func (e *engine) stop() error {
+	e.daemonState = statusStopping
 	if kernel, err := ReadKernel(e.c.Kernel); err == nil {
 		e.known = kernel
 	}
@@ -310,5 +327,6 @@ func (e *engine) applyStop(op Op) error {
 	e.known.Apply(op)
 	e.recordOwned(op)
 	e.log.Info(opMessage(op, phaseStop), "reason", op.Reason)
+	e.alert(op, phaseStop)
 	return nil
 }

@@ -226,7 +226,9 @@ func TestGlobalValues(t *testing.T) {
 		{name: "maintenancedir quoted", src: "maintenancedir=\"/m d\"\n", want: func(g *Global) { g.MaintenanceDir = "/m d" }},
 		{name: "execute quoted", src: "execute=\"/etc/ha.d/mail.cf\"\n", want: func(g *Global) { g.Execute = []string{"/etc/ha.d/mail.cf"} }},
 		{name: "smtp host:port and from with a name", src: "smtp=127.0.0.1:2525\nemailalertfrom=\"ldirectord Alerts\" <alerts@example.com>\n",
-			want: func(g *Global) { g.SMTP, g.EmailAlertFrom = "127.0.0.1:2525", `"ldirectord Alerts" <alerts@example.com>` }},
+			want: func(g *Global) {
+				g.SMTP, g.EmailAlertFrom = "127.0.0.1:2525", `"ldirectord Alerts" <alerts@example.com>`
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

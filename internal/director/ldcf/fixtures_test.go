@@ -96,7 +96,7 @@ func TestDebianExampleBlocks(t *testing.T) {
 		}
 	}
 	want := map[string]string{ // first line of the block → expected error ("" = parses)
-		"virtual=192.168.6.240:5060": testFile + ":24: real: bad value \"192.168.6.2::5060\" (want ip[:port], host[:port] or a range a->b[:port], then gate, masq or ipip)",
+		"virtual=192.168.6.240:5060":   testFile + ":24: real: bad value \"192.168.6.2::5060\" (want ip[:port], host[:port] or a range a->b[:port], then gate, masq or ipip)",
 		"virtual = 192.168.10.74:1521": testFile + ":26: service: oracle check (service=oracle) is not supported: it needs Oracle's client libraries, which this build does not have (want checktype=connect, or checktype=external with a checkcommand that runs an Oracle client)",
 	}
 	if len(blocks) != 19 {
