@@ -82,3 +82,54 @@ func TestConfigAcceptedByParsers(t *testing.T) {
 		})
 	}
 }
+
+// TestModeConfigs: the sync and S2 configurations parse, with the
+// resources and reals the scenarios rely on.
+func TestModeConfigs(t *testing.T) {
+	for _, tt := range []struct {
+		mode Mode
+		want []string
+	}{
+		{ModeStock, []string{"ldirectord::ldirectord.cf", "IPaddr::203.0.113.10/24/eth0", "IPaddr::192.0.2.240/24/eth1"}},
+		{ModeSync, []string{"LVSSyncDaemonSwap::master", "IPaddr::203.0.113.10/24/eth0", "IPaddr::192.0.2.240/24/eth1"}},
+		{ModeColocatedDR, []string{"LVSSyncDaemonSwap::master", "IPaddrDR::203.0.113.10/24/eth0"}},
+	} {
+		t.Run(tt.mode.String(), func(t *testing.T) {
+			groups, err := resources.ParseHaresources("haresources", []byte(tt.mode.HaResources()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(groups) != 1 || groups[0].Node != "test1.com" {
+				t.Fatalf("groups %+v, want one preferring test1.com", groups)
+			}
+			var got []string
+			for _, r := range groups[0].Resources {
+				got = append(got, r.Name+"::"+strings.Join(r.Args, "::"))
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("resources (-want +got):\n%s", diff)
+			}
+			if tt.mode.WarmStandby() == (tt.mode == ModeStock) {
+				t.Errorf("WarmStandby() = %v", tt.mode.WarmStandby())
+			}
+		})
+	}
+	cfg, err := ldcf.Parse("ldirectord.cf", []byte(ModeColocatedDR.LdirectordCf(0, DefaultTimers)), ldcf.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := cfg.Virtuals[0]
+	var reals []string
+	for _, r := range v.Reals {
+		if r.Forward != ldcf.Gate {
+			t.Errorf("S2 real %s: forward %v, want gate (DR)", r.Addr, r.Forward)
+		}
+		reals = append(reals, r.Addr.String())
+	}
+	if diff := cmp.Diff([]string{"203.0.113.2:80", "203.0.113.3:80"}, reals); diff != "" {
+		t.Errorf("S2 reals (-want +got):\n%s", diff)
+	}
+	if v.Scheduler != "rr" {
+		t.Errorf("S2 scheduler %q, want rr (requests alternate)", v.Scheduler)
+	}
+}

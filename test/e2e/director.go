@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -33,9 +34,15 @@ type Director struct {
 	// state/ (on /var/lib/hbd).
 	Dir string
 
+	// Web is the director's own web server in ModeColocatedDR (nil
+	// otherwise): it answers the director's name on every address, the
+	// VIP included, and runs from boot to power failure.
+	Web *Web
+
 	pair   *Pair
 	holder *netlab.Proc
 	hbd    *netlab.Proc
+	websrv *http.Server
 }
 
 // startProc starts cmd in its own process group, killed when the test
@@ -53,6 +60,9 @@ func (p *Pair) newDirector(t testing.TB, i int) *Director {
 	if err := d.NS.Sysctl("net.ipv4.ip_forward", "1"); err != nil {
 		t.Fatal(err)
 	}
+	if p.Mode == ModeColocatedDR {
+		d.Web = &Web{Name: d.Name, Addr: LANAddrs[i].Addr()}
+	}
 	for _, sub := range []string{"etc", "log", "state"} {
 		if err := os.MkdirAll(filepath.Join(d.Dir, sub), 0o755); err != nil {
 			t.Fatal(err)
@@ -64,8 +74,8 @@ func (p *Pair) newDirector(t testing.TB, i int) *Director {
 	}{
 		{"ha.cf", HaCf(i, p.Timers), 0o644},
 		{"authkeys", AuthKeys, 0o600},
-		{"haresources", HaResources(), 0o644},
-		{"ldirectord.cf", LdirectordCf(3, p.Timers), 0o644},
+		{"haresources", p.Mode.HaResources(), 0o644},
+		{"ldirectord.cf", p.Mode.LdirectordCf(3, p.Timers), 0o644},
 	}
 	for _, f := range files {
 		if err := os.WriteFile(filepath.Join(d.EtcDir(), f.name), []byte(f.text), f.mode); err != nil {
@@ -76,6 +86,7 @@ func (p *Pair) newDirector(t testing.TB, i int) *Director {
 		if err := d.killAll(); err != nil {
 			t.Errorf("%s: cleanup: %v", d.Name, err)
 		}
+		d.stopWeb()
 	})
 	return d
 }
@@ -101,11 +112,68 @@ mount -t tmpfs tmpfs /run &&
 echo ready &&
 exec sleep 1000000`
 
-// Boot starts the director: the holder, then "hbd run" inside it.
+// Boot starts the director as its init would: in ModeColocatedDR its web
+// server, then the holder, "hbd run" inside it and, with a warm standby
+// (ModeSync, ModeColocatedDR), `ldirectord ldirectord.cf start` (its init
+// script, ordered after hbd as the unit is).
 func (d *Director) Boot(ctx context.Context) error {
 	if d.holder.Running() {
 		return fmt.Errorf("boot %s: already running", d.Name)
 	}
+	if err := d.startWeb(); err != nil {
+		return err
+	}
+	if err := d.startHolder(ctx); err != nil {
+		return err
+	}
+	if err := d.StartHBD(); err != nil {
+		return err
+	}
+	if d.pair.Mode.WarmStandby() {
+		return d.StartLdirectord(ctx)
+	}
+	return nil
+}
+
+// StartLdirectord runs `ldirectord ldirectord.cf start` in the director,
+// as its init script or unit does at boot or after a crash; it returns
+// once ldirectord has synced the IPVS table (what start waits for).
+func (d *Director) StartLdirectord(ctx context.Context) error {
+	out, code, err := d.Ldirectord(ctx, "start")
+	if err != nil || code != 0 {
+		return fmt.Errorf("%s: ldirectord ldirectord.cf start: exit %d, %v: %s", d.Name, code, err, out)
+	}
+	return nil
+}
+
+// startWeb starts the director's own web server (ModeColocatedDR) on
+// port 80 of every address of its namespace.
+func (d *Director) startWeb() error {
+	if d.Web == nil {
+		return nil
+	}
+	l, err := d.NS.Listen("tcp", fmt.Sprintf(":%d", HTTPPort))
+	if err != nil {
+		return fmt.Errorf("%s: web server: %w", d.Name, err)
+	}
+	d.Web.NS = d.NS
+	d.websrv = &http.Server{Handler: d.Web, ReadHeaderTimeout: 5 * time.Second}
+	go d.websrv.Serve(l) // ends with ErrServerClosed at stopWeb
+	return nil
+}
+
+// stopWeb closes the director's web server and its connections (at power
+// failure: nothing of it leaves the unplugged namespace).
+func (d *Director) stopWeb() {
+	if d.websrv != nil {
+		d.websrv.Close()
+		d.websrv = nil
+	}
+}
+
+// startHolder starts the boot's holder process (package doc) and waits
+// for its namespaces to be ready.
+func (d *Director) startHolder(ctx context.Context) error {
 	ip, err := lookPath("ip")
 	if err != nil {
 		return err
@@ -136,7 +204,7 @@ func (d *Director) Boot(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("boot %s: holder not ready: %w", d.Name, ctx.Err())
 	}
-	return d.StartHBD()
+	return nil
 }
 
 // StartHBD starts "hbd run" in the director (stdout and stderr appended to
@@ -215,8 +283,9 @@ func (d *Director) Ldirectord(ctx context.Context, args ...string) (string, int,
 }
 
 // PowerOff is a power failure: every process in the director's network
-// namespace is killed with SIGKILL and its switch ports go down. It
-// returns the moment just before the kill.
+// namespace is killed with SIGKILL and its switch ports go down (then its
+// web server, in ModeColocatedDR, dies too). It returns the moment just
+// before the kill.
 func (d *Director) PowerOff() (time.Time, error) {
 	at := time.Now()
 	if err := d.killAll(); err != nil {
@@ -227,14 +296,15 @@ func (d *Director) PowerOff() (time.Time, error) {
 			return at, err
 		}
 	}
+	d.stopWeb()
 	return at, nil
 }
 
-// PowerOn reboots a director that PowerOff stopped: the addresses hbd had
-// added and the IPVS table are gone (as after a reboot), the ports come up
-// and Boot runs.
+// PowerOn reboots a director that PowerOff stopped: it gets a fresh
+// network namespace (reboot), the ports come up and Boot runs. Call it
+// from the test goroutine.
 func (d *Director) PowerOn(ctx context.Context) error {
-	if err := d.clearRuntimeState(); err != nil {
+	if err := d.reboot(); err != nil {
 		return err
 	}
 	for _, n := range []string{"lan", "in"} {
@@ -283,6 +353,9 @@ func (d *Director) killAll() error {
 func (d *Director) Pids() ([]int, error) {
 	var st unix.Stat_t
 	if err := unix.Stat(d.NS.Path(), &st); err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return nil, nil // deleted at cleanup, after its processes were killed
+		}
 		return nil, fmt.Errorf("stat %s: %w", d.NS.Path(), err)
 	}
 	want := fmt.Sprintf("net:[%d]", st.Ino)
@@ -357,32 +430,54 @@ func (d *Director) VIPs() (map[netip.Addr]bool, error) {
 	return out, nil
 }
 
-// clearRuntimeState removes what a reboot loses: the VIPs and the IPVS
-// table.
-func (d *Director) clearRuntimeState() error {
-	h, err := netlink.NewHandleAt(d.NS.Handle(), unix.NETLINK_ROUTE)
+// reboot gives the director a fresh network namespace, as a reboot gives
+// it a fresh kernel: eth0 and eth1 move into it (keeping their MAC
+// addresses and switch ports) with only the director's own addresses and
+// ip_forward on (its sysctl.conf). Everything else of the old kernel stays
+// behind in the old namespace, which nothing reaches any more and which
+// is deleted at the end of the test: the VIPs, the IPVS table and its
+// connections, the kernel's sync daemons (kernel threads that survive the
+// SIGKILL of every process) and every sysctl hbd or ldirectord set.
+func (d *Director) reboot() error {
+	if d.holder.Running() {
+		return fmt.Errorf("reboot %s: still powered on", d.Name)
+	}
+	old := d.NS
+	fresh := vmnet.NewNS(d.pair.t, fmt.Sprintf("test%d", d.Index+1))
+	// Cleanups run last-in first-out: this one stops what runs in the
+	// fresh namespace before its deletion (registered by NewNS) runs.
+	d.pair.t.Cleanup(func() {
+		if err := d.killAll(); err != nil {
+			d.pair.t.Errorf("%s: cleanup: %v", d.Name, err)
+		}
+		d.stopWeb()
+	})
+	h, err := netlink.NewHandleAt(old.Handle(), unix.NETLINK_ROUTE)
 	if err != nil {
-		return fmt.Errorf("netlink in %s: %w", d.NS.Name, err)
+		return fmt.Errorf("netlink in %s: %w", old.Name, err)
 	}
 	defer h.Close()
-	for _, link := range []string{"eth0", "eth1"} {
-		l, err := h.LinkByName(link)
+	for _, l := range []struct {
+		name string
+		addr netip.Prefix
+	}{{"eth0", LANAddrs[d.Index]}, {"eth1", InsideAddrs[d.Index]}} {
+		link, err := h.LinkByName(l.name)
 		if err != nil {
-			return fmt.Errorf("%s: find %s: %w", d.Name, link, err)
+			return fmt.Errorf("reboot %s: find %s: %w", d.Name, l.name, err)
 		}
-		addrs, err := h.AddrList(l, netlink.FAMILY_V4)
-		if err != nil {
-			return fmt.Errorf("%s: list addresses of %s: %w", d.Name, link, err)
+		if err := h.LinkSetNsFd(link, int(fresh.Handle())); err != nil {
+			return fmt.Errorf("reboot %s: move %s: %w", d.Name, l.name, err)
 		}
-		for _, a := range addrs {
-			ip, _ := netip.AddrFromSlice(a.IP.To4())
-			if ip == LANAddrs[d.Index].Addr() || ip == InsideAddrs[d.Index].Addr() {
-				continue
-			}
-			if err := h.AddrDel(l, &a); err != nil {
-				return fmt.Errorf("%s: remove %s from %s: %w", d.Name, ip, link, err)
-			}
+		if err := fresh.NS.AddAddr(l.name, l.addr); err != nil {
+			return fmt.Errorf("reboot %s: %w", d.Name, err)
+		}
+		if err := fresh.SetLinkUp(l.name, true); err != nil {
+			return fmt.Errorf("reboot %s: %w", d.Name, err)
 		}
 	}
-	return d.flushIPVS()
+	if err := fresh.Sysctl("net.ipv4.ip_forward", "1"); err != nil {
+		return fmt.Errorf("reboot %s: %w", d.Name, err)
+	}
+	d.NS = fresh
+	return nil
 }

@@ -25,6 +25,16 @@
 // in the director's network namespace and takes its switch ports down;
 // "power on" is a reboot: its VIPs and IPVS table are cleared (a reboot
 // loses both), the ports come up, a new holder starts and hbd with it.
+// A reboot is a fresh network namespace: the links move into it, and the
+// old kernel state (VIPs, IPVS table and connections, sync daemons,
+// sysctls) stays behind, unreachable.
+//
+// Modes (mode.go): ModeStock is S1 as above; ModeSync replaces ldirectord
+// in haresources by LVSSyncDaemonSwap and starts ldirectord on both
+// directors at boot (a warm standby); ModeColocatedDR is seed S2, the two
+// directors also being the two real servers (DR). The web servers serve
+// slow downloads of verifiable content (download.go, slowhttp.go) that a
+// step runs through the VIP while a director crashes or the group moves.
 //
 // The package needs root, network namespaces, veth and bridge, and IPVS
 // in the kernel (the test VM of test/vm); the pure parts (configuration

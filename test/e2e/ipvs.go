@@ -78,28 +78,3 @@ func (d *Director) Table() (Table, error) {
 	}
 	return tb, nil
 }
-
-// flushIPVS deletes every virtual service of the director.
-func (d *Director) flushIPVS() error {
-	err := d.NS.Do(func() error {
-		k, err := ipvs.OpenNetlink()
-		if err != nil {
-			return err
-		}
-		defer k.Close()
-		svcs, err := k.Services()
-		if err != nil {
-			return err
-		}
-		for _, s := range svcs {
-			if err := k.DelService(s.Key); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("%s: flush IPVS table: %w", d.Name, err)
-	}
-	return nil
-}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,17 +24,26 @@ type Pair struct {
 	Directors      [2]*Director
 	Webs           []*Web
 	Timers         Timers
+	Mode           Mode
 	Bins           Binaries
+
+	// t makes the directors' fresh namespaces at power-on (a reboot);
+	// used only from the test goroutine, which runs the scenario's steps.
+	t testing.TB
 }
 
 // Web is one real HTTP server. GET /index.html answers "ok" (ldirectord's
 // negotiate check) unless Break was called; every other path answers the
-// server's name, so the client can tell which real answered.
+// server's name, so the client can tell which real answered; SlowPath is
+// a slow download (ServeSlow).
 type Web struct {
 	Name   string
 	Addr   netip.Addr
 	NS     *vmnet.NS
 	broken atomic.Bool
+
+	mu     sync.Mutex
+	served map[string]int // requests for "/?id=X" per X (ServedIDs)
 }
 
 // Break makes /index.html answer "maintenance" (200, but without "ok").
@@ -44,6 +54,18 @@ func (w *Web) Restore() { w.broken.Store(false) }
 
 // ServeHTTP implements the web server.
 func (w *Web) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == SlowPath {
+		ServeSlow(w.Name, rw, r)
+		return
+	}
+	if id := r.URL.Query().Get("id"); id != "" {
+		w.mu.Lock()
+		if w.served == nil {
+			w.served = map[string]int{}
+		}
+		w.served[id]++
+		w.mu.Unlock()
+	}
 	rw.Header().Set("Content-Type", "text/plain")
 	body := w.Name
 	if r.URL.Path == "/index.html" {
@@ -53,6 +75,18 @@ func (w *Web) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		}
 	}
 	io.WriteString(rw, body+"\n")
+}
+
+// ServedIDs returns how often the server answered each request id
+// (GET /?id=X), to find a request served twice or by both servers.
+func (w *Web) ServedIDs() map[string]int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := make(map[string]int, len(w.served))
+	for id, n := range w.served {
+		out[id] = n
+	}
+	return out
 }
 
 // Binaries are the programs the directors run.
@@ -89,12 +123,25 @@ const (
 	insideBridge = "br-in"
 )
 
-// NewPair builds the topology with webs real servers (at most
-// len(WebAddrs)) and writes each director's /etc/ha.d. Nothing runs
-// yet: Boot each director. Everything is removed in t.Cleanup, processes
-// first.
+// NewPair builds the stock S1 pair (ModeStock) with webs real servers.
 func NewPair(t testing.TB, webs int, tm Timers) *Pair {
 	t.Helper()
+	return NewPairConfig(t, PairConfig{Webs: webs, Timers: tm, Mode: ModeStock})
+}
+
+// PairConfig says which pair NewPairConfig builds.
+type PairConfig struct {
+	Webs   int // web servers behind NAT (at most len(WebAddrs); 0 in ModeColocatedDR)
+	Timers Timers
+	Mode   Mode
+}
+
+// NewPairConfig builds the topology with c.Webs real servers and writes
+// each director's /etc/ha.d for c.Mode. Nothing runs yet: Boot each
+// director. Everything is removed in t.Cleanup, processes first.
+func NewPairConfig(t testing.TB, c PairConfig) *Pair {
+	t.Helper()
+	webs, tm := c.Webs, c.Timers
 	if os.Geteuid() != 0 {
 		t.Skip("the pair needs root (network namespaces)")
 	}
@@ -102,7 +149,7 @@ func NewPair(t testing.TB, webs int, tm Timers) *Pair {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Pair{Switch: vmnet.NewNS(t, "switch"), Client: vmnet.NewNS(t, "client"), Timers: tm, Bins: bins}
+	p := &Pair{Switch: vmnet.NewNS(t, "switch"), Client: vmnet.NewNS(t, "client"), Timers: tm, Mode: c.Mode, Bins: bins, t: t}
 	p.Switch.Bridge(t, lanBridge)
 	p.Switch.Bridge(t, insideBridge)
 	p.Switch.VethToBridge(t, lanBridge, "client", p.Client, "eth0", ClientAddr)
@@ -158,7 +205,7 @@ func (p *Pair) Holders(ctx context.Context) ([]*Director, error) {
 // first reals web servers (as an operator copies the file to both).
 func (p *Pair) WriteLdirectordCf(reals int) error {
 	for _, d := range p.Directors {
-		if err := writeFileAtomic(filepath.Join(d.EtcDir(), "ldirectord.cf"), LdirectordCf(reals, p.Timers), 0o644); err != nil {
+		if err := writeFileAtomic(filepath.Join(d.EtcDir(), "ldirectord.cf"), p.Mode.LdirectordCf(reals, p.Timers), 0o644); err != nil {
 			return err
 		}
 	}

@@ -125,3 +125,43 @@ func FirstAnswer(samples []Sample, since time.Time) (time.Time, bool) {
 	}
 	return first, !first.IsZero()
 }
+
+// NewConnOutage is the longest time new connections failed in [from, to]:
+// for each run of failed requests (by start time, with no answered request
+// started between them), from the start of its first request to the end
+// of the first answer to a request started after it. Zero when no request
+// failed; a run that no answer ends is measured up to "to".
+func NewConnOutage(samples []Sample, from, to time.Time) time.Duration {
+	var in []Sample
+	for _, s := range samples {
+		if !s.Start.Before(from) && !s.Start.After(to) {
+			in = append(in, s)
+		}
+	}
+	slices.SortFunc(in, func(a, b Sample) int { return a.Start.Compare(b.Start) })
+	var longest time.Duration
+	for i := 0; i < len(in); i++ {
+		if in[i].OK() {
+			continue
+		}
+		runStart := in[i].Start
+		j := i
+		for j < len(in) && !in[j].OK() {
+			j++
+		}
+		end := to
+		if answered, ok := FirstAnswer(in[j:], runStart); ok {
+			end = answered
+		}
+		longest = max(longest, end.Sub(runStart))
+		i = j
+	}
+	return longest
+}
+
+// FirstAnswerAfter is the time from at to the end of the first answer to a
+// request started at or after at; false when none has ended yet.
+func FirstAnswerAfter(samples []Sample, at time.Time) (time.Duration, bool) {
+	end, ok := FirstAnswer(samples, at)
+	return end.Sub(at), ok
+}

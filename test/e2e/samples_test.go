@@ -182,3 +182,30 @@ answer within 1 s; longest gap: the longest time between two answers during the 
 		t.Errorf("FormatSummary (-want +got):\n%s", diff)
 	}
 }
+
+func TestNewConnOutage(t *testing.T) {
+	tests := []struct {
+		name    string
+		samples []Sample
+		want    time.Duration
+	}{
+		{"all answered", []Sample{ok(0, 10, "web1"), ok(50, 60, "web2")}, 0},
+		{"one run", []Sample{ok(0, 10, "web1"), fail(50, 1050), fail(100, 1100), ok(150, 160, "web2"), ok(200, 900, "web1")},
+			// the run starts at 50; the first answer to a request started after it ends at 160
+			110 * time.Millisecond},
+		{"answer to a later request ends first", []Sample{fail(100, 1100), ok(200, 1500, "web1"), ok(300, 700, "web2")}, 600 * time.Millisecond},
+		{"two runs, the longer counts", []Sample{fail(0, 1000), ok(50, 100, "a"), fail(200, 1200), fail(250, 1250), ok(1300, 1310, "b")}, 1110 * time.Millisecond},
+		{"never answered again", []Sample{ok(0, 10, "a"), fail(500, 1500)}, 1500 * time.Millisecond},
+		{"outside the window", []Sample{fail(-500, 500), ok(100, 110, "a")}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := NewConnOutage(tt.samples, ms(0), ms(2000)); got != tt.want {
+				t.Errorf("NewConnOutage = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	if d, ok := FirstAnswerAfter([]Sample{ok(100, 400, "a"), ok(300, 350, "b"), ok(-10, 5, "c")}, ms(50)); !ok || d != 300*time.Millisecond {
+		t.Errorf("FirstAnswerAfter = %v %v, want 300ms true", d, ok)
+	}
+}

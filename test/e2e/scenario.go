@@ -57,6 +57,10 @@ type Scenario struct {
 	Rows []Row
 	// Gaps are the measured failover gaps, one per failover step.
 	Gaps []Gap
+	// DownloadSteps are the steps run under slow downloads.
+	DownloadSteps []DownloadStep
+
+	seed uint64 // the last download seed used
 
 	stopClient context.CancelFunc
 	clientDone chan struct{}

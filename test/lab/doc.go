@@ -26,7 +26,7 @@
 //     name, with its own confdir, rundir and statedir under t.TempDir().
 //     Its output and log file are dumped when the test fails.
 //   - Cluster (config.go): ha.cf, authkeys and haresources text.
-//   - Events and AddrEvent (netlab), ARPEvent (arp.go), WireEvent
+//   - Events and AddrEvent (netlab), ARPEvent (netlab arp.go), WireEvent
 //     (wire.go): the timeline. Address changes of every node come from a netlink
 //     subscription per node; ARP frames come from an AF_PACKET socket in
 //     the client. Both are stamped on receipt.

@@ -10,6 +10,8 @@ import (
 
 	"github.com/mdlayher/packet"
 	"golang.org/x/sys/unix"
+
+	"github.com/ultramonkey/ultramonkey/test/netlab"
 )
 
 // HeartbeatPort is the UDP port of the lab's heartbeats (ha.cf udpport).
@@ -53,7 +55,7 @@ func watchWire(t testing.TB, n *Node, link string, ev *Events[WireEvent]) {
 	go func() { done <- readWire(c, n.Name, link, ev) }()
 	t.Cleanup(func() {
 		c.Close()
-		if err := <-done; !closedErr(err) {
+		if err := <-done; !netlab.ClosedErr(err) {
 			t.Errorf("heartbeat watch on %s %s: %v", n.Name, link, err)
 		}
 	})
