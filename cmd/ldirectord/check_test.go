@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -105,4 +106,36 @@ func allChecks() check.Registry {
 		r[check.Kind{Type: typ}] = check.On{}
 	}
 	return r
+}
+
+// TestCheckFiles: as ldirectord's parser, a monitorfile that cannot be
+// opened for appending is refused with file:line (exit 2), and a
+// maintenancedir that does not exist is a warning with file:line.
+func TestCheckFiles(t *testing.T) {
+	tmp := t.TempDir()
+	bad := filepath.Join(tmp, "bad.cf")
+	writeFile(t, bad, "virtual=10.0.0.1:80\n\treal=10.0.0.2:80 masq\n\tmonitorfile="+filepath.Join(tmp, "no", "such", "dir.log")+"\n")
+	var out, errb strings.Builder
+	d := deps{Options: &ldcf.Options{}, Checkers: allChecks()}
+	if code := run([]string{bad, "check"}, &out, &errb, d); code != exitConfig {
+		t.Errorf("unopenable monitorfile: exit %d, want %d", code, exitConfig)
+	}
+	if want := bad + ":3: unable to open monitorfile " + filepath.Join(tmp, "no", "such", "dir.log") + ": "; !strings.HasPrefix(errb.String(), want) {
+		t.Errorf("stderr %q, want it to start with %q", errb.String(), want)
+	}
+
+	good := filepath.Join(tmp, "good.cf")
+	monitor := filepath.Join(tmp, "check.log")
+	writeFile(t, good, "maintenancedir="+filepath.Join(tmp, "maint")+"\nvirtual=10.0.0.1:80\n\treal=10.0.0.2:80 masq\n\tmonitorfile="+monitor+"\n")
+	out.Reset()
+	errb.Reset()
+	if code := run([]string{good, "check"}, &out, &errb, d); code != exitOK {
+		t.Fatalf("exit %d, want 0; stderr %q", code, errb.String())
+	}
+	if want := good + ":1: warning: maintenance directory does not exist: " + filepath.Join(tmp, "maint") + "\n"; errb.String() != want {
+		t.Errorf("stderr %q, want %q", errb.String(), want)
+	}
+	if _, err := os.Stat(monitor); err != nil {
+		t.Errorf("monitorfile not created as ldirectord does: %v", err)
+	}
 }

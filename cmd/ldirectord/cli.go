@@ -256,7 +256,7 @@ func run(args []string, stdout, stderr io.Writer, d deps) int {
 	// a broken file never removes the running daemon's pid file (its
 	// config_error does, so a later start ran a second daemon): we print
 	// file:line, exit 2 and touch nothing.
-	cfg, err := ldcf.Load(inst.config, *d.Options)
+	cfg, err := loadChecked(inst.config, *d.Options)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitConfig

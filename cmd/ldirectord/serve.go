@@ -268,7 +268,11 @@ func (s *server) loadConfig() (*ldcf.Config, error) {
 	if err != nil {
 		return nil, &ldcf.Error{File: s.c.inst.config, Msg: fmt.Sprintf("cannot read config: %v", err)}
 	}
-	return ldcf.Parse(s.c.inst.config, b, *s.c.d.Options)
+	cfg, err := ldcf.Parse(s.c.inst.config, b, *s.c.d.Options)
+	if err != nil {
+		return nil, err
+	}
+	return withFileChecks(cfg)
 }
 
 func (s *server) logWarnings(cfg *ldcf.Config) {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"log/slog"
+	"net"
 	"sync"
 	"time"
 
@@ -38,6 +39,14 @@ type Config struct {
 	// Hostname and User name the sender of alert mails ("ldirectord host:",
 	// MAIL FROM user@host); "" means this host's name and the current user.
 	Hostname, User string
+	// MaintenancePoll is how often maintenancedir is listed; 0 means 1 s.
+	MaintenancePoll time.Duration
+	// LookupAddr resolves a real's address to names for maintenance files
+	// named after hosts; nil means net.DefaultResolver.LookupAddr. It is
+	// called from the maintenance watcher's goroutine only.
+	LookupAddr func(ctx context.Context, addr string) ([]string, error)
+	// Pid is written in monitorfile lines; 0 means this process's.
+	Pid int
 }
 
 // defaultMaxInFlight bounds concurrent checks. A check in flight costs a
@@ -91,6 +100,15 @@ func New(c Config) *Director {
 	if c.SendMail == nil {
 		c.SendMail = MailDelivery{}.Send
 	}
+	if c.MaintenancePoll <= 0 {
+		c.MaintenancePoll = defaultMaintenancePoll
+	}
+	if c.LookupAddr == nil {
+		c.LookupAddr = net.DefaultResolver.LookupAddr
+	}
+	if c.Pid == 0 {
+		c.Pid = defaultPid()
+	}
 	if c.Hostname == "" || c.User == "" {
 		id := localIdentity()
 		c.Hostname, c.User = cmp.Or(c.Hostname, id.Host), cmp.Or(c.User, id.User)
@@ -112,7 +130,22 @@ func (d *Director) Run(ctx context.Context, cfg *ldcf.Config) error {
 	sched := newScheduler(checkCtx, d.c, results)
 	cmds := newCommander(checkCtx, d.c)
 	mail := newJobQueue("emailalert", mailQueueSize, d.c.Logger)
-	e := newEngine(d.c, cfg, cmds, mail)
+	checkLog := newJobQueue("monitorfile", checkLogQueueSize, d.c.Logger)
+	e := newEngine(d.c, cfg, cmds, mail, checkLog)
+	var maint *maintenanceWatcher
+	watchMaintenance := func() {
+		maint.stop()
+		maint = nil
+		if dir := e.cfg.Global.MaintenanceDir; dir != "" {
+			files, _ := readMaintenanceDir(dir) // the watcher logs errors
+			e.setMaintenance(maintenanceView{Files: files, Names: e.maintView.Names}, false)
+			maint = startMaintenanceWatcher(checkCtx, d.c, dir, e.maintenanceAddrs())
+		} else {
+			e.setMaintenance(maintenanceView{}, false)
+		}
+	}
+	defer func() { maint.stop() }()
+	watchMaintenance()
 
 	e.fullSync(phaseStart)
 	e.daemonState = statusRunning
@@ -138,8 +171,11 @@ func (d *Director) Run(ctx context.Context, cfg *ldcf.Config) error {
 			stopChecks()
 			sched.wait()
 			cmds.wait()
+			maint.stop()
+			maint = nil
 			err := e.stop()
 			mail.close(mailStopGrace)
+			checkLog.close(mailStopGrace)
 			d.stopServingStatus(e.status())
 			return err
 		case reply := <-statusReq:
@@ -148,7 +184,7 @@ func (d *Director) Run(ctx context.Context, cfg *ldcf.Config) error {
 			e.observe(res)
 		case <-d.reloadSig:
 			if next := d.takePending(); next != nil {
-				e.reload(next)
+				e.reload(next, watchMaintenance)
 				sched.set(e.checks())
 			}
 		case <-repair.C:
@@ -158,6 +194,8 @@ func (d *Director) Run(ctx context.Context, cfg *ldcf.Config) error {
 			e.fullSync(phaseRepair)
 		case <-tickerC(resend):
 			e.resendAlerts()
+		case view := <-maint.C():
+			e.setMaintenance(view, true)
 		}
 	}
 }

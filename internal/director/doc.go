@@ -9,15 +9,20 @@
 //     DiffReal, RepairOps),
 //     format.go (ipvsadm -Ln text), messages.go (ldirectord's log lines),
 //     status.go (the Status snapshot), alert.go (which change mails what,
-//     to whom, and when it repeats: ldirectord's email alerts);
+//     to whom, and when it repeats: ldirectord's email alerts),
+//     maintenance.go (which maintenancedir file names a real), checklog.go
+//     (the monitorfile line);
 //   - engine: director.go (Config, New, Run, Reload, Status), reconcile.go
 //     (the state owned by the reconcile goroutine), scheduler.go (one
 //     goroutine with a heap of due checks; a goroutine per check in flight,
 //     bounded), command.go (fallbackcommand worker), notify.go (alerts
 //     queued from the reconcile goroutine), queue.go (a bounded job queue
-//     on its own goroutine: slow mail never blocks a check);
+//     on its own goroutine: slow mail never blocks a check), maintain.go
+//     (reals in maintenance forced down, check log lines queued);
 //   - effects: kernel.go (the only caller of ipvs.Kernel), exec.go,
-//     mail.go (SMTP and the local sendmail).
+//     mail.go (SMTP and the local sendmail), maintdir.go (the maintenance
+//     directory polled and reverse DNS, on a goroutine of its own),
+//     monitorfile.go (appends the check log).
 //
 // One goroutine (Run's) owns the configuration, the health table and the
 // model of the kernel; checks and fallbackcommands run on their own

@@ -142,3 +142,29 @@ func (h *HealthTable) Observe(key CheckKey, r check.Result, now time.Time) Trans
 	}
 	return tr
 }
+
+// Force puts key down at once, whatever its failure count: ldirectord's
+// service_set(..., {force => 1}) for a real in maintenance. It is not a
+// check result: the last check's verdict and time are kept.
+func (h *HealthTable) Force(key CheckKey, reason string, now time.Time) Transition {
+	e, ok := h.m[key]
+	if !ok {
+		e = &Health{}
+		h.m[key] = e
+	}
+	tr := Transition{From: e.State, To: Down, Failures: e.Failures, Reason: reason}
+	e.Reason = reason
+	if e.State != Down {
+		tr.Changed = true
+		e.State = Down
+		e.LastChange = now
+	}
+	return tr
+}
+
+// Relabel changes the reason of key's state, if key is known.
+func (h *HealthTable) Relabel(key CheckKey, reason string) {
+	if e, ok := h.m[key]; ok {
+		e.Reason = reason
+	}
+}

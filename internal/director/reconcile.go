@@ -33,6 +33,15 @@ type engine struct {
 	repeats     alertRepeats
 	mail        *jobQueue
 
+	// maintenancedir and monitorfile: the last maintenance view, the
+	// checks it holds down (and the file naming each), the pid written in
+	// the check log, and the check log's queue and writer.
+	maintView      maintenanceView
+	maint          map[CheckKey]string
+	pid            int
+	checkLog       *jobQueue
+	checkLogWriter *checkLogWriter
+
 	dirty    bool // an op or read failed: a full diff is due
 	synced   bool // a full diff has completed cleanly once
 	failures int  // consecutive failed syncs, for the retry backoff
@@ -40,11 +49,12 @@ type engine struct {
 	syncErr  string
 }
 
-func newEngine(c Config, cfg *ldcf.Config, cmds *commander, mail *jobQueue) *engine {
+func newEngine(c Config, cfg *ldcf.Config, cmds *commander, mail, checkLog *jobQueue) *engine {
 	e := &engine{
 		c: c, log: c.Logger, cmds: cmds, health: NewHealthTable(),
 		known: Table{}, owned: Owned{}, fbCmd: map[ipvs.ServiceKey]string{},
 		daemonState: statusStarting, repeats: alertRepeats{}, mail: mail,
+		maint: map[CheckKey]string{}, pid: c.Pid, checkLog: checkLog, checkLogWriter: newCheckLogWriter(c.Logger),
 	}
 	e.setConfig(cfg)
 	return e
@@ -91,10 +101,13 @@ func (e *engine) checks() map[CheckKey]time.Duration {
 	return out
 }
 
-// reload switches to cfg, keeping the health of unchanged checks.
-func (e *engine) reload(cfg *ldcf.Config) {
+// reload switches to cfg, keeping the health of unchanged checks;
+// rewatch restarts the maintenance watcher for the new reals and
+// maintenancedir (and applies its first view) before the full diff.
+func (e *engine) reload(cfg *ldcf.Config, rewatch func()) {
 	e.setConfig(cfg)
 	e.health.Retain(func(k CheckKey) bool { _, ok := e.byKey[k]; return ok })
+	rewatch()
 	e.repeats.retain(e.virt)
 	e.daemonState = statusReloading
 	e.fullSync(phaseStart)
@@ -165,7 +178,12 @@ func (e *engine) observe(res checkResult) {
 	if !ok {
 		return // a check removed by a reload
 	}
+	if file := e.maint[res.key]; file != "" {
+		e.forceDown(res.key, file, true) // ldirectord: in maintenance, the check is skipped
+		return
+	}
 	tr := e.health.Observe(res.key, res.result, e.c.Now())
+	e.logCheck(res.key, res.result.Up, res.result.Err)
 	for _, u := range uses {
 		addr := u.x.lines[u.lines[0]].real.Addr
 		switch {

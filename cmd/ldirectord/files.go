@@ -1,0 +1,54 @@
+package main
+
+// This file touches the files ldirectord.cf names for the daemon to write
+// or watch: ld_read_config's monitorfile and maintenancedir checks.
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/ultramonkey/ultramonkey/internal/director/ldcf"
+)
+
+// checkFiles does what ldirectord's parser did on the filesystem: a
+// monitorfile that cannot be opened for appending is a config error
+// (exit 2, file:line; ldirectord created it too), a maintenancedir that
+// is not a directory a warning (the directory is watched, so creating it
+// later works).
+func checkFiles(cfg *ldcf.Config) (warnings []ldcf.Error, err error) {
+	for _, v := range cfg.Virtuals {
+		if v.MonitorFile == "" {
+			continue
+		}
+		f, err := os.OpenFile(v.MonitorFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		if err != nil {
+			return nil, &ldcf.Error{File: cfg.File, Line: v.Lines["monitorfile"], Msg: fmt.Sprintf("unable to open monitorfile %s: %v", v.MonitorFile, err)}
+		}
+		f.Close()
+	}
+	if dir := cfg.Global.MaintenanceDir; dir != "" {
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			warnings = append(warnings, ldcf.Error{File: cfg.File, Line: cfg.Global.Lines["maintenancedir"], Msg: "maintenance directory does not exist: " + dir})
+		}
+	}
+	return warnings, nil
+}
+
+// loadChecked is ldcf.Load, then checkFiles; its warnings join the
+// config's.
+func loadChecked(path string, opts ldcf.Options) (*ldcf.Config, error) {
+	cfg, err := ldcf.Load(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	return withFileChecks(cfg)
+}
+
+func withFileChecks(cfg *ldcf.Config) (*ldcf.Config, error) {
+	warns, err := checkFiles(cfg)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Warnings = append(cfg.Warnings, warns...)
+	return cfg, nil
+}

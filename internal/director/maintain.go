@@ -1,0 +1,121 @@
+package director
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"slices"
+)
+
+// This file is the reconcile goroutine's side of maintenancedir and
+// monitorfile: it forces reals in maintenance down and queues the check
+// log lines.
+
+// Bounds of the monitorfile queue: one line per check result per virtual
+// with a monitorfile; a stuck disk fills it and further lines are dropped
+// and logged, the checks go on.
+const checkLogQueueSize = 1024
+
+// msgMonitorFileFailed is ldirectord's message when the monitorfile
+// cannot be written (there it was fatal: die; here it is logged once per
+// file until a write succeeds again).
+const msgMonitorFileFailed = "Error writing to monitorfile '%s'"
+
+// maintenanceAddrs is every real address a maintenance file can name.
+func (e *engine) maintenanceAddrs() []netip.Addr {
+	var out []netip.Addr
+	for key := range e.byKey {
+		if a := key.Target.Real.Addr(); !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	slices.SortFunc(out, netip.Addr.Compare)
+	return out
+}
+
+// setMaintenance applies a maintenance view: every check whose real a
+// file names is forced down (and stays down, its results ignored, while
+// the file is there); a real whose file went away is left down until its
+// next check says otherwise, as in ldirectord. With apply false (start
+// and reload, before their full diff) only the health and the indexes
+// change; the full diff writes the kernel.
+func (e *engine) setMaintenance(view maintenanceView, apply bool) {
+	e.maintView = view
+	for key := range e.maint {
+		if _, ok := e.byKey[key]; !ok {
+			delete(e.maint, key)
+		}
+	}
+	for key := range e.byKey {
+		file, old := view.file(maintenanceReal(key)), e.maint[key]
+		switch {
+		case file != "" && old == "":
+			e.maint[key] = file
+			e.log.Info("real server in maintenance", "real", maintenanceReal(key).String(), "file", file)
+			e.forceDown(key, file, apply)
+		case file == "" && old != "":
+			delete(e.maint, key)
+			e.log.Info("real server out of maintenance; checking it again", "real", maintenanceReal(key).String(), "file", old)
+			e.health.Relabel(key, "real down: maintenance file "+old+" removed, until a check succeeds")
+		case file != "":
+			e.maint[key] = file
+		}
+	}
+}
+
+// forceDown is _check_real for a real in maintenance: service_set down
+// with force, logged to the monitorfile as "Server in maintenance".
+func (e *engine) forceDown(key CheckKey, file string, apply bool) {
+	tr := e.health.Force(key, maintenanceReason(file), e.c.Now())
+	e.logCheck(key, false, msgInMaintenance)
+	if !tr.Changed {
+		return
+	}
+	for _, u := range e.byKey[key] {
+		if apply {
+			e.applyTransition(u, tr)
+		} else {
+			u.x.observe(u.lines, tr, e.health)
+		}
+	}
+}
+
+// logCheck queues a monitorfile line for the check result of key in every
+// virtual using it that has a monitorfile.
+func (e *engine) logCheck(key CheckKey, up bool, msg string) {
+	for _, u := range e.byKey[key] {
+		path := u.x.v.MonitorFile
+		if path == "" {
+			continue
+		}
+		line := checkLogLine(e.c.Now().Local(), e.pid, u.x.v, u.x.v.Reals[u.lines[0]], up, msg)
+		w := e.checkLogWriter
+		e.checkLog.enqueue(func(context.Context) { w.write(path, line) })
+	}
+}
+
+// checkLogWriter appends monitorfile lines; it is used only by the
+// monitorfile queue's goroutine.
+type checkLogWriter struct {
+	log    interface{ Error(string, ...any) }
+	failed map[string]bool // files whose last write failed (logged once)
+}
+
+func newCheckLogWriter(log interface{ Error(string, ...any) }) *checkLogWriter {
+	return &checkLogWriter{log: log, failed: map[string]bool{}}
+}
+
+func (w *checkLogWriter) write(path, line string) {
+	if err := appendCheckLog(path, line); err != nil {
+		if !w.failed[path] {
+			w.log.Error(fmt.Sprintf(msgMonitorFileFailed, path), "err", err)
+			w.failed[path] = true
+		}
+		return
+	}
+	delete(w.failed, path)
+}
+
+// defaultPid is the pid written in monitorfile lines.
+func defaultPid() int { return os.Getpid() }
