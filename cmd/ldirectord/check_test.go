@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -137,5 +138,18 @@ func TestCheckFiles(t *testing.T) {
 	}
 	if _, err := os.Stat(monitor); err != nil {
 		t.Errorf("monitorfile not created as ldirectord does: %v", err)
+	}
+}
+
+// TestExecInstance: the real runner of execute= instances passes the
+// child's output through and reports its exit status.
+func TestExecInstance(t *testing.T) {
+	var out, errb strings.Builder
+	err := execInstance(context.Background(), []string{"/bin/sh", "-c", "echo running; echo oops >&2; exit 3"}, &out, &errb)
+	if err == nil || !strings.Contains(err.Error(), "exit status 3") {
+		t.Errorf("err = %v, want exit status 3", err)
+	}
+	if out.String() != "running\n" || errb.String() != "oops\n" {
+		t.Errorf("stdout %q stderr %q", out.String(), errb.String())
 	}
 }

@@ -51,6 +51,10 @@ type deps struct {
 	StopTimeout time.Duration
 	// ReadyTimeout bounds the wait for the first IPVS sync at start-up.
 	ReadyTimeout time.Duration
+	// Self is this program, run for the instances of execute=.
+	Self string
+	// RunInstance runs `ldirectord <config> <verb>` for execute=.
+	RunInstance func(ctx context.Context, argv []string, stdout, stderr io.Writer) error
 }
 
 func (d deps) withDefaults() deps {
@@ -92,6 +96,12 @@ func (d deps) withDefaults() deps {
 	}
 	if d.ReadyTimeout <= 0 {
 		d.ReadyTimeout = 60 * time.Second
+	}
+	if d.Self == "" {
+		d.Self = selfPath()
+	}
+	if d.RunInstance == nil {
+		d.RunInstance = execInstance
 	}
 	return d
 }
@@ -256,7 +266,7 @@ func run(args []string, stdout, stderr io.Writer, d deps) int {
 	// a broken file never removes the running daemon's pid file (its
 	// config_error does, so a later start ran a second daemon): we print
 	// file:line, exit 2 and touch nothing.
-	cfg, err := loadChecked(inst.config, *d.Options)
+	cfg, err := loadChecked(inst.config, *d.Options, d.EtcDir, rundir)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitConfig

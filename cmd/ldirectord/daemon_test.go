@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -488,4 +489,71 @@ func TestStartErrors(t *testing.T) {
 			t.Errorf("pid file written without IPVS: %v", err)
 		}
 	})
+}
+
+// TestExecute: execute= instances are started after this one, get the
+// status verb while it runs, are stopped before it, and on reload the
+// kept ones are reloaded (started when the reload fails), the new ones
+// started and the dropped ones stopped (ldirectord's ld_cmd_children and
+// reread_config).
+func TestExecute(t *testing.T) {
+	h := newHarness(t, "execute=other.cf\nexecute=\"third.cf\"\n"+twoReals)
+	for _, name := range []string{"other.cf", "third.cf", "fourth.cf"} {
+		writeFile(t, filepath.Join(h.etc, name), "virtual=10.9.9.9:80\n\treal=10.0.0.1:80 gate\n\tchecktype=on\n")
+	}
+	h.checks.set("192.168.2.236:80", true)
+	g := h.start()
+	self := "/usr/sbin/ldirectord --rundir " + h.rundir
+	h.waitFor("the children started", func() bool { return slices.Contains(h.instanceCallsPeek(), self+" third.cf start") })
+	var starts []string // h.start polls status, which asks the children too
+	for _, c := range h.instanceCalls() {
+		if !strings.HasSuffix(c, " status") {
+			starts = append(starts, c)
+		}
+	}
+	if diff := cmp.Diff([]string{self + " other.cf start", self + " third.cf start"}, starts); diff != "" {
+		t.Errorf("start (-want +got):\n%s", diff)
+	}
+	code, out, _ := h.cli("status")
+	if code != 0 || !strings.Contains(out, "child status of other.cf\nchild status of third.cf\n") {
+		t.Errorf("status = %d, stdout %q: want the children's status after ours", code, out)
+	}
+	if diff := cmp.Diff([]string{self + " other.cf status", self + " third.cf status"}, h.instanceCalls()); diff != "" {
+		t.Errorf("status (-want +got):\n%s", diff)
+	}
+
+	h.mu.Lock()
+	h.failVerb = "reload" // third.cf is not running: its reload fails, so it is started
+	h.mu.Unlock()
+	writeFile(t, h.cfg, "execute=third.cf\nexecute=fourth.cf\n"+twoReals)
+	if code, _, errOut := h.cli("reload"); code != 0 {
+		t.Fatalf("reload = %d (%s)", code, errOut)
+	}
+	h.waitFor("the children reloaded", func() bool { return len(h.instanceCallsPeek()) == 4 })
+	if diff := cmp.Diff([]string{self + " other.cf stop", self + " third.cf reload", self + " third.cf start", self + " fourth.cf start"}, h.instanceCalls()); diff != "" {
+		t.Errorf("reload (-want +got):\n%s", diff)
+	}
+	if err := h.kill(g.pid, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	<-g.done
+	if diff := cmp.Diff([]string{self + " third.cf stop", self + " fourth.cf stop"}, h.instanceCalls()); diff != "" {
+		t.Errorf("stop (-want +got):\n%s", diff)
+	}
+}
+
+// TestExecuteChecked: execute= naming this configuration is refused with
+// file:line (it would start itself for ever); one that does not exist is
+// a warning.
+func TestExecuteChecked(t *testing.T) {
+	h := newHarness(t, "execute=ldirectord.cf\n"+twoReals)
+	code, _, errOut := h.cli("check")
+	if want := h.cfg + ":1: execute: ldirectord.cf is this configuration itself"; code != exitConfig || !strings.Contains(errOut, want) {
+		t.Errorf("check = %d, stderr %q; want %d and %q", code, errOut, exitConfig, want)
+	}
+	writeFile(t, h.cfg, "execute=missing.cf\n"+twoReals)
+	code, _, errOut = h.cli("check")
+	if want := h.cfg + ":1: warning: execute: configuration missing.cf not found; its instance will not start\n"; code != 0 || !strings.Contains(errOut, want) {
+		t.Errorf("check = %d, stderr %q; want 0 and %q", code, errOut, want)
+	}
 }

@@ -15,7 +15,23 @@ import (
 // (exit 2, file:line; ldirectord created it too), a maintenancedir that
 // is not a directory a warning (the directory is watched, so creating it
 // later works).
-func checkFiles(cfg *ldcf.Config) (warnings []ldcf.Error, err error) {
+//
+// execute= naming this very configuration is refused (the instance would
+// start itself, for ever); one that cannot be found is a warning (its
+// start fails at run time, as in ldirectord).
+func checkFiles(cfg *ldcf.Config, etc, rundir string) (warnings []ldcf.Error, err error) {
+	self, _ := os.Stat(cfg.File)
+	for _, child := range cfg.Global.Execute {
+		line := cfg.Global.Lines["execute"]
+		inst, err := resolveConfig(child, etc, rundir)
+		if err != nil {
+			warnings = append(warnings, ldcf.Error{File: cfg.File, Line: line, Msg: fmt.Sprintf("execute: configuration %s not found; its instance will not start", child)})
+			continue
+		}
+		if fi, err := os.Stat(inst.config); err == nil && self != nil && os.SameFile(fi, self) {
+			return nil, &ldcf.Error{File: cfg.File, Line: line, Msg: fmt.Sprintf("execute: %s is this configuration itself (want another ldirectord.cf)", child)}
+		}
+	}
 	for _, v := range cfg.Virtuals {
 		if v.MonitorFile == "" {
 			continue
@@ -36,16 +52,16 @@ func checkFiles(cfg *ldcf.Config) (warnings []ldcf.Error, err error) {
 
 // loadChecked is ldcf.Load, then checkFiles; its warnings join the
 // config's.
-func loadChecked(path string, opts ldcf.Options) (*ldcf.Config, error) {
+func loadChecked(path string, opts ldcf.Options, etc, rundir string) (*ldcf.Config, error) {
 	cfg, err := ldcf.Load(path, opts)
 	if err != nil {
 		return nil, err
 	}
-	return withFileChecks(cfg)
+	return withFileChecks(cfg, etc, rundir)
 }
 
-func withFileChecks(cfg *ldcf.Config) (*ldcf.Config, error) {
-	warns, err := checkFiles(cfg)
+func withFileChecks(cfg *ldcf.Config, etc, rundir string) (*ldcf.Config, error) {
+	warns, err := checkFiles(cfg, etc, rundir)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/netip"
 	"os"
@@ -38,9 +39,33 @@ type harness struct {
 	checks *fakeChecks
 	logs   *syncBuffer
 
-	mu   sync.Mutex
-	gens map[int]*gen
-	cmds [][]string // RunCommand calls (callback, fallbackcommand)
+	mu        sync.Mutex
+	gens      map[int]*gen
+	cmds      [][]string // RunCommand calls (callback, fallbackcommand)
+	instances []string   // RunInstance calls (execute=), argv joined by blanks
+	failVerb  string     // RunInstance fails this verb ("" = none)
+}
+
+// instanceCalls returns the execute= commands run so far and forgets them.
+func (h *harness) instanceCalls() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := h.instances
+	h.instances = nil
+	return out
+}
+
+func (h *harness) runInstance(_ context.Context, argv []string, stdout, _ io.Writer) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.instances = append(h.instances, strings.Join(argv, " "))
+	if h.failVerb != "" && argv[len(argv)-1] == h.failVerb {
+		return errors.New("exit status 1")
+	}
+	if argv[len(argv)-1] == "status" {
+		fmt.Fprintf(stdout, "child status of %s\n", argv[len(argv)-2])
+	}
+	return nil
 }
 
 func (h *harness) commands() [][]string {
@@ -98,6 +123,8 @@ func (h *harness) deps(pid int, sigs chan os.Signal) deps {
 			h.cmds = append(h.cmds, argv)
 			return nil
 		},
+		Self:          "/usr/sbin/ldirectord",
+		RunInstance:   h.runInstance,
 		WatchInterval: 10 * time.Millisecond,
 		StopTimeout:   10 * time.Second,
 	}
@@ -268,4 +295,11 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// instanceCallsPeek returns the execute= commands run so far.
+func (h *harness) instanceCallsPeek() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.instances)
 }

@@ -88,6 +88,7 @@ func (c *cli) serve(ctx context.Context, det *daemon.Detached) int {
 	} else {
 		s.log.Info(fmt.Sprintf(msgStartingFG, s.pid))
 	}
+	s.daemonChildren("start", c.cfg.Global.Execute) // ld_cmd_children("start", %LD_INSTANCE)
 	return s.loop(sigs, stopRun, runDone)
 }
 
@@ -156,6 +157,7 @@ func (s *server) loop(sigs <-chan os.Signal, stopRun context.CancelFunc, runDone
 				if stopSig == nil {
 					stopSig = sig
 					daemon.Stopping()
+					s.daemonChildren("stop", s.cfg.Global.Execute) // ld_process_term: the children first
 					stopRun()
 				}
 			}
@@ -253,6 +255,10 @@ func (s *server) reload() {
 		return
 	}
 	s.logWarnings(cfg)
+	stop, keep, start := childrenOfReload(s.cfg.Global.Execute, cfg.Global.Execute) // reread_config
+	s.daemonChildren("stop", stop)
+	s.daemonChildren("reload_or_start", keep)
+	s.daemonChildren("start", start)
 	if err := s.logs.retarget(logTarget(cfg.Global, s.c.inv.debug, s.c.inst.name)); err != nil {
 		s.log.Error("cannot switch the log; keeping the current one", "err", err)
 	}
@@ -272,7 +278,7 @@ func (s *server) loadConfig() (*ldcf.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	return withFileChecks(cfg)
+	return withFileChecks(cfg, s.c.d.EtcDir, s.c.rundir())
 }
 
 func (s *server) logWarnings(cfg *ldcf.Config) {

@@ -107,6 +107,7 @@ func (c *cli) status(ctx context.Context) int {
 	}
 	fmt.Fprintf(c.stdout, msgRunning+"\n", c.inst.config, pid)
 	fmt.Fprint(c.stdout, table)
+	c.runChildren(ctx, "status", c.cfg.Global.Execute, c.stdout, c.stderr, nil) // ld_cmd_children("status", ...)
 	return code
 }
 
