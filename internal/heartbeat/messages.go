@@ -54,5 +54,11 @@ const (
 	MsgMcastStarted = "UDP multicast heartbeat started for group %s port %d interface %s (ttl=%d loop=%t)"
 	// MsgPingNoFailover is hbd's own, at start when ha.cf names ping
 	// nodes: their status is reported, but hbd has no ipfail to act on it.
-	MsgPingNoFailover = "%d ping node(s): status reported in status and cl_status only; ping loss does not cause failover (ipfail is not provided)"
+	MsgPingNoFailover = "%d ping node(s): status reported in status and cl_status only; ping loss does not cause failover (ipfail is not enabled)"
+	// MsgWatchdogUsing is heartbeat.c hb_init_watchdog. Device.
+	MsgWatchdogUsing = "Using watchdog device: %s"
+	// MsgWatchdogCannot is heartbeat.c hb_init_watchdog. Device.
+	MsgWatchdogCannot = "Cannot open watchdog device: %s"
+	// MsgWatchdogFailed is heartbeat.c hb_tickle_watchdog's failure line.
+	MsgWatchdogFailed = "Watchdog write failure: closing watchdog device"
 )

@@ -33,7 +33,10 @@ func TestEngineMessages(t *testing.T) {
 		{fmt.Sprintf(MsgUcastStarted, 694, "eth1", "10.0.0.2"), "UDP unicast heartbeat started on port 694 interface eth1 to 10.0.0.2"},
 		{fmt.Sprintf(MsgBcastStarted, 694, "eth0"), "UDP Broadcast heartbeat started on port 694 interface eth0"},
 		{fmt.Sprintf(MsgMcastStarted, "225.0.0.1", 694, "eth0", 1, false), "UDP multicast heartbeat started for group 225.0.0.1 port 694 interface eth0 (ttl=1 loop=false)"},
-		{fmt.Sprintf(MsgPingNoFailover, 2), "2 ping node(s): status reported in status and cl_status only; ping loss does not cause failover (ipfail is not provided)"},
+		{fmt.Sprintf(MsgPingNoFailover, 2), "2 ping node(s): status reported in status and cl_status only; ping loss does not cause failover (ipfail is not enabled)"},
+		{fmt.Sprintf(MsgWatchdogUsing, "/dev/watchdog"), "Using watchdog device: /dev/watchdog"},
+		{fmt.Sprintf(MsgWatchdogCannot, "/dev/watchdog"), "Cannot open watchdog device: /dev/watchdog"},
+		{MsgWatchdogFailed, "Watchdog write failure: closing watchdog device"},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("got %q, want %q", tc.got, tc.want)

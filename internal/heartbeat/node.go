@@ -28,6 +28,14 @@ type GroupRunner interface {
 
 var _ GroupRunner = (*resources.Manager)(nil)
 
+// Tickler keeps a watchdog from firing. Called from the loop goroutine
+// only; must not block.
+type Tickler interface {
+	Tickle() error
+}
+
+var _ Tickler = (*Watchdog)(nil)
+
 // Config configures a Node.
 type Config struct {
 	HaCf   *hacf.Config
@@ -57,6 +65,11 @@ type Config struct {
 	// after a split brain; nil sends none.
 	Addrs     resources.Addrs
 	Announcer resources.Announcer
+
+	// Watchdog, when set, is tickled with every heartbeat this node sends
+	// (ha.cf watchdog; *Watchdog is the real device). A failed write is
+	// logged and the device is no longer tickled, as Heartbeat closes it.
+	Watchdog Tickler
 
 	Generation uint64   // hg=, from NextGeneration
 	UUID       [16]byte // srcuuid=, from LoadUUID

@@ -175,6 +175,19 @@ func (n *Node) sendRexmits(now time.Time) {
 func (n *Node) sendStatus(now time.Time) {
 	n.send(wire.Status{Status: n.l.status, Deadtime: n.cfg.HaCf.Deadtime, Protocol: 1}.Message(), now)
 	n.sendPings(now)
+	n.tickleWatchdog()
+}
+
+// tickleWatchdog keeps the watchdog device from firing; after a failed
+// write it is left alone, as Heartbeat closes it (hb_tickle_watchdog).
+func (n *Node) tickleWatchdog() {
+	if n.cfg.Watchdog == nil || n.l.watchdogFailed {
+		return
+	}
+	if err := n.cfg.Watchdog.Tickle(); err != nil {
+		n.l.watchdogFailed = true
+		n.log.Error(MsgWatchdogFailed, "err", err)
+	}
 }
 
 // send stamps, signs, records and transmits m.

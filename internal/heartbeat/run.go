@@ -57,33 +57,34 @@ type pending struct {
 
 // loopState is everything the loop goroutine owns.
 type loopState struct {
-	keys          map[int]wire.Auth
-	active        wire.Auth
-	keepalive     time.Duration
-	live          *member.Liveness
-	replay        *member.Replay
-	own           *r1.Ownership
-	status        string // our st=
-	started       bool   // comm up: r1.EvStart given
-	startedAt     time.Time
-	seq           uint64
-	hist          map[uint64]*sentMsg
-	nextSend      time.Time
-	ops           map[string]bool
-	opDone        chan opResult
-	opCtx         context.Context
-	wg            sync.WaitGroup
-	pending       []*pending
-	stopping      bool // Shutdown requested
-	shutdone      bool // t=shutdone sent
-	waiters       []chan reply
-	drops         map[string]*dropStat // received packets dropped, by reason
-	sendErrs      map[string]*dropStat // send failures, by link
-	heard         map[string]time.Time // link -> last packet from the peer
-	peerUUID      []byte
-	ownTicked     time.Time       // the ownership deadline last ticked, against spinning
-	restartLogged map[string]bool // reload: restart-only changes already logged
-	mon           monState        // the resource monitor (monitor.go)
+	keys           map[int]wire.Auth
+	active         wire.Auth
+	keepalive      time.Duration
+	live           *member.Liveness
+	replay         *member.Replay
+	own            *r1.Ownership
+	status         string // our st=
+	started        bool   // comm up: r1.EvStart given
+	startedAt      time.Time
+	seq            uint64
+	hist           map[uint64]*sentMsg
+	nextSend       time.Time
+	ops            map[string]bool
+	opDone         chan opResult
+	opCtx          context.Context
+	wg             sync.WaitGroup
+	pending        []*pending
+	stopping       bool // Shutdown requested
+	shutdone       bool // t=shutdone sent
+	waiters        []chan reply
+	drops          map[string]*dropStat // received packets dropped, by reason
+	sendErrs       map[string]*dropStat // send failures, by link
+	heard          map[string]time.Time // link -> last packet from the peer
+	peerUUID       []byte
+	ownTicked      time.Time       // the ownership deadline last ticked, against spinning
+	restartLogged  map[string]bool // reload: restart-only changes already logged
+	mon            monState        // the resource monitor (monitor.go)
+	watchdogFailed bool            // a watchdog write failed: no more tickles
 }
 
 // Run runs the node until ctx ends (an abrupt stop: resources stay as they

@@ -167,12 +167,27 @@ func (p *parser) line(n int, s string) {
 	}
 	vals := strings.FieldsFunc(rest, func(r rune) bool { return strings.ContainsRune(delims, r) })
 	if len(vals) == 0 {
+		if want, ok := valueRequired[dir]; ok {
+			p.errorf(n, "%s: no value given (%s)", dir, want)
+			return
+		}
 		p.warnf(n, "%s: no value given; directive ignored", dir)
 		return
 	}
+	nerrs := len(p.errs)
 	for _, v := range vals {
 		h(p, n, dir, v)
 	}
+	if why, ok := noEffect[dir]; ok && len(p.errs) == nerrs {
+		p.warnf(n, "%s: accepted but has no effect in hbd: %s", dir, why)
+	}
+}
+
+// valueRequired are the option directives whose empty form is an error
+// rather than the usual "no value given" warning: the ones whose absence
+// of a value would silently drop a protection the line asks for.
+var valueRequired = map[string]string{
+	"watchdog": "want watchdog <device path>, e.g. watchdog /dev/watchdog",
 }
 
 // addMedium counts a medium against MAXMEDIA.

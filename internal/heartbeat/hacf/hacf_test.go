@@ -94,8 +94,10 @@ func TestSeedS1(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(w) != 0 {
-				t.Errorf("warnings: %v", w)
+			// seeds.md X12: S1 respawns ipfail without ping nodes.
+			wantW := []Warning{{tc.file, 7, "respawn: ipfail: no ping or ping_group nodes: ipfail has nothing to compare and never moves resources"}}
+			if diff := cmp.Diff(wantW, w); diff != "" {
+				t.Errorf("warnings (-want +got):\n%s", diff)
 			}
 			want := wantDefaults()
 			want.File = tc.file
@@ -339,6 +341,25 @@ func TestWarnings(t *testing.T) {
 		{"nice_failback", "nice_failback on\n", []string{
 			"ha.cf:4: nice_failback flag is obsolete; 'nice_failback on' has been interpreted as 'auto_failback off'"}},
 		{"quorum_server", "quorum_server q\n", []string{`ha.cf:4: quorum_server: also sets the cluster name to "q", as in Heartbeat 3.0.6`}},
+		{"coredumps", "coredumps yes\n", []string{"ha.cf:4: coredumps: accepted but has no effect in hbd: " +
+			"core dumps are left to the system (ulimit -c, kernel.core_pattern, systemd-coredump)"}},
+		{"compression", "compression bz2\n", []string{"ha.cf:4: compression: accepted but has no effect in hbd: " +
+			"hbd never compresses: R1 messages stay far below compression_threshold, and Heartbeat 3.0.6 sends them uncompressed too"}},
+		{"memreserve", "memreserve 100\n", []string{"ha.cf:4: memreserve: accepted but has no effect in hbd: " +
+			"hbd locks its memory with mlockall (realtime) instead of preallocating memreserve KB"}},
+		{"use_apphbd", "use_apphbd on\n", []string{"ha.cf:4: use_apphbd: accepted but has no effect in hbd: " +
+			"apphbd is not provided (use watchdog, or the systemd unit's WatchdogSec)"}},
+		{"crm_daemon_dir", "crm_daemon_dir /x\n", []string{"ha.cf:4: crm_daemon_dir: accepted but has no effect in hbd: " +
+			"Pacemaker-only; no effect with crm off, as in Heartbeat 3.0.6"}},
+		{"apiauth other client", "apiauth dopd gid=haclient\n", []string{"ha.cf:4: apiauth: dopd: accepted but has no effect in hbd: " +
+			"hbd has no Heartbeat client API (only ipfail is provided, built in)"}},
+		{"apiauth ipfail", "apiauth ipfail gid=haclient uid=hacluster\n", []string{}},
+		{"respawn API client", "respawn hacluster /usr/lib/heartbeat/dopd\n", []string{"ha.cf:4: respawn: dopd is a Heartbeat API client " +
+			"and hbd has no client API: it will be started and respawned but cannot connect (only ipfail is provided, built in)"}},
+		{"respawn program", "respawn root /usr/sbin/mydaemon -f\n", []string{}},
+		{"ipfail without ping nodes", "respawn hacluster /usr/libexec/heartbeat/ipfail\n", []string{
+			"ha.cf:4: respawn: ipfail: no ping or ping_group nodes: ipfail has nothing to compare and never moves resources"}},
+		{"ipfail with ping nodes", "respawn hacluster /usr/lib64/heartbeat/ipfail\nping 10.0.0.254\n", []string{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, w := mustParse(t, base+tc.src)
@@ -424,6 +445,18 @@ func TestBroken(t *testing.T) {
 		{name: "apiauth duplicate list", src: "apiauth x uid=a uid=b\n", want: []string{"ha.cf:4: apiauth: x: duplicate uid list"}},
 		{name: "env", src: "env =x\n", want: []string{`ha.cf:4: env: bad value "=x" (want NAME=value)`}},
 		{name: "watchdog twice", src: "watchdog /dev/a /dev/b\n", want: []string{"ha.cf:4: watchdog: watchdog device multiply specified"}},
+		{name: "watchdog twice on two lines", src: "watchdog /dev/a\nwatchdog /dev/b\n", want: []string{"ha.cf:5: watchdog: watchdog device multiply specified"}},
+		{name: "watchdog relative", src: "watchdog watchdog\n", want: []string{
+			`ha.cf:4: watchdog: device "watchdog" is not an absolute path (want watchdog <device path>, e.g. watchdog /dev/watchdog)`}},
+		{name: "watchdog empty", src: "watchdog\n", want: []string{"ha.cf:4: watchdog: no value given (want watchdog <device path>, e.g. watchdog /dev/watchdog)"}},
+		{name: "respawn without program", src: "respawn hacluster\n", want: []string{
+			"ha.cf:4: respawn: client child command [] is not full pathname (want respawn <user> <absolute path> [<args>])"}},
+		{name: "respawn user too long", src: "respawn " + strings.Repeat("u", 64) + " /x\n", want: []string{
+			`ha.cf:4: respawn: user name "` + strings.Repeat("u", 64) + `" too long (max 63 characters)`}},
+		{name: "apiauth bad word", src: "apiauth ipfail user=x\n", want: []string{
+			`ha.cf:4: apiauth: ipfail: unexpected "user=x" (want apiauth <client> [uid=<uid,...>] [gid=<gid,...>])`}},
+		{name: "apiauth empty", src: "apiauth\n", want: []string{
+			"ha.cf:4: apiauth: missing client name (want apiauth <client> [uid=<uid,...>] [gid=<gid,...>])"}},
 		{name: "ping_group without hosts", src: "ping_group g\n", want: []string{"ha.cf:4: ping_group: want ping_group <name> <host> [<host>...]"}},
 		{name: "ping v6", src: "ping ::1\n", want: []string{`ha.cf:4: ping: "::1" is not an IPv4 address (IPv6 ping nodes are not provided by hbd)`}},
 		{name: "node name too long", src: "node " + strings.Repeat("n", 100) + "\n", want: []string{

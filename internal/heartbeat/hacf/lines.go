@@ -2,6 +2,7 @@ package hacf
 
 import (
 	"net/netip"
+	"path"
 	"strings"
 )
 
@@ -133,7 +134,42 @@ func (p *parser) respawn(line int, dir, rest string) {
 	if i := strings.IndexAny(cmd, whitespace); i >= 0 {
 		path = cmd[:i]
 	}
-	p.cfg.Respawn = append(p.cfg.Respawn, Respawn{Line: line, User: user, Command: cmd, Path: path})
+	r := Respawn{Line: line, User: user, Command: cmd, Path: path}
+	if base := r.Program(); apiClients[base] {
+		p.warnf(line, "respawn: %s is a Heartbeat API client and hbd has no client API: "+
+			"it will be started and respawned but cannot connect (only ipfail is provided, built in)", base)
+	}
+	p.cfg.Respawn = append(p.cfg.Respawn, r)
+}
+
+// Program returns the base name of the respawned program.
+func (r Respawn) Program() string { return path.Base(r.Path) }
+
+// IPfail reports whether the respawn line starts Heartbeat's ipfail
+// (any path whose base name is ipfail: /usr/lib/heartbeat/ipfail,
+// /usr/lib64/heartbeat/ipfail, /usr/libexec/heartbeat/ipfail). hbd
+// provides ipfail built in and runs no program for such a line.
+func (r Respawn) IPfail() bool { return r.Program() == IPfailClient }
+
+// IPfail returns the respawn line that enables ipfail, if any.
+func (c *Config) IPfail() (Respawn, bool) {
+	for _, r := range c.Respawn {
+		if r.IPfail() {
+			return r, true
+		}
+	}
+	return Respawn{}, false
+}
+
+// Programs returns the respawn lines hbd runs as programs: all but ipfail.
+func (c *Config) Programs() []Respawn {
+	var out []Respawn
+	for _, r := range c.Respawn {
+		if !r.IPfail() {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // apiauth is set_api_authorization: "apiauth client [uid=a,b] [gid=c,d]",
@@ -180,4 +216,8 @@ func (p *parser) apiauth(line int, dir, rest string) {
 	}
 	p.apiClients[a.Client] = true
 	p.cfg.APIAuth = append(p.cfg.APIAuth, a)
+	if a.Client != IPfailClient {
+		p.warnf(line, "apiauth: %s: accepted but has no effect in hbd: hbd has no Heartbeat client API "+
+			"(only ipfail is provided, built in)", a.Client)
+	}
 }

@@ -340,12 +340,20 @@ func (p *parser) beforePacemaker(line int, dir string) bool {
 	return true
 }
 
+// watchdog is the watchdog directive: one device path (Heartbeat opens it
+// with open(2), so a relative path would depend on the working directory;
+// hbd wants it absolute).
 func (p *parser) watchdog(line int, dir, val string) {
 	if p.cfg.Watchdog != "" {
 		p.errorf(line, "watchdog: watchdog device multiply specified")
 		return
 	}
+	if !strings.HasPrefix(val, "/") {
+		p.errorf(line, "watchdog: device %q is not an absolute path (want watchdog <device path>, e.g. watchdog /dev/watchdog)", val)
+		return
+	}
 	p.cfg.Watchdog = val
+	p.cfg.Lines["watchdog"] = line
 }
 
 // env is set_env: NAME=value, exported as HA_NAME.

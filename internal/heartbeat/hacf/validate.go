@@ -26,6 +26,7 @@ func (p *parser) finish() {
 			"Please convert to 'auto_failback on' (hb_standby and ipfail need it)")
 	}
 	p.checkLogging()
+	p.checkIPfail()
 	if c.Autojoin != AutojoinNone {
 		p.errorf(c.Lines["autojoin"], "autojoin: %s: R1 style resource management conflicts with autojoin (want autojoin none)", c.Autojoin)
 	}
@@ -149,4 +150,23 @@ func LocalName(uname string, nodeinfo []byte) string {
 		return first
 	}
 	return uname
+}
+
+// checkIPfail warns about an ipfail respawn line that cannot act: ipfail
+// exits 100 (and is not respawned) with auto_failback legacy
+// (contrib/ipfail/ipfail.c main), and without ping or ping_group nodes it
+// has nothing to compare (seeds.md X12).
+func (p *parser) checkIPfail() {
+	c := p.cfg
+	r, ok := c.IPfail()
+	if !ok {
+		return
+	}
+	if c.AutoFailback == FailbackLegacy {
+		p.warnf(r.Line, "respawn: ipfail: auto_failback set to incompatible legacy option; ipfail is off, "+
+			"as Heartbeat's ipfail exits (want auto_failback on or off)")
+	}
+	if len(c.Ping)+len(c.PingGroups) == 0 {
+		p.warnf(r.Line, "respawn: ipfail: no ping or ping_group nodes: ipfail has nothing to compare and never moves resources")
+	}
 }
