@@ -19,6 +19,7 @@ type loaded struct {
 	warnings []hacf.Warning
 	keys     *hacf.AuthKeys
 	groups   []resources.Group
+	hpath    string // haresources
 	local    string
 }
 
@@ -43,6 +44,7 @@ func (a *app) loadConfig() (*loaded, error) {
 		errs = append(errs, err)
 	}
 	hpath := filepath.Join(a.confDir, "haresources")
+	l.hpath = hpath
 	src, err := os.ReadFile(hpath)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -56,7 +58,9 @@ func (a *app) loadConfig() (*loaded, error) {
 	}
 	if l.hacf != nil {
 		errs = append(errs, a.checkNodes(&l, hpath)...)
+		errs = append(errs, checkRespawn(l.hacf)...)
 	}
+	errs = append(errs, a.checkResources(l.groups, hpath)...)
 	if err := errors.Join(errs...); err != nil {
 		return nil, &confError{err}
 	}

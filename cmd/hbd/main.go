@@ -1,6 +1,7 @@
 // Command hbd replaces Heartbeat 3.0.6 in classic haresources mode.
 //
-//	hbd [flags] start|stop|restart|reload|status [--json]|run
+//	hbd [flags] start|stop|restart|reload|status [--json]|run|check
+//	hbd [flags] -t
 //	hbd [flags] standby [all|local|foreign|failback] [--timeout D]
 //	hbd [flags] takeover [all|local|foreign|failback] [--timeout D]
 //
@@ -49,6 +50,9 @@ Verbs:
   stop                     release the resources to the peer and wait for hbd to exit
   restart                  stop, then start
   reload                   validate, then SIGHUP the running hbd (start it if stopped)
+  check                    validate ha.cf, authkeys, haresources, the resource scripts
+                           and respawn programs; print the plan; touch nothing
+                           (exit 0, or 6 with file:line on stderr)
   status [--json]          0 running, 1 stale pid file, 3 stopped
   standby [all|local|foreign|failback] [--timeout D]
                            hand resources to the peer (hb_standby); returns when done
@@ -61,6 +65,7 @@ Flags (before the verb):
   --statedir DIR   generation and uuid files (default /var/lib/hbd)
   --node NAME      this node's name instead of uname -n (must be a node line)
   --stderr         also log to stderr (run, start)
+  -t               same as the check verb
 
 Exit codes: 0 ok; 1 failed (standby/takeover refused, stale pid file);
 2 usage; 3 not running; 4 standby/takeover cancelled before completing;
@@ -72,7 +77,7 @@ Called as hb_standby, hb_takeover or cl_status, hbd behaves as those tools.
 // app is one invocation.
 type app struct {
 	confDir, runDir, stateDir, node string
-	stderrLog                       bool
+	stderrLog, checkOnly            bool
 	stdout, stderr                  io.Writer
 }
 
@@ -94,6 +99,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "cl_status":
 		return a.clStatus(ctx, rest)
 	}
+	if a.checkOnly {
+		return a.check()
+	}
 	if len(rest) == 0 {
 		fmt.Fprint(stderr, usageText)
 		return exitUsage
@@ -113,6 +121,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return a.start(ctx)
 	case "reload":
 		return a.reload(ctx)
+	case "check":
+		return a.check()
 	case "status":
 		return a.status(ctx, vargs)
 	case "standby", "takeover":
@@ -131,6 +141,7 @@ func (a *app) parseGlobal(prog string, args []string) ([]string, int, bool) {
 	fs.StringVar(&a.stateDir, "statedir", defaultStateDir, "")
 	fs.StringVar(&a.node, "node", "", "")
 	fs.BoolVar(&a.stderrLog, "stderr", false, "")
+	fs.BoolVar(&a.checkOnly, "t", false, "")
 	if prog == "cl_status" {
 		// cl_status has short options of its own (-m, -p, -n, -v).
 		return a.parseLong(fs, args)
