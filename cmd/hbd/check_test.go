@@ -96,7 +96,10 @@ func TestCheckErrors(t *testing.T) {
 			"/haresources:1: "},
 		{"respawn unknown user", func(f map[string]string) { f["ha.cf"] += "respawn nosuchuser42 /bin/true\n" },
 			"/ha.cf:9: respawn: invalid uid [nosuchuser42] specified for client child"},
-		{"respawn not executable", func(f map[string]string) { f["ha.cf"] += "respawn root %DIR%/resource.d/plain\n"; f["resource.d/plain"] = "data\n" },
+		{"respawn not executable", func(f map[string]string) {
+			f["ha.cf"] += "respawn root %DIR%/resource.d/plain\n"
+			f["resource.d/plain"] = "data\n"
+		},
 			"/ha.cf:9: respawn: client child command ["},
 		{"watchdog relative", func(f map[string]string) { f["ha.cf"] += "watchdog dog\n" },
 			"/ha.cf:9: watchdog: device \"dog\" is not an absolute path"},

@@ -20,9 +20,9 @@ type Verdict int
 
 // Verdicts.
 const (
-	Restart  Verdict = iota + 1 // start it again after Delay
-	Done                        // it exited 100: leave it stopped
-	TooFast                     // more than MaxFast fast exits: leave it stopped
+	Restart Verdict = iota + 1 // start it again after Delay
+	Done                       // it exited 100: leave it stopped
+	TooFast                    // more than MaxFast fast exits: leave it stopped
 )
 
 // Decision is the verdict, the pause before a restart, and the count of
