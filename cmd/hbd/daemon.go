@@ -134,7 +134,9 @@ func (a *app) serve(ctx context.Context, d *daemon.Detached) int {
 		return fail(exitFail, err)
 	}
 	defer ctl.Close()
-	node, cleanup, err := a.buildNode(ctx, cfg, log)
+	wd, closeWD := openWatchdog(cfg.hacf, log)
+	defer closeWD()
+	node, cleanup, err := a.buildNode(ctx, cfg, wd, log)
 	if err != nil {
 		return fail(exitFail, err)
 	}
@@ -152,8 +154,11 @@ func (a *app) serve(ctx context.Context, d *daemon.Detached) int {
 	if err := d.NotifyReady(nil); err != nil {
 		log.Warn(err.Error())
 	}
+	stopChildren := startRespawn(cfg.hacf, log)
 	err = node.Run(context.WithoutCancel(ctx))
 	daemon.Stopping()
+	closeWD() // the loop no longer tickles it: disarm before the children's stop wait
+	stopChildren()
 	stopServe()
 	<-sigDone
 	if err != nil {
@@ -164,7 +169,7 @@ func (a *app) serve(ctx context.Context, d *daemon.Detached) int {
 }
 
 // buildNode wires the real effects into a heartbeat.Node.
-func (a *app) buildNode(ctx context.Context, cfg *loaded, log *slog.Logger) (*heartbeat.Node, func(), error) {
+func (a *app) buildNode(ctx context.Context, cfg *loaded, wd heartbeat.Tickler, log *slog.Logger) (*heartbeat.Node, func(), error) {
 	cf := cfg.hacf
 	gen, err := heartbeat.NextGeneration(a.stateDir, cf.GenMethod == hacf.GenTime, time.Now())
 	if err != nil {
@@ -204,7 +209,7 @@ func (a *app) buildNode(ctx context.Context, cfg *loaded, log *slog.Logger) (*he
 	}
 	node, err := heartbeat.New(heartbeat.Config{HaCf: cf, Keys: cfg.keys, Groups: cfg.groups, Local: cfg.local,
 		Transport: udp, PingNodes: pingNodes, Pinger: pg, Runner: mgr, Monitor: mgr, Addrs: nl, Announcer: arp, Generation: gen, UUID: uuid, Logger: log,
-		LoadAvg: loadAvg})
+		LoadAvg: loadAvg, Watchdog: wd})
 	if err != nil {
 		cleanup()
 		return nil, nil, err

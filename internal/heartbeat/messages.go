@@ -55,6 +55,12 @@ const (
 	// MsgPingNoFailover is hbd's own, at start when ha.cf names ping
 	// nodes: their status is reported, but hbd has no ipfail to act on it.
 	MsgPingNoFailover = "%d ping node(s): status reported in status and cl_status only; ping loss does not cause failover (ipfail is not enabled)"
+	// MsgIPfailOn is hbd's own: the built-in ipfail announced itself to
+	// the peer. Live ping nodes, ping nodes.
+	MsgIPfailOn = "ipfail built in: on, %d of %d ping node(s) up; comparing ping node counts with the peer"
+	// MsgIPfailRefused is hbd's own: a give-up's standby was refused.
+	// Set, reason.
+	MsgIPfailRefused = "giveup of %s resources refused: %s"
 	// MsgWatchdogUsing is heartbeat.c hb_init_watchdog. Device.
 	MsgWatchdogUsing = "Using watchdog device: %s"
 	// MsgWatchdogCannot is heartbeat.c hb_init_watchdog. Device.

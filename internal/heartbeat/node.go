@@ -71,6 +71,11 @@ type Config struct {
 	// logged and the device is no longer tickled, as Heartbeat closes it.
 	Watchdog Tickler
 
+	// IPfailStableWait replaces ipfail's 10 s wait after the peer's
+	// stable report when positive (tests). ipfail itself is enabled by
+	// HaCf's ipfail respawn line (ipfailrun.go).
+	IPfailStableWait time.Duration
+
 	Generation uint64   // hg=, from NextGeneration
 	UUID       [16]byte // srcuuid=, from LoadUUID
 

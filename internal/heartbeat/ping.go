@@ -8,8 +8,8 @@ package heartbeat
 // addresses. The ping node is then a node of status "ping" in the
 // membership layer, dead after deadping. A ping_group is one such node that
 // any member's reply keeps up (ping_group.c). Ping nodes are reported in
-// the status and by cl_status; they do not drive failover (Heartbeat's
-// ipfail does that, and hbd does not provide it).
+// the status and by cl_status; with ha.cf's ipfail respawn line they drive
+// failover through the built-in ipfail (ipfailrun.go, package ipfail).
 
 import (
 	"context"

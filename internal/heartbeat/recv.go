@@ -102,6 +102,9 @@ func (n *Node) onPacket(p Packet, now time.Time) {
 
 // onMessage handles an accepted sequenced message other than status.
 func (n *Node) onMessage(m *wire.Message, h wire.Header, now time.Time) {
+	if n.ipfailMessageIn(m, now) {
+		return
+	}
 	msg, ok, err := readR1(m)
 	switch {
 	case err != nil:
@@ -109,9 +112,11 @@ func (n *Node) onMessage(m *wire.Message, h wire.Header, now time.Time) {
 	case ok:
 		if !n.l.started {
 			n.log.Info(fmt.Sprintf(r1.MsgNotStarted, msg.Type))
+			n.ipfailResources(msg, now)
 			return
 		}
 		n.step(r1.Event{Kind: r1.EvPeerMsg, Msg: msg, Seq: h.Seq}, now)
+		n.ipfailResources(msg, now)
 	case h.Type == wire.TReqNodes:
 		names := make([]string, 0, len(n.cfg.HaCf.Nodes))
 		for _, nd := range n.cfg.HaCf.Nodes {

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ultramonkey/ultramonkey/internal/heartbeat/ipfail"
 	"github.com/ultramonkey/ultramonkey/internal/heartbeat/member"
 	"github.com/ultramonkey/ultramonkey/internal/heartbeat/r1"
 	"github.com/ultramonkey/ultramonkey/internal/heartbeat/wire"
@@ -85,6 +86,7 @@ type loopState struct {
 	restartLogged  map[string]bool // reload: restart-only changes already logged
 	mon            monState        // the resource monitor (monitor.go)
 	watchdogFailed bool            // a watchdog write failed: no more tickles
+	ipf            *ipfail.Machine // built-in ipfail; nil when not enabled (ipfailrun.go)
 }
 
 // Run runs the node until ctx ends (an abrupt stop: resources stay as they
@@ -115,7 +117,9 @@ func (n *Node) Run(ctx context.Context) error {
 				n.log.Error("receiving echo replies", "err", err)
 			}
 		})
-		n.log.Info(fmt.Sprintf(MsgPingNoFailover, len(n.cfg.PingNodes)))
+		if !ipfailEnabled(n.cfg.HaCf) {
+			n.log.Info(fmt.Sprintf(MsgPingNoFailover, len(n.cfg.PingNodes)))
+		}
 	}
 	defer func() {
 		cancel()
@@ -183,6 +187,7 @@ func (n *Node) init(ctx context.Context, now time.Time) error {
 		ops: map[string]bool{}, opDone: make(chan opResult, 2*len(n.cfg.Groups)+1), opCtx: ctx,
 		drops: map[string]*dropStat{}, sendErrs: map[string]*dropStat{}, heard: map[string]time.Time{},
 		mon: n.initMonitor(now)}
+	n.l.ipf = n.newIPfail()
 	return nil
 }
 
@@ -216,6 +221,9 @@ func (n *Node) nextWake() time.Time {
 	}
 	consider(l.replay.NextRexmit())
 	consider(l.mon.next)
+	if l.ipf != nil {
+		consider(l.ipf.NextDeadline())
+	}
 	for _, p := range l.pending {
 		consider(p.deadline)
 	}
@@ -236,6 +244,11 @@ func (n *Node) onTimer(now time.Time) {
 	n.sendRexmits(now)
 	n.checkPending(now)
 	n.monitorDue(now)
+	if l.ipf != nil {
+		if d := l.ipf.NextDeadline(); !d.IsZero() && !now.Before(d) {
+			n.ipfailStep(ipfail.Event{Kind: ipfail.EvTick}, now)
+		}
+	}
 }
 
 // onLive reacts to liveness changes. Only the peer's changes move
@@ -262,6 +275,7 @@ func (n *Node) onLive(evs []member.LiveEvent, now time.Time) {
 				n.onPeerLive(true, now)
 			}
 		}
+		n.ipfailLive(e, now)
 	}
 }
 
@@ -292,6 +306,7 @@ func (n *Node) commUp(peerAlive bool, now time.Time) {
 	n.log.Info(fmt.Sprintf(MsgLocalStatus, l.status))
 	n.sendStatus(now)
 	n.step(r1.Event{Kind: r1.EvStart, PeerAlive: peerAlive}, now)
+	n.ipfailJoin(now)
 }
 
 // step feeds the ownership machine and carries out its actions.

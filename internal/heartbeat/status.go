@@ -19,7 +19,18 @@ type Status struct {
 	Standby      string            `json:"standby,omitempty"`
 	Nodes        []NodeStatus      `json:"nodes"`
 	Groups       []GroupStatus     `json:"groups"`
-	Drops        map[string]uint64 `json:"drops,omitempty"` // dropped packets by reason
+	Drops        map[string]uint64 `json:"drops,omitempty"`  // dropped packets by reason
+	IPfail       *IPfailStatus     `json:"ipfail,omitempty"` // nil: ipfail not enabled
+}
+
+// IPfailStatus is the built-in ipfail's state.
+type IPfailStatus struct {
+	PingNodesUp      int       `json:"ping_nodes_up"` // ping nodes of status ping, as compared with the peer
+	PingNodes        int       `json:"ping_nodes"`
+	GiveUp           string    `json:"give_up,omitempty"` // a pending give-up: all, foreign
+	GiveUpAt         time.Time `json:"give_up_at,omitzero"`
+	WaitingForStable bool      `json:"waiting_for_stable,omitempty"` // a give-up came due in transition
+	PeerStable       bool      `json:"peer_stable"`
 }
 
 // Node types, as cl_status nodetype says them.

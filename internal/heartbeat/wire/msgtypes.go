@@ -37,6 +37,13 @@ const (
 	FIPAddr      = "ipaddr"      // ip-request(-resp): the resource group
 	FWeOwn       = "weown"       // ip-request-resp: "yes" or "no"
 	FOK          = "ok"          // ip-request-resp: "OK"
+	// What Heartbeat's API stamps on an API client's message before it
+	// goes to the cluster (hb_api.c api_process_request,
+	// api_send_client_status): the client's id twice, so that only the
+	// same client on the receiving node gets it, and its generation.
+	FFromID    = "from_id"
+	FToID      = "to_id"
+	FClientGen = "client_gen"
 )
 
 // Message types (glue include/ha_msg.h T_*; heartbeat lib/*.in scripts).
