@@ -40,7 +40,13 @@ func (n *Node) newIPfail() *ipfail.Machine {
 }
 
 // ipfailLog is the ipfail component's logger.
-func (n *Node) ipfailLog() *slog.Logger { return n.log.With("component", "ipfail") }
+func (n *Node) ipfailLog() *slog.Logger {
+	log := n.cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return log.With("component", "ipfail")
+}
 
 // livePingNodes counts the ping nodes of status ping (ping_node_status).
 func (n *Node) livePingNodes() int {
@@ -119,6 +125,7 @@ func (n *Node) ipfailJoin(now time.Time) {
 	m.Add(wire.FFromID, ipfail.ClientID)
 	m.Add(wire.FToID, ipfail.ClientID)
 	m.Add(wire.FSrc, n.cfg.Local)
+	m.Add(wire.FInfo, "signon")
 	m.Add(wire.FClientGen, "0")
 	n.send(m, now)
 	n.ipfailLog().Info(fmt.Sprintf(MsgIPfailOn, n.livePingNodes(), len(n.cfg.PingNodes)))
