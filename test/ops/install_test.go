@@ -286,12 +286,14 @@ func TestInstallPrefix(t *testing.T) {
 	if diff := cmp.Diff(installedTree("/opt/um", "/opt/um/sbin"), tree(t, dest)); diff != "" {
 		t.Fatalf("installed tree (-want +got):\n%s", diff)
 	}
-	for file, line := range map[string]string{
-		"etc/init.d/hbd":                        "DAEMON=/opt/um/sbin/hbd",
-		"etc/init.d/ldirectord":                 "DAEMON=/opt/um/sbin/ldirectord",
-		"lib/systemd/system/hbd.service":        "ExecStart=/opt/um/sbin/hbd $HBD_OPTS run",
-		"lib/systemd/system/ldirectord.service": "ExecStart=/opt/um/sbin/ldirectord --foreground $CONFIG_FILE start",
+	for _, fl := range [][2]string{
+		{"etc/init.d/hbd", "DAEMON=/opt/um/sbin/hbd"},
+		{"etc/init.d/ldirectord", "DAEMON=/opt/um/sbin/ldirectord"},
+		{"lib/systemd/system/hbd.service", "ExecStart=/opt/um/sbin/hbd $HBD_OPTS run"},
+		{"lib/systemd/system/hbd.service", "ExecReload=/opt/um/sbin/hbd $HBD_OPTS check"},
+		{"lib/systemd/system/ldirectord.service", "ExecStart=/opt/um/sbin/ldirectord --foreground $CONFIG_FILE start"},
 	} {
+		file, line := fl[0], fl[1]
 		b, err := os.ReadFile(filepath.Join(dest, file))
 		if err != nil {
 			t.Fatal(err)

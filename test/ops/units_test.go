@@ -66,7 +66,7 @@ var unitWant = map[string]map[string]map[string][]string{
 			"NotifyAccess":    {"main"},
 			"EnvironmentFile": {"-/etc/default/hbd"},
 			"ExecStart":       {"/usr/sbin/hbd $HBD_OPTS run"},
-			"ExecReload":      {"/bin/kill -HUP $MAINPID"},
+			"ExecReload":      {"/usr/sbin/hbd $HBD_OPTS check", "/bin/kill -HUP $MAINPID"},
 			"WatchdogSec":     {"30s"},
 			"Restart":         {"no"},
 			"KillMode":        {"process"},
