@@ -37,7 +37,8 @@
 #   4. Packs an initramfs: busybox, test/vm/init.sh as /init, the test
 #      binaries under /opt/tests/<name>/ (with the package's testdata/),
 #      /opt/bin/{ipvsadm,ip,hbd,ldirectord} with their shared libraries, the
-#      module closure of ip_vs, every scheduler, veth, dummy and bridge.
+#      module closure of ip_vs, every scheduler, veth, dummy, bridge and
+#      softdog (loaded with soft_noboot=1).
 #   5. Boots qemu (-nographic -nic none -no-reboot, panic=-1) under timeout,
 #      prints the in-VM test output and exits 0 only on the marker line
 #      "IPVSVM-RESULT: PASS n/n".
@@ -182,7 +183,7 @@ done
 [ -z "${IPVSVM_OVERLAY:-}" ] || cp -a "$IPVSVM_OVERLAY"/. "$INITRD"/
 
 WANT="ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_lblc ip_vs_lblcr ip_vs_dh ip_vs_sh
-	ip_vs_sed ip_vs_nq ip_vs_fo ip_vs_ovf ip_vs_mh ip_vs_twos veth dummy bridge ${IPVSVM_MODULES:-}"
+	ip_vs_sed ip_vs_nq ip_vs_fo ip_vs_ovf ip_vs_mh ip_vs_twos veth dummy bridge softdog ${IPVSVM_MODULES:-}"
 LOAD=()
 ABSENT=()
 for m in $WANT; do
@@ -203,6 +204,10 @@ for m in $WANT; do
 done
 cp "$MODDIR"/modules.{order,builtin,builtin.modinfo} "$INITRD/lib/modules/$KVER/" 2>/dev/null || true
 depmod -b "$INITRD" "$KVER"
+# softdog for hbd's watchdog test: soft_noboot=1 makes an expiry log
+# "Triggered - Reboot ignored" instead of rebooting the VM.
+mkdir -p "$INITRD/etc/modprobe.d"
+echo "options softdog soft_noboot=1" >"$INITRD/etc/modprobe.d/softdog.conf"
 printf '%s\n' "${LOAD[@]}" >"$INITRD/etc/vm/modules"
 [ ${#ABSENT[@]} -eq 0 ] || echo "vm: modules absent from $KPKG (not loaded): ${ABSENT[*]}"
 cp "$KROOT/boot/config-$KVER" "$INITRD/etc/vm/kernel-config" 2>/dev/null || true
