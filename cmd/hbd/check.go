@@ -11,7 +11,9 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/ultramonkey/ultramonkey/internal/heartbeat"
@@ -60,6 +62,34 @@ func checkRespawn(cf *hacf.Config) []error {
 		}
 		if err := respawn.CheckExecutable(r.Path); err != nil {
 			errs = append(errs, &hacf.Error{File: cf.File, Line: r.Line, Msg: "respawn: " + err.Error()})
+		}
+	}
+	return errs
+}
+
+// checkAPIAuth resolves the users and groups of the apiauth lines, as
+// Heartbeat's ipc_str_to_auth does at start (an unknown name is a
+// configuration error there too). Numbers are taken as they are.
+func checkAPIAuth(cf *hacf.Config) []error {
+	var errs []error
+	for _, a := range cf.APIAuth {
+		for _, u := range a.UIDs {
+			if _, err := strconv.Atoi(u); err == nil {
+				continue
+			}
+			if _, err := user.Lookup(u); err != nil {
+				errs = append(errs, &hacf.Error{File: cf.File, Line: a.Line,
+					Msg: fmt.Sprintf("apiauth: %s: invalid uid [%s] (want a user name or number)", a.Client, u)})
+			}
+		}
+		for _, g := range a.GIDs {
+			if _, err := strconv.Atoi(g); err == nil {
+				continue
+			}
+			if _, err := user.LookupGroup(g); err != nil {
+				errs = append(errs, &hacf.Error{File: cf.File, Line: a.Line,
+					Msg: fmt.Sprintf("apiauth: %s: invalid gid [%s] (want a group name or number)", a.Client, g)})
+			}
 		}
 	}
 	return errs

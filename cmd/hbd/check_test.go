@@ -101,6 +101,10 @@ func TestCheckErrors(t *testing.T) {
 			f["resource.d/plain"] = "data\n"
 		},
 			"/ha.cf:9: respawn: client child command ["},
+		{"apiauth unknown user", func(f map[string]string) { f["ha.cf"] += "apiauth ipfail uid=nosuchuser42\n" },
+			"/ha.cf:9: apiauth: ipfail: invalid uid [nosuchuser42] (want a user name or number)"},
+		{"apiauth unknown group", func(f map[string]string) { f["ha.cf"] += "apiauth ipfail gid=nosuchgroup42 uid=0\n" },
+			"/ha.cf:9: apiauth: ipfail: invalid gid [nosuchgroup42] (want a group name or number)"},
 		{"watchdog relative", func(f map[string]string) { f["ha.cf"] += "watchdog dog\n" },
 			"/ha.cf:9: watchdog: device \"dog\" is not an absolute path"},
 	} {

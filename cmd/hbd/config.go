@@ -59,6 +59,7 @@ func (a *app) loadConfig() (*loaded, error) {
 	if l.hacf != nil {
 		errs = append(errs, a.checkNodes(&l, hpath)...)
 		errs = append(errs, checkRespawn(l.hacf)...)
+		errs = append(errs, checkAPIAuth(l.hacf)...)
 	}
 	errs = append(errs, a.checkResources(l.groups, hpath)...)
 	if err := errors.Join(errs...); err != nil {

@@ -53,7 +53,8 @@ const (
 	// interface, ttl, loop.
 	MsgMcastStarted = "UDP multicast heartbeat started for group %s port %d interface %s (ttl=%d loop=%t)"
 	// MsgPingNoFailover is hbd's own, at start when ha.cf names ping
-	// nodes: their status is reported, but hbd has no ipfail to act on it.
+	// nodes without the ipfail respawn line: their status is reported, but
+	// nothing acts on it.
 	MsgPingNoFailover = "%d ping node(s): status reported in status and cl_status only; ping loss does not cause failover (ipfail is not enabled)"
 	// MsgIPfailOn is hbd's own: the built-in ipfail announced itself to
 	// the peer. Live ping nodes, ping nodes.

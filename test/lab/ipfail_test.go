@@ -13,8 +13,10 @@ import (
 
 // ipfailLines enable the built-in ipfail: a ping node on the LAN (an
 // address of the switch's LAN bridge, answered by the switch namespace)
-// and seed S1's ipfail respawn line (the CentOS path).
-const ipfailLines = "ping 192.0.2.254\nrespawn hacluster /usr/lib64/heartbeat/ipfail\napiauth ipfail gid=haclient uid=hacluster\n"
+// and seed S1's ipfail respawn line (the CentOS path). (The apiauth line,
+// whose names must resolve, is in the interop test, where the heartbeat
+// package provides hacluster and haclient.)
+const ipfailLines = "ping 192.0.2.254\nrespawn hacluster /usr/lib64/heartbeat/ipfail\n"
 
 var pingNode = netip.MustParsePrefix("192.0.2.254/24")
 
