@@ -43,6 +43,19 @@ func formatStatus(st heartbeat.Status, now time.Time) string {
 		}
 	}
 	fmt.Fprintf(&b, "resources held here: %s\n", st.Resources)
+	if f := st.IPfail; f != nil {
+		fmt.Fprintf(&b, "ipfail: on, %d of %d ping node(s) up", f.PingNodesUp, f.PingNodes)
+		if f.GiveUp != "" {
+			fmt.Fprintf(&b, ", giving %s resources up in %.1fs", f.GiveUp, f.GiveUpAt.Sub(now).Seconds())
+		}
+		if f.WaitingForStable {
+			b.WriteString(", a give-up waits for the peer to be stable")
+		}
+		b.WriteByte('\n')
+	}
+	if st.PeerConfig != "" {
+		fmt.Fprintf(&b, "peer configuration: %s\n", st.PeerConfig)
+	}
 	if st.Standby != "" {
 		fmt.Fprintf(&b, "standby in progress: %s\n", st.Standby)
 	}

@@ -121,6 +121,7 @@ type host struct {
 	gen    uint64
 	key    string
 	pinger *hbtest.Pinger // nil: no ping medium
+	hares  string         // haresources; "" is the package's haresources
 	node   *heartbeat.Node
 	cancel context.CancelFunc
 	runErr chan error
@@ -167,7 +168,11 @@ func (c *cluster) start(name string) *host {
 	if err != nil {
 		t.Fatalf("authkeys: %v", err)
 	}
-	groups, err := resources.ParseHaresources("haresources", []byte(haresources))
+	hares := h.hares
+	if hares == "" {
+		hares = haresources
+	}
+	groups, err := resources.ParseHaresources("haresources", []byte(hares))
 	if err != nil {
 		t.Fatalf("haresources: %v", err)
 	}

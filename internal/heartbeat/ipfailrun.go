@@ -148,6 +148,7 @@ func (n *Node) ipfailGiveUp(set ipfail.Set, now time.Time, log *slog.Logger) {
 	res := n.step(r1.Event{Kind: r1.EvStandby, Hold: hold}, now)
 	if l.own.State().Standby != r1.StandbyMe {
 		log.Warn(fmt.Sprintf(MsgIPfailRefused, set, res.Reason))
+		n.ipfailStep(ipfail.Event{Kind: ipfail.EvGiveUpRefused, Set: set}, now)
 	}
 }
 

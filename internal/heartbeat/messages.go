@@ -62,6 +62,13 @@ const (
 	// MsgIPfailRefused is hbd's own: a give-up's standby was refused.
 	// Set, reason.
 	MsgIPfailRefused = "giveup of %s resources refused: %s"
+	// MsgConfigSame, MsgConfigOrder, MsgConfigDiffer and MsgConfigNotHbd
+	// are hbd's own: the comparison of the peer's haresources with ours
+	// (peerconfig.go).
+	MsgConfigSame   = "haresources identical on %s and here (%d groups)"
+	MsgConfigOrder  = "haresources of %s lists the same groups as ours in another order (start order of groups differs)"
+	MsgConfigDiffer = "haresources differ from %s's: only here: %s; only on %s: %s"
+	MsgConfigNotHbd = "haresources not compared: %s does not run hbd (its client status query answered offline)"
 	// MsgWatchdogUsing is heartbeat.c hb_init_watchdog. Device.
 	MsgWatchdogUsing = "Using watchdog device: %s"
 	// MsgWatchdogCannot is heartbeat.c hb_init_watchdog. Device.

@@ -102,7 +102,7 @@ func (n *Node) onPacket(p Packet, now time.Time) {
 
 // onMessage handles an accepted sequenced message other than status.
 func (n *Node) onMessage(m *wire.Message, h wire.Header, now time.Time) {
-	if n.ipfailMessageIn(m, now) {
+	if n.ipfailMessageIn(m, now) || n.onClientStatusMessage(m, now) {
 		return
 	}
 	msg, ok, err := readR1(m)

@@ -159,7 +159,7 @@ func (n *Node) snapshot() Status {
 	s := Status{Node: n.cfg.Local, Peer: n.peer, State: l.status, Generation: n.cfg.Generation, StartedAt: l.startedAt,
 		AutoFailback: cf.AutoFailback.String(), KeepaliveMs: l.keepalive.Milliseconds(),
 		DeadtimeMs: cf.Deadtime.Milliseconds(), WarntimeMs: cf.Warntime.Milliseconds(),
-		InitdeadMs: cf.Initdead.Milliseconds(), Resources: l.own.HoldClasses().String(), IPfail: n.ipfailStatus()}
+		InitdeadMs: cf.Initdead.Milliseconds(), Resources: l.own.HoldClasses().String(), IPfail: n.ipfailStatus(), PeerConfig: l.peerConfig}
 	if st.Standby != r1.StandbyNot {
 		s.Standby = [...]string{"", "me", "other", "done"}[st.Standby]
 	}

@@ -87,6 +87,7 @@ type loopState struct {
 	mon            monState        // the resource monitor (monitor.go)
 	watchdogFailed bool            // a watchdog write failed: no more tickles
 	ipf            *ipfail.Machine // built-in ipfail; nil when not enabled (ipfailrun.go)
+	peerConfig     string          // the haresources comparison with the peer (peerconfig.go); "" before
 }
 
 // Run runs the node until ctx ends (an abrupt stop: resources stay as they
@@ -273,6 +274,9 @@ func (n *Node) onLive(evs []member.LiveEvent, now time.Time) {
 			n.log.Info(e.Reason, "node", e.Node)
 			if e.Node == n.peer {
 				n.onPeerLive(true, now)
+				if e.Kind == member.NodeActive {
+					n.askPeerClient(now)
+				}
 			}
 		}
 		n.ipfailLive(e, now)

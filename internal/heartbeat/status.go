@@ -19,8 +19,9 @@ type Status struct {
 	Standby      string            `json:"standby,omitempty"`
 	Nodes        []NodeStatus      `json:"nodes"`
 	Groups       []GroupStatus     `json:"groups"`
-	Drops        map[string]uint64 `json:"drops,omitempty"`  // dropped packets by reason
-	IPfail       *IPfailStatus     `json:"ipfail,omitempty"` // nil: ipfail not enabled
+	Drops        map[string]uint64 `json:"drops,omitempty"`       // dropped packets by reason
+	IPfail       *IPfailStatus     `json:"ipfail,omitempty"`      // nil: ipfail not enabled
+	PeerConfig   string            `json:"peer_config,omitempty"` // the peer's haresources compared with ours; "" before
 }
 
 // IPfailStatus is the built-in ipfail's state.

@@ -62,8 +62,11 @@ func TestLabIPfail(t *testing.T) {
 	if d := on.At.Sub(cut); d > ipfailBound {
 		t.Errorf("LAN cut -> VIP on node2 = %s, want <= %v", ms(d), ipfailBound)
 	}
-	if on.At.Before(off.At) {
-		t.Errorf("node2 added the VIP before node1 released it")
+	// The two address watchers stamp events on receipt, in two
+	// namespaces: stamps less than 2 ms apart can come out inverted (the
+	// standby handshake between the nodes takes about that on veth).
+	if on.At.Before(off.At.Add(-2 * time.Millisecond)) {
+		t.Errorf("node2 added the VIP %s before node1 released it", ms(off.At.Sub(on.At)))
 	}
 	observe(t, l, 4*Fast.Deadtime)
 	wantHolders(t, l, n2.Name)

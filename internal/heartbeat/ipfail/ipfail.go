@@ -52,6 +52,7 @@ const (
 	EvAbortGiveup                   // abort_giveup from the peer
 	EvPeerResources                 // the peer's t=resource: IsStable, Info
 	EvTick                          // time passed (NextDeadline)
+	EvGiveUpRefused                 // the engine could not start the give-up (the peer in flux): Set
 )
 
 // Event is one input. Count and Stable are this node's state when it
@@ -67,6 +68,7 @@ type Event struct {
 	Count        int
 	Stable       bool
 	PeerNodeName string // EvPeerJoin: the src= of the join (for the log)
+	Set          Set    // EvGiveUpRefused: the set that was not given up
 }
 
 // ActKind is what to do.
@@ -154,6 +156,14 @@ func (m *Machine) Step(ev Event, now time.Time) Result {
 		m.peerResources(ev, now)
 	case EvTick:
 		m.tick(ev, now)
+	case EvGiveUpRefused:
+		// hbd's own: Heartbeat drops a standby request while the other
+		// side is in flux ("Other side is in flux"), and ipfail, having
+		// sent it, never tries again; hbd handles it as a give-up that
+		// found this node in transition: compare again once the peer
+		// reports itself stable.
+		m.st.NeedStandby = true
+		m.logf(MsgGiveUpPostponed)
 	}
 	return m.res
 }

@@ -153,6 +153,14 @@ func TestGiveUpTimer(t *testing.T) {
 	if m.State().PeerStable {
 		t.Fatal("isstable=0 left the peer stable")
 	}
+
+	// A give-up the engine could not start (the peer in flux) waits for
+	// the peer's stable report like one due in transition.
+	m.Step(Event{Kind: EvGiveUpRefused, Set: All}, t0.Add(26*time.Second))
+	m.Step(Event{Kind: EvPeerResources, IsStable: "1"}, t0.Add(27*time.Second))
+	if got := m.NextDeadline(); !got.Equal(t0.Add(37 * time.Second)) {
+		t.Fatalf("after a refused give-up: ask at %v, want t0+37s", got)
+	}
 }
 
 // pair runs two machines against each other: every ActSend of one is

@@ -25,8 +25,8 @@ const (
 	MsgPeerUnstable    = "Other side is unstable."
 	MsgPeerJoined      = "Got join message from another ipfail client. (%s)"
 	MsgLegacy          = "auto_failback set to incompatible legacy option."
-	MsgGiveUpPostponed = "giveup postponed: local resources in transition; waiting for the peer to report itself stable" // hbd's own
-	MsgGiveUpNothing   = "giveup of %s resources: this node holds none of them"                                          // hbd's own
+	MsgGiveUpPostponed = "giveup postponed: resources in transition; comparing again once the peer reports itself stable" // hbd's own
+	MsgGiveUpNothing   = "giveup of %s resources: this node holds none of them"                                           // hbd's own
 )
 
 // Wire words of ipfail's messages (ipfail.c, ipfail.h, hb_api.c).

@@ -44,6 +44,20 @@ const (
 	FFromID    = "from_id"
 	FToID      = "to_id"
 	FClientGen = "client_gen"
+	// The client status query (cl_status clientstatus; heartbeat.c
+	// HBDoMsg_T_QCSTATUS): t=query-cstatus dest cn from_id, answered by
+	// t=respond-cstatus dest result=OK cn to_id cs=online|offline.
+	FClientName   = "cn"
+	FClientStatus = "cs"
+	FAPIResult    = "result"
+)
+
+// Client status query types and answers.
+const (
+	TQueryCStatus   = "query-cstatus"
+	TRespondCStatus = "respond-cstatus"
+	ClientOnline    = "online"
+	ClientOffline   = "offline"
 )
 
 // Message types (glue include/ha_msg.h T_*; heartbeat lib/*.in scripts).
