@@ -154,4 +154,3 @@ func execAll(t testing.TB, db *sql.DB, stmts ...string) {
 		}
 	}
 }
-
