@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,6 +58,7 @@ func (a *app) loadConfig() (*loaded, error) {
 	if l.hacf != nil {
 		errs = append(errs, a.checkNodes(&l, hpath)...)
 	}
+	errs = append(errs, resources.CheckSyncResources(hpath, l.groups, hasInterface)...)
 	if err := errors.Join(errs...); err != nil {
 		return nil, &confError{err}
 	}
@@ -96,6 +98,13 @@ func (a *app) checkNodes(l *loaded, hpath string) []error {
 		}
 	}
 	return errs
+}
+
+// hasInterface reports whether this node has a network interface of that
+// name (in hbd's network namespace).
+func hasInterface(name string) bool {
+	_, err := net.InterfaceByName(name)
+	return err == nil
 }
 
 func nodeNames(cf *hacf.Config) string {

@@ -74,6 +74,15 @@ func TestConfigErrorsExit6WithFileLine(t *testing.T) {
 		{name: "haresources names an unknown node", edit: func(f map[string]string) { f["haresources"] = "node1 a\nnode7 b\n" },
 			want: "/haresources:2: node \"node7\" is not a node of"},
 		{name: "haresources duplicate key", edit: func(f map[string]string) { f["haresources"] = "node1 a\nnode2 a\n" }, want: "/haresources:2:"},
+		{name: "LVSSyncDaemonSwap unknown argument", edit: func(f map[string]string) {
+			f["haresources"] = "node1 a\nnode2 LVSSyncDaemonSwap::master::lo::colour=blue b\n"
+		}, want: `/haresources:2: LVSSyncDaemonSwap: unknown argument "colour"`},
+		{name: "LVSSyncDaemonSwap syncid out of range", edit: func(f map[string]string) {
+			f["haresources"] = "node1 LVSSyncDaemonSwap::master::lo::300 a\n"
+		}, want: `/haresources:1: LVSSyncDaemonSwap: syncid="300"`},
+		{name: "LVSSyncDaemonSwap missing interface", edit: func(f map[string]string) {
+			f["haresources"] = "node1 a\n\nnode2 LVSSyncDaemonSwap::master::nosuch0 b\n"
+		}, want: `/haresources:3: LVSSyncDaemonSwap: interface "nosuch0" does not exist`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			files := goodFiles()
