@@ -120,7 +120,7 @@ type host struct {
 	garp   *restest.Announcer
 	gen    uint64
 	key    string
-	pinger *hbtest.Pinger // nil: no ping medium
+	pinger *hbtest.Pinger        // nil: no ping medium
 	prep   map[string]*prepAgent // resources with a standby role, resolved first
 	node   *heartbeat.Node
 	cancel context.CancelFunc
