@@ -586,10 +586,13 @@ func TestVMSyncLateBackup(t *testing.T) {
 		// 5 s, plus up to 3 s in the master's buffer.
 		{"default 3 50, upload 10 pkt/s", "3 50", "0", 100 * time.Millisecond, false, true, 12 * time.Second},
 		{"default 3 50, download 10 KB/s", "3 50", "0", 0, true, true, 12 * time.Second},
-		{"3 10, upload 10 pkt/s", "3 10", "0", 100 * time.Millisecond, false, true, 6 * time.Second},
-		{"3 0 refresh 1 s, upload 10 pkt/s", "3 0", "1", 100 * time.Millisecond, false, true, 6 * time.Second},
-		{"3 0 refresh 1 s, upload 2 pkt/s", "3 0", "1", 500 * time.Millisecond, false, true, 6 * time.Second},
-		{"3 0 refresh 1 s, download 10 KB/s", "3 0", "1", 0, true, true, 6 * time.Second},
+		// A refresh period only throttles: with the default period 50 the
+		// connection still waits for its 53rd packet, 25 s at 2 pkt/s.
+		{"3 50 refresh 1 s, upload 2 pkt/s", "3 50", "1", 500 * time.Millisecond, false, false, 8 * time.Second},
+		{"3 10, upload 10 pkt/s", "3 10", "0", 100 * time.Millisecond, false, true, 12 * time.Second},
+		{"3 0 refresh 1 s, upload 10 pkt/s", "3 0", "1", 100 * time.Millisecond, false, true, 12 * time.Second},
+		{"3 0 refresh 1 s, upload 2 pkt/s", "3 0", "1", 500 * time.Millisecond, false, true, 12 * time.Second},
+		{"3 0 refresh 1 s, download 10 KB/s", "3 0", "1", 0, true, true, 12 * time.Second},
 		// Period 0 and no refresh: only state changes are synced.
 		{"3 0 refresh 0, upload 10 pkt/s", "3 0", "0", 100 * time.Millisecond, false, false, 8 * time.Second},
 		// Nothing is ever synced without a packet.
@@ -663,4 +666,46 @@ func lateBackupOnce(t *testing.T, l *syncLab, nb *SyncNetlink, interval time.Dur
 	}()
 	_, took, ok := waitConn(t, l.b, f.client, start, bound)
 	return took, ok
+}
+
+// TestVMSysctl: the IPVS sysctls of a fresh namespace have the kernel's
+// defaults, a write stays in its namespace and returns the previous value,
+// and a value of the right shape that the kernel refuses changes nothing.
+func TestVMSysctl(t *testing.T) {
+	a, b := vmnet.NewNS(t, "sysA"), vmnet.NewNS(t, "sysB")
+	get := func(ns *vmnet.NS, name string) string {
+		t.Helper()
+		var v string
+		if err := ns.Do(func() (err error) { v, err = Sysctl(name); return err }); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for name, want := range map[string]string{
+		SysctlSyncThreshold: "3 50", SysctlSyncRefreshPeriod: "0", SysctlSyncRetries: "0",
+		SysctlSyncVersion: "1", SysctlBackupOnly: "0", SysctlSloppyTCP: "0",
+	} {
+		if got := get(a, name); got != want {
+			t.Errorf("%s in a fresh namespace = %q, want %q", name, got, want)
+		}
+	}
+	var prev string
+	if err := a.Do(func() (err error) { prev, err = SetSysctl(SysctlSyncThreshold, "3 0"); return err }); err != nil || prev != "3 50" {
+		t.Fatalf("SetSysctl = %q, %v; want previous 3 50", prev, err)
+	}
+	if got, other := get(a, SysctlSyncThreshold), get(b, SysctlSyncThreshold); got != "3 0" || other != "3 50" {
+		t.Errorf("after the write: %q here, %q in another namespace; want 3 0 and 3 50", got, other)
+	}
+	// proc_do_sync_threshold refuses a threshold not below a non-zero period.
+	err := a.Do(func() (err error) { _, err = SetSysctl(SysctlSyncThreshold, "50 3"); return err })
+	if !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("sync_threshold 50 3: got %v, want EINVAL", err)
+	}
+	if got := get(a, SysctlSyncThreshold); got != "3 0" {
+		t.Errorf("after a refused write: %q, want 3 0 unchanged", got)
+	}
+	var conns []Conn
+	if err := a.Do(func() (err error) { conns, err = ReadConns(); return err }); err != nil || len(conns) != 0 {
+		t.Errorf("ReadConns in a fresh namespace = %v, %v; want an empty table", conns, err)
+	}
 }
