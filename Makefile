@@ -23,7 +23,7 @@ build: $(BINS)
 
 bin/%: FORCE
 	@mkdir -p bin
-	CGO_ENABLED=0 $(GO) build -trimpath -o $@ ./cmd/$*
+	CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=auto -o $@ ./cmd/$*
 
 FORCE:
 

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
 
+	"github.com/ultramonkey/ultramonkey/internal/buildinfo"
 	"github.com/ultramonkey/ultramonkey/internal/heartbeat"
 )
 
@@ -114,6 +115,8 @@ func TestAliasesAndUsage(t *testing.T) {
 	}{
 		{name: "hbd without verb", args: []string{"hbd"}, code: exitUsage, errIn: "usage: hbd"},
 		{name: "hbd -h", args: []string{"hbd", "-h"}, code: exitOK, out: usageText},
+		{name: "hbd --version", args: []string{"hbd", "--version"}, code: exitOK, out: buildinfo.Read().Text("hbd")},
+		{name: "hbd -V", args: []string{"hbd", "-V", "status"}, code: exitOK, out: buildinfo.Read().Text("hbd")},
 		{name: "unknown verb", args: []string{"hbd", "frobnicate"}, code: exitUsage, errIn: `unknown verb "frobnicate"`},
 		{name: "status stopped", args: []string{"hbd", "--rundir", rundir, "status"}, code: exitNotRunning, out: "hbd is stopped. No process\n"},
 		{name: "status json stopped", args: []string{"hbd", "--rundir", rundir, "status", "--json"}, code: exitNotRunning, out: "{\n  \"running\": false\n}\n"},
