@@ -1,6 +1,8 @@
 # Ultra Monkey in Go: hbd (Heartbeat) and ldirectord.
 #
 #   make build      bin/hbd and bin/ldirectord
+#   make man        the man pages of docs/man/*.md rendered into bin/man/
+#   make packages   .deb and .rpm packages under dist/ (nfpm)
 #   make test       every test: unit (with -race), the netns lab, the IPVS VM,
 #                   and the mixed pair with a real Heartbeat 3.0.6
 #   make test-unit  unit tests only (root-only netns tests run when root)
@@ -14,12 +16,29 @@ GO       ?= go
 FUZZTIME ?= 30s
 PKG      := ./...
 BINS     := bin/hbd bin/ldirectord
+# The directory holding the built hbd and ldirectord that install and
+# packages take (default bin/, built first).
+INSTALL_FROM ?= bin
 
-.PHONY: all build test test-unit test-vm test-lab test-interop fuzz bench clean vet
+.PHONY: all build man test test-unit test-vm test-lab test-interop fuzz bench clean vet
 
-all: build
+all: build man
 
 build: $(BINS)
+
+# The man pages are written in Markdown (docs/man/NAME.SECTION.md) and
+# rendered with go-md2man, a Go tool pinned in tools/go.mod (a module of
+# its own, so the daemons' go.mod does not carry the build tools).
+TOOL     := $(GO) tool -modfile=tools/go.mod
+MANSRC   := $(wildcard docs/man/*.md)
+MANNAMES := $(notdir $(MANSRC:.md=))
+MAN_FROM ?= $(INSTALL_FROM)/man
+
+man: $(addprefix $(MAN_FROM)/,$(MANNAMES))
+
+$(MAN_FROM)/%: docs/man/%.md
+	@mkdir -p $(MAN_FROM)
+	$(TOOL) go-md2man -in $< -out $@
 
 bin/%: FORCE
 	@mkdir -p bin
@@ -52,7 +71,7 @@ bench: build
 	bench/run.sh
 
 clean:
-	rm -rf bin .cache test/vm/out test/lab/out
+	rm -rf bin dist .cache test/vm/out test/lab/out
 
 # make install [DESTDIR=/tmp/root] [PREFIX=/usr] [SBINDIR=...] [SYSCONFDIR=/etc]
 # puts the daemons, the Heartbeat tool names, the init scripts, the systemd
@@ -68,13 +87,13 @@ SBINDIR        ?= $(PREFIX)/sbin
 BINDIR         ?= $(PREFIX)/bin
 HBSHAREDIR     ?= $(PREFIX)/share/heartbeat
 DOCDIR         ?= $(PREFIX)/share/doc/ultramonkey
+MANDIR         ?= $(PREFIX)/share/man
 SYSCONFDIR     ?= /etc
 HADIR          ?= $(SYSCONFDIR)/ha.d
 INITDIR        ?= $(SYSCONFDIR)/init.d
 DEFAULTDIR     ?= $(SYSCONFDIR)/default
 SYSTEMDUNITDIR ?= /lib/systemd/system
 HBDSTATEDIR    ?= /var/lib/hbd
-INSTALL_FROM   ?= bin
 INSTALL        ?= install
 HA_SAMPLES     := ha.cf haresources authkeys ldirectord.cf
 UNITS          := hbd.service ldirectord.service ldirectord@.service
@@ -84,11 +103,14 @@ FIXPATHS       := sed -e 's|/usr/sbin/|$(SBINDIR)/|g'
 
 .PHONY: install uninstall
 
-install: $(INSTALL_FROM)/hbd $(INSTALL_FROM)/ldirectord
+install: $(INSTALL_FROM)/hbd $(INSTALL_FROM)/ldirectord man
 	$(INSTALL) -d -m 0755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(HBSHAREDIR) \
 		$(DESTDIR)$(INITDIR) $(DESTDIR)$(DEFAULTDIR) $(DESTDIR)$(SYSTEMDUNITDIR) \
 		$(DESTDIR)$(HADIR) $(DESTDIR)$(HADIR)/resource.d $(DESTDIR)$(DOCDIR)/examples \
-		$(DESTDIR)$(HBDSTATEDIR)
+		$(DESTDIR)$(HBDSTATEDIR) $(addprefix $(DESTDIR)$(MANDIR)/man,1 5 8)
+	set -e; for m in $(MANNAMES); do \
+		$(INSTALL) -m 0644 $(MAN_FROM)/$$m $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; \
+	done
 	$(INSTALL) -m 0755 $(INSTALL_FROM)/hbd $(INSTALL_FROM)/ldirectord $(DESTDIR)$(SBINDIR)/
 	ln -sfn $(SBINDIR)/hbd $(DESTDIR)$(HBSHAREDIR)/hb_standby
 	ln -sfn $(SBINDIR)/hbd $(DESTDIR)$(HBSHAREDIR)/hb_takeover
@@ -145,6 +167,7 @@ uninstall:
 	done
 	rm -f $(addprefix $(DESTDIR)$(INITDIR)/,$(INITSCRIPTS)) $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(UNITS))
 	rm -rf $(DESTDIR)$(DOCDIR)
+	set -e; for m in $(MANNAMES); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; done
 	rmdir $(DESTDIR)$(HBSHAREDIR) $(DESTDIR)$(HBDSTATEDIR) 2>/dev/null || true
 	@echo "Kept: $(HADIR) and $(DEFAULTDIR)/{hbd,ldirectord} (configuration), $(HBDSTATEDIR) if not empty."
 	@echo "Disable the services first if enabled (systemctl disable hbd ldirectord; update-rc.d -f hbd remove)."

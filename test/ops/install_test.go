@@ -88,6 +88,13 @@ func installedTree(prefix, sbin string) []entry {
 	for _, f := range []string{"authkeys", "default.hbd", "default.ldirectord", "ha.cf", "haresources", "ldirectord.cf"} {
 		want = append(want, entry{Path: p + "/share/doc/ultramonkey/examples/" + f, Mode: fileMode})
 	}
+	want = append(want, entry{Path: p + "/share/man", Mode: dirMode})
+	for _, sec := range []string{"1", "5", "8"} {
+		want = append(want, entry{Path: p + "/share/man/man" + sec, Mode: dirMode})
+	}
+	for _, page := range manPages {
+		want = append(want, entry{Path: p + "/share/man/man" + page[len(page)-1:] + "/" + page, Mode: fileMode})
+	}
 	// The prefix and its parents: usr, or opt/um and opt.
 	for d := p; d != "."; d = filepath.Dir(d) {
 		want = append(want, entry{Path: d, Mode: dirMode})
@@ -99,7 +106,7 @@ func installedTree(prefix, sbin string) []entry {
 func makeTarget(t *testing.T, target, destdir string, vars ...string) result {
 	t.Helper()
 	argv := append([]string{"make", "--no-print-directory", "-C", repoRoot, target, "DESTDIR=" + destdir, "INSTALL_FROM=" + binDir}, vars...)
-	r := runCmd(t, repoRoot, nil, argv...)
+	r := runCmd(t, repoRoot, goEnv(t), argv...)
 	if r.code != 0 {
 		t.Fatalf("make %s: %s", target, r)
 	}
@@ -163,6 +170,8 @@ func TestInstallFresh(t *testing.T) {
 		{Path: "lib/systemd/system", Mode: dirMode},
 		{Path: "usr", Mode: dirMode}, {Path: "usr/bin", Mode: dirMode}, {Path: "usr/sbin", Mode: dirMode},
 		{Path: "usr/share", Mode: dirMode}, {Path: "usr/share/doc", Mode: dirMode},
+		{Path: "usr/share/man", Mode: dirMode}, {Path: "usr/share/man/man1", Mode: dirMode},
+		{Path: "usr/share/man/man5", Mode: dirMode}, {Path: "usr/share/man/man8", Mode: dirMode},
 		{Path: "var", Mode: dirMode}, {Path: "var/lib", Mode: dirMode},
 	}
 	if diff := cmp.Diff(left, tree(t, dest)); diff != "" {
