@@ -92,6 +92,7 @@ SYSCONFDIR     ?= /etc
 HADIR          ?= $(SYSCONFDIR)/ha.d
 INITDIR        ?= $(SYSCONFDIR)/init.d
 DEFAULTDIR     ?= $(SYSCONFDIR)/default
+LOGROTATEDIR   ?= $(SYSCONFDIR)/logrotate.d
 SYSTEMDUNITDIR ?= /lib/systemd/system
 HBDSTATEDIR    ?= /var/lib/hbd
 INSTALL        ?= install
@@ -107,7 +108,7 @@ install: $(INSTALL_FROM)/hbd $(INSTALL_FROM)/ldirectord man
 	$(INSTALL) -d -m 0755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(HBSHAREDIR) \
 		$(DESTDIR)$(INITDIR) $(DESTDIR)$(DEFAULTDIR) $(DESTDIR)$(SYSTEMDUNITDIR) \
 		$(DESTDIR)$(HADIR) $(DESTDIR)$(HADIR)/resource.d $(DESTDIR)$(DOCDIR)/examples \
-		$(DESTDIR)$(HBDSTATEDIR) $(addprefix $(DESTDIR)$(MANDIR)/man,1 5 8)
+		$(DESTDIR)$(HBDSTATEDIR) $(addprefix $(DESTDIR)$(MANDIR)/man,1 5 8) $(DESTDIR)$(LOGROTATEDIR)
 	set -e; for m in $(MANNAMES); do \
 		$(INSTALL) -m 0644 $(MAN_FROM)/$$m $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; \
 	done
@@ -145,6 +146,11 @@ install: $(INSTALL_FROM)/hbd $(INSTALL_FROM)/ldirectord man
 		if keep $$t; then echo "kept    $(DEFAULTDIR)/$$f (exists)"; \
 		else $(FIXPATHS) etc/default/$$f > $$t; chmod 0644 $$t; echo "sample  $(DEFAULTDIR)/$$f"; fi; \
 	done; \
+	for f in heartbeat ldirectord; do \
+		t=$(DESTDIR)$(LOGROTATEDIR)/$$f; \
+		if keep $$t; then echo "kept    $(LOGROTATEDIR)/$$f (exists)"; \
+		else $(INSTALL) -m 0644 etc/logrotate.d/$$f $$t; echo "logrotate $(LOGROTATEDIR)/$$f"; fi; \
+	done; \
 	t=$(DESTDIR)$(HADIR)/resource.d/ldirectord; \
 	if keep $$t; then echo "kept    $(HADIR)/resource.d/ldirectord (exists)"; \
 	else ln -s $(SBINDIR)/ldirectord $$t; echo "link    $(HADIR)/resource.d/ldirectord -> $(SBINDIR)/ldirectord"; fi
@@ -169,8 +175,43 @@ uninstall:
 	rm -rf $(DESTDIR)$(DOCDIR)
 	set -e; for m in $(MANNAMES); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; done
 	rmdir $(DESTDIR)$(HBSHAREDIR) $(DESTDIR)$(HBDSTATEDIR) 2>/dev/null || true
-	@echo "Kept: $(HADIR) and $(DEFAULTDIR)/{hbd,ldirectord} (configuration), $(HBDSTATEDIR) if not empty."
+	@echo "Kept: $(HADIR), $(DEFAULTDIR)/{hbd,ldirectord} and $(LOGROTATEDIR)/{heartbeat,ldirectord} (configuration), $(HBDSTATEDIR) if not empty."
 	@echo "Disable the services first if enabled (systemctl disable hbd ldirectord; update-rc.d -f hbd remove)."
+
+# make packages: dist/ultramonkey_VERSION_ARCH.deb and
+# dist/ultramonkey-VERSION-1.ARCH.rpm, built with nfpm (a Go tool pinned in
+# tools/go.mod; no dpkg-dev or rpmbuild) from stripped static binaries
+# (dist/bin), the man pages gzipped (dist/stage) and packaging/nfpm.yaml.
+# VERSION defaults to the git tag vX.Y.Z, else 0~gitDATE.REVISION.
+GIT_TIME    = $(shell git log -1 --format=%cd --date=format:%Y%m%d%H%M%S 2>/dev/null)
+GIT_REV     = $(shell git rev-parse --short=12 HEAD 2>/dev/null)
+VERSION    ?= $(or $(patsubst v%,%,$(shell git describe --tags --exact-match --match 'v[0-9]*' 2>/dev/null)),0~git$(or $(GIT_TIME),0).$(or $(GIT_REV),unknown))
+ARCH       ?= $(shell $(GO) env GOARCH)
+# The repository names no maintainer address; this one follows the module
+# path (github.com/ultramonkey). Set MAINTAINER to sign your own build.
+MAINTAINER ?= Ultra Monkey in Go developers <ultramonkey@users.noreply.github.com>
+PKG_STAGE  := dist/stage
+PKG_BIN    := dist/bin
+
+.PHONY: packages
+packages: man
+	rm -rf $(PKG_BIN) $(PKG_STAGE) dist/*.deb dist/*.rpm
+	mkdir -p $(PKG_BIN) $(addprefix $(PKG_STAGE)/man/man,1 5 8) $(PKG_STAGE)/doc $(PKG_STAGE)/examples
+	set -e; for c in hbd ldirectord; do \
+		CGO_ENABLED=0 GOARCH=$(ARCH) $(GO) build -trimpath -buildvcs=auto -ldflags='-s -w' -o $(PKG_BIN)/$$c ./cmd/$$c; \
+	done
+	set -e; for m in $(MANNAMES); do \
+		gzip -9n < $(MAN_FROM)/$$m > $(PKG_STAGE)/man/man$${m##*.}/$$m.gz; \
+	done
+	cp README.md packaging/copyright $(PKG_STAGE)/doc/
+	cp $(addprefix etc/ha.d/,$(HA_SAMPLES)) $(PKG_STAGE)/examples/
+	printf -- '- semver: %s\n  date: %s\n  packager: %s\n  changes:\n    - note: built from revision %s\n' \
+		'$(VERSION)' "$$(git log -1 --format=%cI 2>/dev/null || date -Iseconds)" '$(MAINTAINER)' \
+		'$(or $(GIT_REV),unknown)' > $(PKG_STAGE)/changelog.yml
+	set -e; for p in deb rpm; do \
+		VERSION='$(VERSION)' ARCH=$(ARCH) MAINTAINER='$(MAINTAINER)' PKG_BIN=$(PKG_BIN) PKG_STAGE=$(PKG_STAGE) \
+			$(TOOL) nfpm package -f packaging/nfpm.yaml -p $$p -t dist/; \
+	done
 
 # make demo: build, then the narrated S1 pair (two directors, three web
 # servers, a client) in network namespaces, in the test VM when this

@@ -52,6 +52,8 @@ Verbs:
   restart                  stop, then start
   reload                   validate, then SIGHUP the running hbd (start it if stopped)
   status [--json]          0 running, 1 stale pid file, 3 stopped
+  check                    validate ha.cf, authkeys and haresources, touch nothing
+                           (0 valid, 6 with file:line on stderr)
   standby [all|local|foreign|failback] [--timeout D]
                            hand resources to the peer (hb_standby); returns when done
   takeover [all|local|foreign|failback] [--timeout D]
@@ -118,6 +120,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return a.reload(ctx)
 	case "status":
 		return a.status(ctx, vargs)
+	case "check":
+		return a.check()
 	case "standby", "takeover":
 		return a.move(ctx, verb, vargs, false)
 	}

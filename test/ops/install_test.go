@@ -69,6 +69,8 @@ func installedTree(prefix, sbin string) []entry {
 		{Path: "etc/ha.d/resource.d/ldirectord", Mode: "L", Link: sbin + "/ldirectord"},
 		{Path: "etc/init.d", Mode: dirMode},
 		{Path: "etc/init.d/hbd", Mode: execMode}, {Path: "etc/init.d/ldirectord", Mode: execMode},
+		{Path: "etc/logrotate.d", Mode: dirMode},
+		{Path: "etc/logrotate.d/heartbeat", Mode: fileMode}, {Path: "etc/logrotate.d/ldirectord", Mode: fileMode},
 		{Path: "lib", Mode: dirMode}, {Path: "lib/systemd", Mode: dirMode}, {Path: "lib/systemd/system", Mode: dirMode},
 		{Path: "lib/systemd/system/hbd.service", Mode: fileMode},
 		{Path: "lib/systemd/system/ldirectord.service", Mode: fileMode},
@@ -147,7 +149,7 @@ func TestInstallFresh(t *testing.T) {
 	key1 := readKey(t, dest)
 
 	out = makeTarget(t, "install", dest)
-	for _, f := range []string{"/etc/ha.d/ha.cf", "/etc/ha.d/haresources", "/etc/ha.d/ldirectord.cf", "/etc/ha.d/authkeys", "/etc/default/hbd", "/etc/default/ldirectord"} {
+	for _, f := range []string{"/etc/ha.d/ha.cf", "/etc/ha.d/haresources", "/etc/ha.d/ldirectord.cf", "/etc/ha.d/authkeys", "/etc/default/hbd", "/etc/default/ldirectord", "/etc/logrotate.d/heartbeat", "/etc/logrotate.d/ldirectord"} {
 		if !strings.Contains(out.stdout, "kept    "+f) {
 			t.Errorf("second install does not report keeping %s\n%s", f, out.stdout)
 		}
@@ -166,7 +168,10 @@ func TestInstallFresh(t *testing.T) {
 		{Path: "etc/ha.d", Mode: dirMode}, {Path: "etc/ha.d/authkeys", Mode: keyMode},
 		{Path: "etc/ha.d/ha.cf", Mode: fileMode}, {Path: "etc/ha.d/haresources", Mode: fileMode},
 		{Path: "etc/ha.d/ldirectord.cf", Mode: fileMode}, {Path: "etc/ha.d/resource.d", Mode: dirMode},
-		{Path: "etc/init.d", Mode: dirMode}, {Path: "lib", Mode: dirMode}, {Path: "lib/systemd", Mode: dirMode},
+		{Path: "etc/init.d", Mode: dirMode},
+		{Path: "etc/logrotate.d", Mode: dirMode},
+		{Path: "etc/logrotate.d/heartbeat", Mode: fileMode}, {Path: "etc/logrotate.d/ldirectord", Mode: fileMode},
+		{Path: "lib", Mode: dirMode}, {Path: "lib/systemd", Mode: dirMode},
 		{Path: "lib/systemd/system", Mode: dirMode},
 		{Path: "usr", Mode: dirMode}, {Path: "usr/bin", Mode: dirMode}, {Path: "usr/sbin", Mode: dirMode},
 		{Path: "usr/share", Mode: dirMode}, {Path: "usr/share/doc", Mode: dirMode},
@@ -196,6 +201,8 @@ func checkContents(t *testing.T, dest string) {
 		"etc/ha.d/ldirectord.cf":                 src("etc/ha.d/ldirectord.cf"),
 		"etc/default/hbd":                        src("etc/default/hbd"),
 		"etc/default/ldirectord":                 src("etc/default/ldirectord"),
+		"etc/logrotate.d/heartbeat":              src("etc/logrotate.d/heartbeat"),
+		"etc/logrotate.d/ldirectord":             src("etc/logrotate.d/ldirectord"),
 		"usr/share/doc/ultramonkey/README.md":    src("README.md"),
 	}
 	for _, f := range []string{"authkeys", "ha.cf", "haresources", "ldirectord.cf"} {
@@ -248,6 +255,7 @@ func TestInstallKeepsExisting(t *testing.T) {
 		"etc/ha.d/resource.d/ldirectord": {"#!/bin/sh\n# my own wrapper\n", 0o755},
 		"etc/default/hbd":                {"HBD_OPTS=\"--node a\"\n", 0o644},
 		"etc/default/ldirectord":         {"CONFIG_FILE=/etc/ha.d/web.cf\n", 0o644},
+		"etc/logrotate.d/heartbeat":      {"/var/log/ha-log {\n}\n", 0o644},
 		"var/lib/hbd/generation":         {"42\n", 0o644},
 	}
 	for p, f := range mine {
