@@ -9,6 +9,8 @@
 #   make test-vm    only the real-IPVS stage inside a qemu VM
 #   make test-lab   only the multi-node network-namespace lab (root)
 #   make test-interop  only the hbd + real Heartbeat 3.0.6 lab (root)
+#   make test-pkg   only the package tests (lintian, rpmlint, dpkg install and
+#                   purge in an overlay namespace; part of test-unit, root)
 #   make fuzz       every fuzz target for FUZZTIME each
 #   make bench      benchmarks (results under bench/results/)
 
@@ -20,7 +22,7 @@ BINS     := bin/hbd bin/ldirectord
 # packages take (default bin/, built first).
 INSTALL_FROM ?= bin
 
-.PHONY: all build man test test-unit test-vm test-lab test-interop fuzz bench clean vet
+.PHONY: all build man test test-unit test-vm test-lab test-interop test-pkg fuzz bench clean vet
 
 all: build man
 
@@ -60,6 +62,9 @@ test-lab: build
 
 test-vm:
 	test/vm/run.sh
+
+test-pkg:
+	$(GO) test -count=1 -v ./test/pkg/
 
 test-interop: build
 	test/interop/run.sh
@@ -182,6 +187,7 @@ uninstall:
 # dist/ultramonkey-VERSION-1.ARCH.rpm, built with nfpm (a Go tool pinned in
 # tools/go.mod; no dpkg-dev or rpmbuild) from stripped static binaries
 # (dist/bin), the man pages gzipped (dist/stage) and packaging/nfpm.yaml.
+# DIST=DIR writes all of it below DIR instead of dist/.
 # VERSION defaults to the git tag vX.Y.Z, else 0~gitDATE.REVISION.
 GIT_TIME    = $(shell git log -1 --format=%cd --date=format:%Y%m%d%H%M%S 2>/dev/null)
 GIT_REV     = $(shell git rev-parse --short=12 HEAD 2>/dev/null)
@@ -190,12 +196,13 @@ ARCH       ?= $(shell $(GO) env GOARCH)
 # The repository names no maintainer address; this one follows the module
 # path (github.com/ultramonkey). Set MAINTAINER to sign your own build.
 MAINTAINER ?= Ultra Monkey in Go developers <ultramonkey@users.noreply.github.com>
-PKG_STAGE  := dist/stage
-PKG_BIN    := dist/bin
+DIST       ?= dist
+PKG_STAGE  := $(DIST)/stage
+PKG_BIN    := $(DIST)/bin
 
 .PHONY: packages
 packages: man
-	rm -rf $(PKG_BIN) $(PKG_STAGE) dist/*.deb dist/*.rpm
+	rm -rf $(PKG_BIN) $(PKG_STAGE) $(DIST)/*.deb $(DIST)/*.rpm
 	mkdir -p $(PKG_BIN) $(addprefix $(PKG_STAGE)/man/man,1 5 8) $(PKG_STAGE)/doc $(PKG_STAGE)/examples
 	set -e; for c in hbd ldirectord; do \
 		CGO_ENABLED=0 GOARCH=$(ARCH) $(GO) build -trimpath -buildvcs=auto -ldflags='-s -w' -o $(PKG_BIN)/$$c ./cmd/$$c; \
@@ -208,9 +215,10 @@ packages: man
 	printf -- '- semver: %s\n  date: %s\n  packager: %s\n  changes:\n    - note: built from revision %s\n' \
 		'$(VERSION)' "$$(git log -1 --format=%cI 2>/dev/null || date -Iseconds)" '$(MAINTAINER)' \
 		'$(or $(GIT_REV),unknown)' > $(PKG_STAGE)/changelog.yml
+	sed 's|dist/stage/|$(PKG_STAGE)/|' packaging/nfpm.yaml > $(PKG_STAGE)/nfpm.yaml
 	set -e; for p in deb rpm; do \
 		VERSION='$(VERSION)' ARCH=$(ARCH) MAINTAINER='$(MAINTAINER)' PKG_BIN=$(PKG_BIN) PKG_STAGE=$(PKG_STAGE) \
-			$(TOOL) nfpm package -f packaging/nfpm.yaml -p $$p -t dist/; \
+			$(TOOL) nfpm package -f $(PKG_STAGE)/nfpm.yaml -p $$p -t $(DIST)/; \
 	done
 
 # make demo: build, then the narrated S1 pair (two directors, three web
