@@ -1,12 +1,16 @@
 # Ultra Monkey in Go: hbd (Heartbeat) and ldirectord.
 #
 #   make build      bin/hbd and bin/ldirectord
+#   make man        the man pages of docs/man/*.md rendered into bin/man/
+#   make packages   .deb and .rpm packages under dist/ (nfpm)
 #   make test       every test: unit (with -race), the netns lab, the IPVS VM,
 #                   and the mixed pair with a real Heartbeat 3.0.6
 #   make test-unit  unit tests only (root-only netns tests run when root)
 #   make test-vm    only the real-IPVS stage inside a qemu VM
 #   make test-lab   only the multi-node network-namespace lab (root)
 #   make test-interop  only the hbd + real Heartbeat 3.0.6 lab (root)
+#   make test-pkg   only the package tests (lintian, rpmlint, dpkg install and
+#                   purge in an overlay namespace; part of test-unit, root)
 #   make fuzz       every fuzz target for FUZZTIME each
 #   make bench      benchmarks (results under bench/results/)
 
@@ -14,16 +18,33 @@ GO       ?= go
 FUZZTIME ?= 30s
 PKG      := ./...
 BINS     := bin/hbd bin/ldirectord
+# The directory holding the built hbd and ldirectord that install and
+# packages take (default bin/, built first).
+INSTALL_FROM ?= bin
 
-.PHONY: all build test test-unit test-vm test-lab test-interop fuzz bench clean vet
+.PHONY: all build man test test-unit test-vm test-lab test-interop test-pkg fuzz bench clean vet
 
-all: build
+all: build man
 
 build: $(BINS)
 
+# The man pages are written in Markdown (docs/man/NAME.SECTION.md) and
+# rendered with go-md2man, a Go tool pinned in tools/go.mod (a module of
+# its own, so the daemons' go.mod does not carry the build tools).
+TOOL     := $(GO) tool -modfile=tools/go.mod
+MANSRC   := $(wildcard docs/man/*.md)
+MANNAMES := $(notdir $(MANSRC:.md=))
+MAN_FROM ?= $(INSTALL_FROM)/man
+
+man: $(addprefix $(MAN_FROM)/,$(MANNAMES))
+
+$(MAN_FROM)/%: docs/man/%.md
+	@mkdir -p $(MAN_FROM)
+	$(TOOL) go-md2man -in $< -out $@
+
 bin/%: FORCE
 	@mkdir -p bin
-	CGO_ENABLED=0 $(GO) build -trimpath -o $@ ./cmd/$*
+	CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=auto -o $@ ./cmd/$*
 
 FORCE:
 
@@ -42,6 +63,9 @@ test-lab: build
 test-vm:
 	test/vm/run.sh
 
+test-pkg:
+	$(GO) test -count=1 -v ./test/pkg/
+
 test-interop: build
 	test/interop/run.sh
 
@@ -52,7 +76,7 @@ bench: build
 	bench/run.sh
 
 clean:
-	rm -rf bin .cache test/vm/out test/lab/out
+	rm -rf bin dist .cache test/vm/out test/lab/out
 
 # make install [DESTDIR=/tmp/root] [PREFIX=/usr] [SBINDIR=...] [SYSCONFDIR=/etc]
 # puts the daemons, the Heartbeat tool names, the init scripts, the systemd
@@ -68,13 +92,14 @@ SBINDIR        ?= $(PREFIX)/sbin
 BINDIR         ?= $(PREFIX)/bin
 HBSHAREDIR     ?= $(PREFIX)/share/heartbeat
 DOCDIR         ?= $(PREFIX)/share/doc/ultramonkey
+MANDIR         ?= $(PREFIX)/share/man
 SYSCONFDIR     ?= /etc
 HADIR          ?= $(SYSCONFDIR)/ha.d
 INITDIR        ?= $(SYSCONFDIR)/init.d
 DEFAULTDIR     ?= $(SYSCONFDIR)/default
+LOGROTATEDIR   ?= $(SYSCONFDIR)/logrotate.d
 SYSTEMDUNITDIR ?= /lib/systemd/system
 HBDSTATEDIR    ?= /var/lib/hbd
-INSTALL_FROM   ?= bin
 INSTALL        ?= install
 HA_SAMPLES     := ha.cf haresources authkeys ldirectord.cf
 UNITS          := hbd.service ldirectord.service ldirectord@.service
@@ -84,11 +109,14 @@ FIXPATHS       := sed -e 's|/usr/sbin/|$(SBINDIR)/|g'
 
 .PHONY: install uninstall
 
-install: $(INSTALL_FROM)/hbd $(INSTALL_FROM)/ldirectord
+install: $(INSTALL_FROM)/hbd $(INSTALL_FROM)/ldirectord man
 	$(INSTALL) -d -m 0755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(HBSHAREDIR) \
 		$(DESTDIR)$(INITDIR) $(DESTDIR)$(DEFAULTDIR) $(DESTDIR)$(SYSTEMDUNITDIR) \
 		$(DESTDIR)$(HADIR) $(DESTDIR)$(HADIR)/resource.d $(DESTDIR)$(DOCDIR)/examples \
-		$(DESTDIR)$(HBDSTATEDIR)
+		$(DESTDIR)$(HBDSTATEDIR) $(addprefix $(DESTDIR)$(MANDIR)/man,1 5 8) $(DESTDIR)$(LOGROTATEDIR)
+	set -e; for m in $(MANNAMES); do \
+		$(INSTALL) -m 0644 $(MAN_FROM)/$$m $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; \
+	done
 	$(INSTALL) -m 0755 $(INSTALL_FROM)/hbd $(INSTALL_FROM)/ldirectord $(DESTDIR)$(SBINDIR)/
 	ln -sfn $(SBINDIR)/hbd $(DESTDIR)$(HBSHAREDIR)/hb_standby
 	ln -sfn $(SBINDIR)/hbd $(DESTDIR)$(HBSHAREDIR)/hb_takeover
@@ -123,6 +151,11 @@ install: $(INSTALL_FROM)/hbd $(INSTALL_FROM)/ldirectord
 		if keep $$t; then echo "kept    $(DEFAULTDIR)/$$f (exists)"; \
 		else $(FIXPATHS) etc/default/$$f > $$t; chmod 0644 $$t; echo "sample  $(DEFAULTDIR)/$$f"; fi; \
 	done; \
+	for f in heartbeat ldirectord; do \
+		t=$(DESTDIR)$(LOGROTATEDIR)/$$f; \
+		if keep $$t; then echo "kept    $(LOGROTATEDIR)/$$f (exists)"; \
+		else $(INSTALL) -m 0644 etc/logrotate.d/$$f $$t; echo "logrotate $(LOGROTATEDIR)/$$f"; fi; \
+	done; \
 	t=$(DESTDIR)$(HADIR)/resource.d/ldirectord; \
 	if keep $$t; then echo "kept    $(HADIR)/resource.d/ldirectord (exists)"; \
 	else ln -s $(SBINDIR)/ldirectord $$t; echo "link    $(HADIR)/resource.d/ldirectord -> $(SBINDIR)/ldirectord"; fi
@@ -145,9 +178,48 @@ uninstall:
 	done
 	rm -f $(addprefix $(DESTDIR)$(INITDIR)/,$(INITSCRIPTS)) $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(UNITS))
 	rm -rf $(DESTDIR)$(DOCDIR)
+	set -e; for m in $(MANNAMES); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; done
 	rmdir $(DESTDIR)$(HBSHAREDIR) $(DESTDIR)$(HBDSTATEDIR) 2>/dev/null || true
-	@echo "Kept: $(HADIR) and $(DEFAULTDIR)/{hbd,ldirectord} (configuration), $(HBDSTATEDIR) if not empty."
+	@echo "Kept: $(HADIR), $(DEFAULTDIR)/{hbd,ldirectord} and $(LOGROTATEDIR)/{heartbeat,ldirectord} (configuration), $(HBDSTATEDIR) if not empty."
 	@echo "Disable the services first if enabled (systemctl disable hbd ldirectord; update-rc.d -f hbd remove)."
+
+# make packages: dist/ultramonkey_VERSION_ARCH.deb and
+# dist/ultramonkey-VERSION-1.ARCH.rpm, built with nfpm (a Go tool pinned in
+# tools/go.mod; no dpkg-dev or rpmbuild) from stripped static binaries
+# (dist/bin), the man pages gzipped (dist/stage) and packaging/nfpm.yaml.
+# DIST=DIR writes all of it below DIR instead of dist/.
+# VERSION defaults to the git tag vX.Y.Z, else 0~gitDATE.REVISION.
+GIT_TIME    = $(shell git log -1 --format=%cd --date=format:%Y%m%d%H%M%S 2>/dev/null)
+GIT_REV     = $(shell git rev-parse --short=12 HEAD 2>/dev/null)
+VERSION    ?= $(or $(patsubst v%,%,$(shell git describe --tags --exact-match --match 'v[0-9]*' 2>/dev/null)),0~git$(or $(GIT_TIME),0).$(or $(GIT_REV),unknown))
+ARCH       ?= $(shell $(GO) env GOARCH)
+# The repository names no maintainer address; this one follows the module
+# path (github.com/ultramonkey). Set MAINTAINER to sign your own build.
+MAINTAINER ?= Ultra Monkey in Go developers <ultramonkey@users.noreply.github.com>
+DIST       ?= dist
+PKG_STAGE  := $(DIST)/stage
+PKG_BIN    := $(DIST)/bin
+
+.PHONY: packages
+packages: man
+	rm -rf $(PKG_BIN) $(PKG_STAGE) $(DIST)/*.deb $(DIST)/*.rpm
+	mkdir -p $(PKG_BIN) $(addprefix $(PKG_STAGE)/man/man,1 5 8) $(PKG_STAGE)/doc $(PKG_STAGE)/examples
+	set -e; for c in hbd ldirectord; do \
+		CGO_ENABLED=0 GOARCH=$(ARCH) $(GO) build -trimpath -buildvcs=auto -ldflags='-s -w' -o $(PKG_BIN)/$$c ./cmd/$$c; \
+	done
+	set -e; for m in $(MANNAMES); do \
+		gzip -9n < $(MAN_FROM)/$$m > $(PKG_STAGE)/man/man$${m##*.}/$$m.gz; \
+	done
+	cp README.md packaging/copyright $(PKG_STAGE)/doc/
+	cp $(addprefix etc/ha.d/,$(HA_SAMPLES)) $(PKG_STAGE)/examples/
+	printf -- '- semver: %s\n  date: %s\n  packager: %s\n  changes:\n    - note: built from revision %s\n' \
+		'$(VERSION)' "$$(git log -1 --format=%cI 2>/dev/null || date -Iseconds)" '$(MAINTAINER)' \
+		'$(or $(GIT_REV),unknown)' > $(PKG_STAGE)/changelog.yml
+	sed 's|dist/stage/|$(PKG_STAGE)/|' packaging/nfpm.yaml > $(PKG_STAGE)/nfpm.yaml
+	set -e; for p in deb rpm; do \
+		VERSION='$(VERSION)' ARCH=$(ARCH) MAINTAINER='$(MAINTAINER)' PKG_BIN=$(PKG_BIN) PKG_STAGE=$(PKG_STAGE) \
+			$(TOOL) nfpm package -f $(PKG_STAGE)/nfpm.yaml -p $$p -t $(DIST)/; \
+	done
 
 # make demo: build, then the narrated S1 pair (two directors, three web
 # servers, a client) in network namespaces, in the test VM when this

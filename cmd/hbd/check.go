@@ -120,29 +120,48 @@ func hostWarnings(l *loaded) []string {
 	return out
 }
 
-// check is `hbd check` and `hbd -t`: exit 0 with the plan on stdout, or 6
-// with every error as file:line on stderr.
+// check is `hbd check` and `hbd -t`: read ha.cf, authkeys and haresources
+// as start does, touch nothing (no socket, no pid file, no resource).
+// Exit 0 with a one-line summary and the plan on stdout and the warnings
+// on stderr, or 6 with every error as file:line on stderr. Heartbeat had no
+// such verb; it is what ldirectord's check is for ldirectord.cf.
 func (a *app) check() int {
 	l, err := a.loadConfig()
 	if err != nil {
 		return a.printConfError(err)
 	}
-	fmt.Fprint(a.stdout, formatPlan(l, a.confDir))
 	for _, w := range l.warnings {
-		fmt.Fprintf(a.stdout, "warning: %s\n", w)
+		fmt.Fprintf(a.stderr, "hbd: warning: %s\n", w)
 	}
 	for _, w := range hostWarnings(l) {
-		fmt.Fprintf(a.stdout, "warning: %s\n", w)
+		fmt.Fprintf(a.stderr, "hbd: warning: %s\n", w)
 	}
+	cf := l.hacf
+	fmt.Fprintf(a.stdout, "hbd: %s: configuration OK: local node %s, peer %s, %d ucast, %d bcast, %d mcast line(s), %d resource group(s)\n",
+		a.confDir, l.local, peerNames(l), len(cf.Ucast), len(cf.Bcast), len(cf.Mcast), len(l.groups))
+	fmt.Fprint(a.stdout, formatPlan(l))
 	return exitOK
+}
+
+// peerNames lists the nodes of ha.cf other than the local one.
+func peerNames(l *loaded) string {
+	var names []string
+	for _, n := range l.hacf.Nodes {
+		if n.Name != l.local {
+			names = append(names, n.Name)
+		}
+	}
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
 }
 
 // formatPlan prints what hbd would run: nodes, links, ping nodes,
 // ipfail, respawn programs, watchdog, and the groups in start order.
-func formatPlan(l *loaded, confDir string) string {
+func formatPlan(l *loaded) string {
 	var b strings.Builder
 	cf := l.hacf
-	fmt.Fprintf(&b, "configuration OK: %s\n", confDir)
 	for _, n := range cf.Nodes {
 		if n.Name == l.local {
 			fmt.Fprintf(&b, "node %s (this node)\n", n.Name)

@@ -44,7 +44,7 @@ func TestCheck(t *testing.T) {
 			t.Fatalf("%v: exit %d, stderr %q", args, code, errb)
 		}
 		want := []string{
-			"configuration OK: " + dir,
+			"hbd: " + dir + ": configuration OK: local node node1, peer node2, 1 ucast, 0 bcast, 0 mcast line(s), 1 resource group(s)",
 			"node node1 (this node)",
 			"node node2",
 			"timing: keepalive 100ms, deadtime 500ms, warntime 300ms, initdead 500ms, deadping 500ms",
@@ -56,21 +56,14 @@ func TestCheck(t *testing.T) {
 			"watchdog /dev/watchdog, timeout 1s",
 			"group 1 (haresources:1), preferred node node1, starts in order: dummy, IPaddr::192.0.2.10/24/lo",
 		}
-		got := strings.Split(strings.TrimSpace(out), "\n")
-		// Warnings (watchdog device missing on this host, initdead small) follow the plan.
-		var plan, warns []string
-		for _, l := range got {
-			if strings.HasPrefix(l, "warning: ") {
-				warns = append(warns, l)
-			} else {
-				plan = append(plan, l)
-			}
-		}
+		plan := strings.Split(strings.TrimSpace(out), "\n")
 		if diff := cmp.Diff(want, plan); diff != "" {
 			t.Errorf("%v: plan (-want +got):\n%s", args, diff)
 		}
-		if !strings.Contains(strings.Join(warns, "\n"), "/ha.cf:4: initdead: initial dead time 500ms may be too small!") {
-			t.Errorf("%v: ha.cf warnings not printed: %q", args, warns)
+		// Warnings (initdead small; the watchdog device where this host
+		// has none) go to stderr.
+		if !strings.Contains(errb, "hbd: warning: "+dir+"/ha.cf:4: initdead: initial dead time 500ms may be too small!") {
+			t.Errorf("%v: ha.cf warnings not printed: %q", args, errb)
 		}
 	}
 	for _, d := range []string{rundir, statedir} {
@@ -121,6 +114,53 @@ func TestCheckErrors(t *testing.T) {
 				if out != "" {
 					t.Errorf("hbd %s: stdout %q, want nothing", verb, out)
 				}
+			}
+		})
+	}
+}
+
+// TestCheckVerb: hbd check validates like start, prints a summary, and
+// creates nothing (no pid file, no socket, no state).
+func TestCheckVerb(t *testing.T) {
+	run := func(t *testing.T, files map[string]string, node string) (int, string, string, string, string) {
+		t.Helper()
+		dir := checkDir(t, files)
+		rundir, statedir := t.TempDir(), t.TempDir()
+		code, stdout, stderr := runCLI(t, "hbd", "--confdir", dir, "--rundir", rundir, "--statedir", statedir, "--node", node, "check")
+		return code, stdout, stderr, rundir, statedir
+	}
+	t.Run("valid", func(t *testing.T) {
+		files := goodFiles()
+		files["resource.d/dummy"] = "#!/bin/sh\nexit 0\n"
+		code, stdout, stderr, rundir, statedir := run(t, files, "node1")
+		want := "configuration OK: local node node1, peer node2, 1 ucast, 0 bcast, 0 mcast line(s), 1 resource group(s)\n"
+		// goodHaCf's short initdead draws Heartbeat's warning, with its line.
+		warn := "/ha.cf:4: initdead: initial dead time 500ms may be too small!"
+		if code != exitOK || !strings.Contains(stdout, want) || !strings.HasPrefix(stderr, "hbd: warning: ") || !strings.Contains(stderr, warn) {
+			t.Errorf("hbd check: exit %d, stdout %q, stderr %q; want 0, %q and the warning %q", code, stdout, stderr, want, warn)
+		}
+		for _, d := range []string{rundir, statedir} {
+			if ents, _ := os.ReadDir(d); len(ents) != 0 {
+				t.Errorf("hbd check wrote into %s: %v", d, ents)
+			}
+		}
+	})
+	for _, tc := range []struct {
+		name, node, want string
+		edit             func(map[string]string)
+	}{
+		{name: "bad ha.cf line", node: "node1", edit: func(f map[string]string) { f["ha.cf"] = "keepalive 2s\n" + f["ha.cf"] }, want: "/ha.cf:1: "},
+		{name: "not a node", node: "node9", want: "Current node [node9] not in configuration!"},
+		{name: "bad haresources", node: "node1", edit: func(f map[string]string) { f["haresources"] = "node1 a\nnode7 b\n" }, want: "/haresources:2: "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			files := goodFiles()
+			if tc.edit != nil {
+				tc.edit(files)
+			}
+			code, stdout, stderr, _, _ := run(t, files, tc.node)
+			if code != exitNotConfiged || stdout != "" || !strings.Contains(stderr, tc.want) {
+				t.Errorf("hbd check: exit %d, stdout %q, stderr %q; want 6 and %q", code, stdout, stderr, tc.want)
 			}
 		})
 	}

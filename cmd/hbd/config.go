@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -61,6 +62,7 @@ func (a *app) loadConfig() (*loaded, error) {
 		errs = append(errs, checkRespawn(l.hacf)...)
 		errs = append(errs, checkAPIAuth(l.hacf)...)
 	}
+	errs = append(errs, resources.CheckSyncResources(hpath, l.groups, hasInterface)...)
 	errs = append(errs, a.checkResources(l.groups, hpath)...)
 	if err := errors.Join(errs...); err != nil {
 		return nil, &confError{err}
@@ -101,6 +103,13 @@ func (a *app) checkNodes(l *loaded, hpath string) []error {
 		}
 	}
 	return errs
+}
+
+// hasInterface reports whether this node has a network interface of that
+// name (in hbd's network namespace).
+func hasInterface(name string) bool {
+	_, err := net.InterfaceByName(name)
+	return err == nil
 }
 
 func nodeNames(cf *hacf.Config) string {

@@ -21,7 +21,7 @@ import (
 const defaultMoveTimeout = 15 * time.Minute
 
 // handler answers the control socket inside the daemon.
-func (a *app) handler(node *heartbeat.Node) daemon.Handler {
+func (a *app) handler(node *heartbeat.Node, details resourceDetails) daemon.Handler {
 	return func(ctx context.Context, req daemon.Request) daemon.Response {
 		switch req.Verb {
 		case "status":
@@ -29,6 +29,7 @@ func (a *app) handler(node *heartbeat.Node) daemon.Handler {
 			if err != nil {
 				return daemon.Response{Exit: exitNotRunning, Text: err.Error()}
 			}
+			addDetails(ctx, &st, details)
 			b, err := json.Marshal(st)
 			if err != nil {
 				return daemon.Response{Exit: exitFail, Text: err.Error()}

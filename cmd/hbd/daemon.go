@@ -136,7 +136,7 @@ func (a *app) serve(ctx context.Context, d *daemon.Detached) int {
 	defer ctl.Close()
 	wd, closeWD := openWatchdog(cfg.hacf, log)
 	defer closeWD()
-	node, cleanup, err := a.buildNode(ctx, cfg, wd, log)
+	node, mgr, cleanup, err := a.buildNode(ctx, cfg, wd, log)
 	if err != nil {
 		return fail(exitFail, err)
 	}
@@ -147,7 +147,7 @@ func (a *app) serve(ctx context.Context, d *daemon.Detached) int {
 	defer pf.Remove(os.Getpid())
 	sctx, stopServe := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopServe()
-	go ctl.Serve(sctx, a.handler(node))
+	go ctl.Serve(sctx, a.handler(node, resourceDetails{mgr: mgr, groups: cfg.groups}))
 	sigDone := a.handleSignals(sctx, node, logs, log)
 	// hbd.service sets WatchdogSec: without pings systemd kills hbd.
 	go daemon.RunWatchdog(sctx)
@@ -169,38 +169,48 @@ func (a *app) serve(ctx context.Context, d *daemon.Detached) int {
 }
 
 // buildNode wires the real effects into a heartbeat.Node.
-func (a *app) buildNode(ctx context.Context, cfg *loaded, wd heartbeat.Tickler, log *slog.Logger) (*heartbeat.Node, func(), error) {
+func (a *app) buildNode(ctx context.Context, cfg *loaded, wd heartbeat.Tickler, log *slog.Logger) (*heartbeat.Node, *resources.Manager, func(), error) {
 	cf := cfg.hacf
 	gen, err := heartbeat.NextGeneration(a.stateDir, cf.GenMethod == hacf.GenTime, time.Now())
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	uuid, err := heartbeat.LoadUUID(a.stateDir, cfg.local, cf.UUIDFrom == hacf.UUIDFromNodename)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
+	}
+	syncd, err := openSync(cfg.groups)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	udp, err := heartbeat.OpenUDP(ctx, heartbeat.UDPConfig{Ucast: cf.Ucast, Bcast: cf.Bcast, Mcast: cf.Mcast, Logger: log})
 	if err != nil {
-		return nil, nil, err
+		closeSync(syncd)
+		return nil, nil, nil, err
 	}
 	pingNodes, pinger, err := openPing(ctx, cf, log)
 	if err != nil {
 		udp.Close()
-		return nil, nil, err
+		closeSync(syncd)
+		return nil, nil, nil, err
 	}
 	nl, err := resources.OpenNetlink(resources.NetlinkConfig{Logger: log})
 	if err != nil {
 		udp.Close()
 		closePinger(pinger)
-		return nil, nil, err
+		closeSync(syncd)
+		return nil, nil, nil, err
 	}
-	cleanup := func() { udp.Close(); nl.Close(); closePinger(pinger) }
+	cleanup := func() { udp.Close(); nl.Close(); closePinger(pinger); closeSync(syncd) }
 	arp := resources.NewARP(resources.ARPConfig{})
 	env := resources.Env{ConfDir: a.confDir, InitDir: "/etc/init.d", Ldirectord: siblingBinary("ldirectord"),
-		Addrs: nl, Announcer: arp, Logger: log, ScriptEnv: []string{
+		Addrs: nl, Announcer: arp, Sysctls: resources.ProcSysctls{}, Logger: log, ScriptEnv: []string{
 			"HA_DIR=" + a.confDir, "HA_RESOURCEDIR=" + filepath.Join(a.confDir, "resource.d"),
 			"HA_CURHOST=" + cfg.local, "HA_LOGFACILITY=" + cf.LogFacility, "HA_LOGFILE=" + cf.LogFile,
 			"HA_DEBUGLOG=" + cf.DebugFile}}
+	if syncd != nil {
+		env.SyncDaemons = syncd
+	}
 	mgr := resources.NewManager(resources.ManagerConfig{Logger: log},
 		func(r resources.Resource) (resources.Agent, error) { return resources.Resolve(r, env) })
 	var pg heartbeat.Pinger // stays nil without ping nodes
@@ -208,13 +218,13 @@ func (a *app) buildNode(ctx context.Context, cfg *loaded, wd heartbeat.Tickler, 
 		pg = pinger
 	}
 	node, err := heartbeat.New(heartbeat.Config{HaCf: cf, Keys: cfg.keys, Groups: cfg.groups, Local: cfg.local,
-		Transport: udp, PingNodes: pingNodes, Pinger: pg, Runner: mgr, Monitor: mgr, Addrs: nl, Announcer: arp, Generation: gen, UUID: uuid, Logger: log,
+		Transport: udp, PingNodes: pingNodes, Pinger: pg, Runner: mgr, Monitor: mgr, Preparer: mgr, Addrs: nl, Announcer: arp, Generation: gen, UUID: uuid, Logger: log,
 		LoadAvg: loadAvg, Watchdog: wd})
 	if err != nil {
 		cleanup()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return node, cleanup, nil
+	return node, mgr, cleanup, nil
 }
 
 // openPing resolves ha.cf's ping nodes and opens the raw ICMP socket

@@ -72,6 +72,14 @@ func formatStatus(st heartbeat.Status, now time.Time) string {
 			b.WriteString(", stop failed: held, retrying")
 		}
 		fmt.Fprintf(&b, ") [%s]\n", strings.Join(g.Resources, " "))
+		keys := make([]string, 0, len(g.Details))
+		for k := range g.Details {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			fmt.Fprintf(&b, "  %s: %s\n", k, g.Details[k])
+		}
 	}
 	if len(st.Drops) > 0 {
 		keys := make([]string, 0, len(st.Drops))

@@ -19,6 +19,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/ultramonkey/ultramonkey/internal/buildinfo"
 )
 
 // Exit codes. Config errors are Heartbeat's LSB_EXIT_NOTCONFIGED (6);
@@ -66,6 +68,7 @@ Flags (before the verb):
   --node NAME      this node's name instead of uname -n (must be a node line)
   --stderr         also log to stderr (run, start)
   -t               same as the check verb
+  -V, --version    print the version, VCS revision and Go version, and exit
 
 Exit codes: 0 ok; 1 failed (standby/takeover refused, stale pid file);
 2 usage; 3 not running; 4 standby/takeover cancelled before completing;
@@ -142,6 +145,9 @@ func (a *app) parseGlobal(prog string, args []string) ([]string, int, bool) {
 	fs.StringVar(&a.node, "node", "", "")
 	fs.BoolVar(&a.stderrLog, "stderr", false, "")
 	fs.BoolVar(&a.checkOnly, "t", false, "")
+	var version bool
+	fs.BoolVar(&version, "version", false, "")
+	fs.BoolVar(&version, "V", false, "")
 	if prog == "cl_status" {
 		// cl_status has short options of its own (-m, -p, -n, -v).
 		return a.parseLong(fs, args)
@@ -161,6 +167,10 @@ func (a *app) parseGlobal(prog string, args []string) ([]string, int, bool) {
 		}
 		fmt.Fprint(a.stderr, usageText)
 		return nil, exitUsage, false
+	}
+	if version {
+		fmt.Fprint(a.stdout, buildinfo.Read().Text(prog))
+		return nil, exitOK, false
 	}
 	return fs.Args(), 0, true
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
 
+	"github.com/ultramonkey/ultramonkey/internal/buildinfo"
 	"github.com/ultramonkey/ultramonkey/internal/heartbeat"
 )
 
@@ -74,6 +75,15 @@ func TestConfigErrorsExit6WithFileLine(t *testing.T) {
 		{name: "haresources names an unknown node", edit: func(f map[string]string) { f["haresources"] = "node1 a\nnode7 b\n" },
 			want: "/haresources:2: node \"node7\" is not a node of"},
 		{name: "haresources duplicate key", edit: func(f map[string]string) { f["haresources"] = "node1 a\nnode2 a\n" }, want: "/haresources:2:"},
+		{name: "LVSSyncDaemonSwap unknown argument", edit: func(f map[string]string) {
+			f["haresources"] = "node1 a\nnode2 LVSSyncDaemonSwap::master::lo::colour=blue b\n"
+		}, want: `/haresources:2: LVSSyncDaemonSwap: unknown argument "colour"`},
+		{name: "LVSSyncDaemonSwap syncid out of range", edit: func(f map[string]string) {
+			f["haresources"] = "node1 LVSSyncDaemonSwap::master::lo::300 a\n"
+		}, want: `/haresources:1: LVSSyncDaemonSwap: syncid="300"`},
+		{name: "LVSSyncDaemonSwap missing interface", edit: func(f map[string]string) {
+			f["haresources"] = "node1 a\n\nnode2 LVSSyncDaemonSwap::master::nosuch0 b\n"
+		}, want: `/haresources:3: LVSSyncDaemonSwap: interface "nosuch0" does not exist`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			files := goodFiles()
@@ -105,6 +115,8 @@ func TestAliasesAndUsage(t *testing.T) {
 	}{
 		{name: "hbd without verb", args: []string{"hbd"}, code: exitUsage, errIn: "usage: hbd"},
 		{name: "hbd -h", args: []string{"hbd", "-h"}, code: exitOK, out: usageText},
+		{name: "hbd --version", args: []string{"hbd", "--version"}, code: exitOK, out: buildinfo.Read().Text("hbd")},
+		{name: "hbd -V", args: []string{"hbd", "-V", "status"}, code: exitOK, out: buildinfo.Read().Text("hbd")},
 		{name: "unknown verb", args: []string{"hbd", "frobnicate"}, code: exitUsage, errIn: `unknown verb "frobnicate"`},
 		{name: "status stopped", args: []string{"hbd", "--rundir", rundir, "status"}, code: exitNotRunning, out: "hbd is stopped. No process\n"},
 		{name: "status json stopped", args: []string{"hbd", "--rundir", rundir, "status", "--json"}, code: exitNotRunning, out: "{\n  \"running\": false\n}\n"},

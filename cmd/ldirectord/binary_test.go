@@ -55,6 +55,7 @@ func TestBinaryWithoutIPVS(t *testing.T) {
 		{name: "broken", args: []string{broken, "start"}, wantCode: 2, wantStderr: broken + ":2: real: "},
 		{name: "usage", args: []string{cfg, "begin"}, wantCode: 255, wantStderr: "Usage: ldirectord"},
 		{name: "version", args: []string{"--version"}, wantCode: 0, wantStdout: "Linux Director v1.186-ha"},
+		{name: "version build info", args: []string{"-V"}, wantCode: 0, wantStdout: "\nmodule github.com/ultramonkey/ultramonkey\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errb bytes.Buffer

@@ -153,3 +153,23 @@ func TestExecInstance(t *testing.T) {
 		t.Errorf("stdout %q stderr %q", out.String(), errb.String())
 	}
 }
+
+// TestCheckRefusesWhatCannotRun: `ldirectord check` refuses, with
+// file:line and exit 2, a receive= regex that does not compile (it used
+// to fail only at check time) and service=oracle.
+func TestCheckRefusesWhatCannotRun(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct{ name, text, want string }{
+		{"receive", "virtual=10.0.0.1:80\n\treal=10.0.0.2:80 gate\n\tchecktype=negotiate\n\treceive=\"(ok\"\n", ":4: receive: bad regular expression \"(ok\""},
+		{"per-real receive", "virtual=10.0.0.1:80\n\treal=10.0.0.2:80 gate 1 \"/\", \"[a-\"\n", ":2: real: bad regular expression \"[a-\""},
+		{"oracle", "virtual=10.0.0.1:80\n\treal=10.0.0.2:80 gate\n\tchecktype=negotiate\n\tservice=oracle\n", ":4: service: oracle check (service=oracle) is not supported"},
+	} {
+		cf := filepath.Join(dir, tc.name+".cf")
+		writeFile(t, cf, tc.text)
+		var out, errb strings.Builder
+		code := run([]string{cf, "check"}, &out, &errb, deps{Options: &ldcf.Options{}, Checkers: check.Default()})
+		if code != exitConfig || !strings.HasPrefix(errb.String(), cf+tc.want) {
+			t.Errorf("%s: exit %d, stderr %q; want %d and %q", tc.name, code, errb.String(), exitConfig, cf+tc.want)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ultramonkey/ultramonkey/internal/buildinfo"
 	"github.com/ultramonkey/ultramonkey/internal/daemon"
 	"github.com/ultramonkey/ultramonkey/internal/director/check"
 	"github.com/ultramonkey/ultramonkey/internal/director/ipvs"
@@ -147,7 +148,7 @@ func parseArgs(args []string) (invocation, error) {
 			inv.foreground = true
 		case a == "-h" || a == "--help" || a == "-?":
 			inv.help = true
-		case a == "-v" || a == "--version":
+		case a == "-v" || a == "-V" || a == "--version":
 			inv.version = true
 		case a == "-t":
 			check = true
@@ -250,7 +251,7 @@ func run(args []string, stdout, stderr io.Writer, d deps) int {
 		fmt.Fprint(stdout, usageText)
 		return exitOK
 	case inv.version:
-		fmt.Fprint(stdout, versionText)
+		fmt.Fprint(stdout, versionText+"\n"+buildinfo.Read().Text("ldirectord"))
 		return exitOK
 	}
 	rundir := d.RunDir

@@ -113,7 +113,9 @@ func TestUsageAndVersion(t *testing.T) {
 		wantStdout string // prefix
 		wantStderr string // substring
 	}{
-		{name: "version", args: []string{"-v"}, wantCode: exitOK, wantStdout: "Linux Director v1.186-ha\n"},
+		{name: "version", args: []string{"-v"}, wantCode: exitOK, wantStdout: versionText + "\nldirectord "},
+		{name: "version -V", args: []string{"-V"}, wantCode: exitOK, wantStdout: versionText + "\nldirectord "},
+		{name: "version --version", args: []string{"--version"}, wantCode: exitOK, wantStdout: versionText + "\nldirectord "},
 		{name: "help", args: []string{"-h"}, wantCode: exitOK, wantStdout: "Usage: ldirectord"},
 		{name: "no command", args: nil, wantCode: exitUsage, wantStderr: "ldirectord: no command given\nUsage: ldirectord"},
 		{name: "bad command", args: []string{"bogus"}, wantCode: exitUsage, wantStderr: `unknown command "bogus"`},

@@ -5,7 +5,9 @@
 // status) with its exit codes, plus `check`. See usageText.
 //
 // This file wires the real effects; cli.go parses the command line,
-// verbs.go runs the client verbs, serve.go is the daemon.
+// verbs.go runs the client verbs, serve.go is the daemon, files.go checks
+// the files ldirectord.cf names (monitorfile, maintenancedir, execute) and
+// instances.go runs the other instances of execute=.
 package main
 
 import (

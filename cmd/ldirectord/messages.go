@@ -21,7 +21,7 @@ const versionStr = "Linux Director v1.186-ha"
 const usageText = `Usage: ldirectord [-d|--debug] [--foreground] [--rundir DIR] [--] [configfile]
            start|stop|restart|try-restart|reload|force-reload|status [--json]
        ldirectord [configfile] check        (or: ldirectord -t [configfile])
-       ldirectord -h|--help|-v|--version
+       ldirectord -h|--help|-v|-V|--version
 
 configfile defaults to ldirectord.cf; a relative name is looked up as
 /etc/ha.d/<name>, then /etc/ha.d/conf/<name>, then as a path.
@@ -31,6 +31,8 @@ configfile defaults to ldirectord.cf; a relative name is looked up as
   --rundir DIR    directory of the pid file and control socket (default /run)
   --json          status: print JSON instead of the table
   -t              check: validate the file, print the IPVS plan, touch nothing
+  -v, -V, --version  ldirectord 4.12's version text, then this build's
+                  version, VCS revision and Go version
 
 Exit codes: 0 ok; 1 init error or not running (reload), stale pid (status);
 2 configuration error; 3 stopped (status); 255 bad command line.

@@ -103,12 +103,13 @@ func DesiredVirtual(v *ldcf.Virtual, health HealthView) DesiredService {
 	return ds
 }
 
-// realState is the state of real r of v: checktype on is always up, off
-// always down, anything else what the health table says.
+// realState is the state of real r of v: checktype on is up unless a
+// maintenance file forced it down, off always down, anything else what the
+// health table says.
 func realState(v *ldcf.Virtual, r ldcf.Real, health HealthView) State {
 	switch v.CheckType {
 	case ldcf.CheckOn:
-		return Up
+		return onState(health.State(CheckKeyFor(v, r)))
 	case ldcf.CheckOff:
 		return Down
 	}
@@ -218,4 +219,15 @@ func forward(f ldcf.Forward) ipvs.Forward {
 		return ipvs.IPIP
 	}
 	return ipvs.Gate
+}
+
+// onState is the state of a real of a checktype=on virtual whose check key
+// has health h: up, unless maintenancedir forced it down (ldirectord's
+// _check_real looks for the maintenance file before it looks at the check
+// type). Such keys are never checked, so Down is only ever forced.
+func onState(h State) State {
+	if h == Down {
+		return Down
+	}
+	return Up
 }

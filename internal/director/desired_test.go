@@ -171,3 +171,25 @@ func TestSchedFlags(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckPort is ld_checkport: checkport= first, then the real's port,
+// then the service's well-known port, then (ours) the virtual's port.
+func TestCheckPort(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		checkport  uint16
+		real, virt string
+		service    string
+		want       uint16
+	}{
+		{"checkport", 8080, "10.0.0.2:80", "10.1.1.10:80", "http", 8080},
+		{"real's port", 0, "10.0.0.2:8000", "10.1.1.10:80", "http", 8000},
+		{"service port", 0, "10.0.0.2:0", "10.1.1.10:0", "https", 443},
+		{"virtual's port", 0, "10.0.0.2:0", "10.1.1.10:81", "none", 81},
+	} {
+		v := virt(tc.virt, nil, func(v *ldcf.Virtual) { v.CheckPort, v.Service = tc.checkport, tc.service })
+		if got := TargetFor(v, rl(tc.real, 1, ldcf.Gate)).Port; got != tc.want {
+			t.Errorf("%s: check port %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}

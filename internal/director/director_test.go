@@ -3,6 +3,7 @@ package director
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"syscall"
@@ -450,6 +451,49 @@ func TestRunStartRetriedWhenKernelUnreadable(t *testing.T) {
 		// The retry is still a start-up: the untracked real is purged.
 		h.expectOps("-d -t 10.1.1.10:80 -r 10.0.0.9:80")
 		close(fc.gate)
+		h.stop()
+	})
+}
+
+// TestRunReaddQuiescent: a quiescent real that someone deleted from the
+// kernel comes back at weight 0 at the next repair with readdquiescent=yes,
+// and stays out without it (ldirectord _remove_service).
+func TestRunReaddQuiescent(t *testing.T) {
+	for _, readd := range []bool{true, false} {
+		t.Run(fmt.Sprintf("readdquiescent=%v", readd), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				fc := newFakeChecker()
+				cfg := conf(virt("10.1.1.10:80", []ldcf.Real{rl("10.0.0.2:80", 1, ldcf.Gate)}, func(v *ldcf.Virtual) { v.Quiescent = true }))
+				cfg.Global.ReaddQuiescent = readd
+				h := start(t, "", cfg, fc)
+				h.expectOps("-A -t 10.1.1.10:80 -s wrr", "-a -t 10.1.1.10:80 -r 10.0.0.2:80 -g -w 0")
+				h.k.DelReal(keyOf(t, "TCP 10.1.1.10:80"), ap("10.0.0.2:80"))
+				h.ops()
+				h.advance(60 * time.Second)
+				if readd {
+					h.expectOps("-a -t 10.1.1.10:80 -r 10.0.0.2:80 -g -w 0")
+				} else {
+					h.expectOps()
+				}
+				h.stop()
+			})
+		})
+	}
+}
+
+// TestRunCheckInterval: each real is checked once per checkinterval.
+func TestRunCheckInterval(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fc := newFakeChecker()
+		cfg := conf(
+			virt("10.1.1.10:80", []ldcf.Real{rl("10.0.0.2:80", 1, ldcf.Gate)}, func(v *ldcf.Virtual) { v.CheckInterval = 3 * time.Second }),
+			virt("10.1.1.11:80", []ldcf.Real{rl("10.0.0.3:80", 1, ldcf.Gate)}, func(v *ldcf.Virtual) { v.CheckInterval = 10 * time.Second }),
+		)
+		h := start(t, "", cfg, fc)
+		h.advance(30*time.Second - time.Millisecond)
+		if a, b := fc.callCount("10.0.0.2:80"), fc.callCount("10.0.0.3:80"); a != 10 || b != 3 {
+			t.Errorf("checks in 30 s: %d at 3 s and %d at 10 s, want 10 and 3", a, b)
+		}
 		h.stop()
 	})
 }

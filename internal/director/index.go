@@ -67,11 +67,12 @@ func newVirtualIndex(v *ldcf.Virtual, health HealthView) (*virtualIndex, map[Che
 	return x, byKey
 }
 
-// state is line i's state: checktype on is always up, off always down.
+// state is line i's state: checktype on is up (unless in maintenance), off
+// always down.
 func (x *virtualIndex) state(i int, health HealthView) State {
 	switch x.v.CheckType {
 	case ldcf.CheckOn:
-		return Up
+		return onState(health.State(x.lines[i].key))
 	case ldcf.CheckOff:
 		return Down
 	}

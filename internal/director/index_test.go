@@ -44,7 +44,8 @@ func randomVirtual(rng *rand.Rand) *ldcf.Virtual {
 }
 
 // TestVirtualIndexMatchesDesiredVirtual drives random virtuals through
-// random check results and holds the index, after every transition, to
+// random check results and maintenance files (the only thing that
+// changes a checktype=on real) and holds the index, after every transition, to
 // DesiredVirtual and fallbackStatus computed from scratch.
 func TestVirtualIndexMatchesDesiredVirtual(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -71,8 +72,17 @@ func TestVirtualIndexMatchesDesiredVirtual(t *testing.T) {
 		})
 		for step := range 12 {
 			key := keys[rng.IntN(len(keys))]
-			res := check.Result{Up: rng.IntN(2) == 0, Err: "refused"}
-			tr := health.Observe(key, res, now)
+			var tr Transition
+			switch {
+			case v.CheckType != ldcf.CheckOn && rng.IntN(4) > 0:
+				tr = health.Observe(key, check.Result{Up: rng.IntN(2) == 0, Err: "refused"}, now)
+			case rng.IntN(2) == 0: // maintenancedir: a file appears
+				tr = forceMaintenance(health, key, v.CheckType == ldcf.CheckOn, "maintenance", now)
+			case v.CheckType == ldcf.CheckOn: // its file goes
+				tr = releaseOn(health, key)
+			default: // a checked real's file goes: it stays down until a check
+				health.Relabel(key, "out of maintenance")
+			}
 			got := x.desired(x.observe(lines[key], tr, health))
 			want := DesiredVirtual(v, health)
 			if diff := cmp.Diff(restrict(want, got), got, dsOpts); diff != "" {

@@ -25,54 +25,87 @@ const msgMonitorFileFailed = "Error writing to monitorfile '%s'"
 // maintenanceAddrs is every real address a maintenance file can name.
 func (e *engine) maintenanceAddrs() []netip.Addr {
 	var out []netip.Addr
-	for key := range e.byKey {
-		if a := key.Target.Real.Addr(); !slices.Contains(out, a) {
-			out = append(out, a)
+	for _, m := range []map[CheckKey][]keyUse{e.byKey, e.onKeys} {
+		for key := range m {
+			if a := key.Target.Real.Addr(); !slices.Contains(out, a) {
+				out = append(out, a)
+			}
 		}
 	}
 	slices.SortFunc(out, netip.Addr.Compare)
 	return out
 }
 
+// usesOf returns the virtuals using key and whether key is a checktype=on
+// real (never checked).
+func (e *engine) usesOf(key CheckKey) ([]keyUse, bool) {
+	if uses, ok := e.byKey[key]; ok {
+		return uses, false
+	}
+	uses, ok := e.onKeys[key]
+	return uses, ok
+}
+
 // setMaintenance applies a maintenance view: every check whose real a
 // file names is forced down (and stays down, its results ignored, while
 // the file is there); a real whose file went away is left down until its
-// next check says otherwise, as in ldirectord. With apply false (start
-// and reload, before their full diff) only the health and the indexes
-// change; the full diff writes the kernel.
+// next check says otherwise, as in ldirectord (a checktype=on real comes
+// back at once). With apply false (start and reload, before their full
+// diff) only the health and the indexes change; the full diff writes the
+// kernel.
 func (e *engine) setMaintenance(view maintenanceView, apply bool) {
 	e.maintView = view
 	for key := range e.maint {
-		if _, ok := e.byKey[key]; !ok {
+		if uses, _ := e.usesOf(key); len(uses) == 0 {
 			delete(e.maint, key)
 		}
 	}
-	for key := range e.byKey {
-		file, old := view.file(maintenanceReal(key)), e.maint[key]
-		switch {
-		case file != "" && old == "":
-			e.maint[key] = file
-			e.log.Info("real server in maintenance", "real", maintenanceReal(key).String(), "file", file)
-			e.forceDown(key, file, apply)
-		case file == "" && old != "":
-			delete(e.maint, key)
-			e.log.Info("real server out of maintenance; checking it again", "real", maintenanceReal(key).String(), "file", old)
-			e.health.Relabel(key, "real down: maintenance file "+old+" removed, until a check succeeds")
-		case file != "":
-			e.maint[key] = file
+	for _, m := range []map[CheckKey][]keyUse{e.byKey, e.onKeys} {
+		for key := range m {
+			e.maintain(key, view.file(maintenanceReal(key)), apply)
 		}
+	}
+}
+
+// maintain moves key into or out of maintenance by file ("" = none).
+func (e *engine) maintain(key CheckKey, file string, apply bool) {
+	old := e.maint[key]
+	switch {
+	case file != "" && old == "":
+		e.maint[key] = file
+		e.log.Info("real server in maintenance", "real", maintenanceReal(key).String(), "file", file)
+		e.forceDown(key, file, apply)
+	case file == "" && old != "":
+		delete(e.maint, key)
+		e.log.Info("real server out of maintenance; checking it again", "real", maintenanceReal(key).String(), "file", old)
+		uses, on := e.usesOf(key)
+		if !on {
+			e.health.Relabel(key, "real down: maintenance file "+old+" removed, until a check succeeds")
+			return
+		}
+		if tr := releaseOn(e.health, key); tr.Changed {
+			e.transition(uses, tr, apply)
+		}
+	case file != "":
+		e.maint[key] = file
 	}
 }
 
 // forceDown is _check_real for a real in maintenance: service_set down
 // with force, logged to the monitorfile as "Server in maintenance".
 func (e *engine) forceDown(key CheckKey, file string, apply bool) {
-	tr := e.health.Force(key, maintenanceReason(file), e.c.Now())
+	uses, on := e.usesOf(key)
+	tr := forceMaintenance(e.health, key, on, maintenanceReason(file), e.c.Now())
 	e.logCheck(key, false, msgInMaintenance)
-	if !tr.Changed {
-		return
+	if tr.Changed {
+		e.transition(uses, tr, apply)
 	}
-	for _, u := range e.byKey[key] {
+}
+
+// transition applies tr to every virtual using a key: ops now (apply), or
+// only the indexes before a full diff.
+func (e *engine) transition(uses []keyUse, tr Transition, apply bool) {
+	for _, u := range uses {
 		if apply {
 			e.applyTransition(u, tr)
 		} else {
@@ -84,7 +117,8 @@ func (e *engine) forceDown(key CheckKey, file string, apply bool) {
 // logCheck queues a monitorfile line for the check result of key in every
 // virtual using it that has a monitorfile.
 func (e *engine) logCheck(key CheckKey, up bool, msg string) {
-	for _, u := range e.byKey[key] {
+	uses, _ := e.usesOf(key)
+	for _, u := range uses {
 		path := u.x.v.MonitorFile
 		if path == "" {
 			continue

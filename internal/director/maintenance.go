@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"regexp"
 	"strconv"
+	"time"
 )
 
 // This file is maintenancedir as values (ldirectord.in:
@@ -114,4 +115,25 @@ func maintenanceReal(key CheckKey) netip.AddrPort {
 // maintenanceReason is the health reason of a real in maintenance.
 func maintenanceReason(file string) string {
 	return fmt.Sprintf("real down: %s (maintenance file %s)", msgInMaintenance, file)
+}
+
+// forceMaintenance forces key down for a maintenance file and returns the
+// transition as the virtual indexes count it: a checktype=on real (on)
+// counts as up until forced, whatever the health table holds.
+func forceMaintenance(h *HealthTable, key CheckKey, on bool, reason string, now time.Time) Transition {
+	from := h.State(key)
+	if on {
+		from = onState(from)
+	}
+	tr := h.Force(key, reason, now)
+	tr.From, tr.Changed = from, from != Down
+	return tr
+}
+
+// releaseOn ends the maintenance of a checktype=on real: it is up again at
+// once (it is never checked).
+func releaseOn(h *HealthTable, key CheckKey) Transition {
+	from := onState(h.State(key))
+	h.Retain(func(k CheckKey) bool { return k != key })
+	return Transition{From: from, To: Up, Changed: from != Up, Reason: "real up: checktype on, out of maintenance"}
 }

@@ -243,3 +243,42 @@ func TestCheckLogWriterFailure(t *testing.T) {
 		t.Errorf("logs after a new failure (-want +got):\n%s", diff)
 	}
 }
+
+// TestRunMaintenanceCheckTypeOn: reals of a checktype=on virtual, never
+// checked, go down in maintenance too (ldirectord looks for the file
+// before the check type) and come back as soon as the file goes; a
+// reload keeps them down.
+func TestRunMaintenanceCheckTypeOn(t *testing.T) {
+	dir := t.TempDir()
+	touch(t, filepath.Join(dir, "10.0.0.3:80"))
+	synctest.Test(t, func(t *testing.T) {
+		mk := func() *ldcf.Config {
+			cfg := conf(virt("10.1.1.10:80", []ldcf.Real{rl("10.0.0.2:80", 1, ldcf.Gate), rl("10.0.0.3:80", 1, ldcf.Gate)},
+				func(v *ldcf.Virtual) { v.CheckType = ldcf.CheckOn }))
+			cfg.Global.MaintenanceDir = dir
+			return cfg
+		}
+		h := start(t, "", mk(), newFakeChecker())
+		h.expectOps("-A -t 10.1.1.10:80 -s wrr", "-a -t 10.1.1.10:80 -r 10.0.0.2:80 -g -w 1")
+		touch(t, filepath.Join(dir, "10.0.0.2"))
+		h.advance(time.Second)
+		h.expectOps("-d -t 10.1.1.10:80 -r 10.0.0.2:80")
+		h.d.Reload(mk())
+		h.advance(time.Second)
+		h.expectOps()
+		for _, f := range []string{"10.0.0.2", "10.0.0.3:80"} {
+			if err := os.Remove(filepath.Join(dir, f)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		h.advance(time.Second)
+		got := h.ops()
+		slices.Sort(got)
+		if diff := cmp.Diff([]string{"-a -t 10.1.1.10:80 -r 10.0.0.2:80 -g -w 1", "-a -t 10.1.1.10:80 -r 10.0.0.3:80 -g -w 1"}, got); diff != "" {
+			t.Errorf("out of maintenance (-want +got):\n%s", diff)
+		}
+		if err := h.stop(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -22,6 +22,7 @@ type engine struct {
 	cfg    *ldcf.Config
 	health *HealthTable
 	byKey  map[CheckKey][]keyUse // where each check is used
+	onKeys map[CheckKey][]keyUse // the reals of checktype=on virtuals, for maintenancedir
 	known  Table                 // last full read plus every op applied since
 	owned  Owned
 	fbCmd  map[ipvs.ServiceKey]string // last fallbackcommand status run per virtual
@@ -66,17 +67,22 @@ func newEngine(c Config, cfg *ldcf.Config, cmds *commander, mail, checkLog *jobQ
 func (e *engine) setConfig(cfg *ldcf.Config) {
 	e.cfg = cfg
 	e.byKey = map[CheckKey][]keyUse{}
+	e.onKeys = map[CheckKey][]keyUse{}
 	e.virt = make(map[ipvs.ServiceKey]*ldcf.Virtual, len(cfg.Virtuals))
 	for _, v := range cfg.Virtuals {
 		e.virt[ServiceFor(v).Key] = v
 	}
 	for _, v := range cfg.Virtuals {
-		if v.CheckType == ldcf.CheckOn || v.CheckType == ldcf.CheckOff {
+		if v.CheckType == ldcf.CheckOff {
 			continue
 		}
 		x, lines := newVirtualIndex(v, e.health)
+		uses := e.byKey
+		if v.CheckType == ldcf.CheckOn {
+			uses = e.onKeys // never checked; only maintenance changes them
+		}
 		for key, ls := range lines {
-			e.byKey[key] = append(e.byKey[key], keyUse{x: x, lines: ls})
+			uses[key] = append(uses[key], keyUse{x: x, lines: ls})
 		}
 	}
 }
@@ -106,7 +112,7 @@ func (e *engine) checks() map[CheckKey]time.Duration {
 // maintenancedir (and applies its first view) before the full diff.
 func (e *engine) reload(cfg *ldcf.Config, rewatch func()) {
 	e.setConfig(cfg)
-	e.health.Retain(func(k CheckKey) bool { _, ok := e.byKey[k]; return ok })
+	e.health.Retain(func(k CheckKey) bool { _, ok := e.byKey[k]; _, on := e.onKeys[k]; return ok || on })
 	rewatch()
 	e.repeats.retain(e.virt)
 	e.daemonState = statusReloading

@@ -12,7 +12,10 @@
 // resources away is in ipfailrun.go (its decisions in package ipfail). The
 // resource monitor (hbd's own: restart a dead ldirectord or a removed VIP
 // in place, give the group to the peer after too many restarts) is in
-// monitor.go; it runs its checks on goroutines like group operations. The files
+// monitor.go; it runs its checks on goroutines like group operations.
+// handover.go puts the groups' standby roles in place at start, removes
+// them after a clean shutdown, and delays a planned move to a peer that
+// came up too recently for its connection sync (GroupPreparer). The files
 // that touch the kernel are named for what they touch: udp.go (the
 // Transport over ucast, bcast and mcast sockets), icmp.go (the Pinger over
 // a raw ICMP socket) and genfile.go (the generation and UUID state files).

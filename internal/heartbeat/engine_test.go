@@ -120,14 +120,18 @@ type host struct {
 	garp   *restest.Announcer
 	gen    uint64
 	key    string
-	pinger *hbtest.Pinger // nil: no ping medium
-	hares  string         // haresources; "" is the package's haresources
+	pinger *hbtest.Pinger        // nil: no ping medium
+	prep   map[string]*prepAgent // resources with a standby role, resolved first
+	hares  string                // haresources; "" is the package's haresources
 	node   *heartbeat.Node
 	cancel context.CancelFunc
 	runErr chan error
 }
 
 func (h *host) resolve(r resources.Resource) (resources.Agent, error) {
+	if a, ok := h.prep[r.String()]; ok {
+		return a, nil
+	}
 	if a, ok := h.agents[r.String()]; ok {
 		return a, nil
 	}
@@ -185,7 +189,7 @@ func (c *cluster) start(name string) *host {
 	mgr := resources.NewManager(resources.ManagerConfig{Logger: log, StopRetries: -1}, h.resolve)
 	node, err := heartbeat.New(heartbeat.Config{HaCf: cf, Keys: keys, Groups: groups, Local: name,
 		Transport: c.net.Endpoint(name, "eth0", "eth1"), Pinger: pinger,
-		Runner: mgr, Monitor: mgr, Announcer: h.garp, Generation: h.gen, UUID: [16]byte{byte(len(name)), name[4]}, Logger: log})
+		Runner: mgr, Monitor: mgr, Preparer: mgr, Announcer: h.garp, Generation: h.gen, UUID: [16]byte{byte(len(name)), name[4]}, Logger: log})
 	if err != nil {
 		t.Fatalf("new node %s: %v", name, err)
 	}

@@ -35,6 +35,14 @@ const (
 	// the group; it stays here and is restarted once the window allows.
 	// Resource, restarts, window, peer.
 	MsgMonitorNoPeer = "%s is not running: %d restarts within %s used up; %s is not alive to take the group, keeping it"
+	// MsgHandOverWait is hbd's own: a planned move waits until the peer
+	// has been up long enough for its connection sync (HandOverDelay).
+	// Wait, peer, group.
+	MsgHandOverWait = "waiting %v before handing over to %s, so its kernel holds our connections: group %s"
+	// MsgPrepareFailed and MsgRetireFailed are hbd's own: a standby role
+	// (LVSSyncDaemonSwap's backup daemon) could not be set up or removed.
+	MsgPrepareFailed = "standby role of group %s not in place: %v"
+	MsgRetireFailed  = "standby role of group %s not removed: %v"
 	// MsgReloadKeys is hbd's own: authkeys re-read on SIGHUP.
 	MsgReloadKeys = "authkeys reloaded: signing with key %d"
 	// MsgReloadRestart is hbd's own: an ha.cf change that needs a

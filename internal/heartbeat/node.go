@@ -36,6 +36,17 @@ type Tickler interface {
 
 var _ Tickler = (*Watchdog)(nil)
 
+// GroupPreparer manages the standby roles of groups (resources.Preparer:
+// LVSSyncDaemonSwap's backup sync daemon) and says how long the peer must
+// have been up before a planned move; *resources.Manager is the real one.
+type GroupPreparer interface {
+	Prepare(ctx context.Context, g resources.Group) error
+	Retire(ctx context.Context, g resources.Group) error
+	HandOverDelay(g resources.Group) time.Duration
+}
+
+var _ GroupPreparer = (*resources.Manager)(nil)
+
 // Config configures a Node.
 type Config struct {
 	HaCf   *hacf.Config
@@ -45,6 +56,11 @@ type Config struct {
 
 	Transport Transport
 	Runner    GroupRunner
+	// Preparer, when set, puts every group's standby roles in place at
+	// start (before the first heartbeat), removes them after a clean
+	// shutdown, and delays planned moves to a peer that came up less than
+	// HandOverDelay ago (handover.go).
+	Preparer GroupPreparer
 	// Monitor, when set, checks the built-in resources of every group that
 	// runs here each MonitorInterval (0: DefaultMonitorInterval; negative:
 	// never) and restarts those that stopped; a group needing more than

@@ -81,6 +81,9 @@ func (n *Node) onPacket(p Packet, now time.Time) {
 		return
 	}
 	l.heard[p.Link] = now
+	if h.Generation != l.peerGen {
+		l.peerGen, l.peerSince = h.Generation, now
+	}
 	if d.Ack != 0 {
 		n.send(wire.Ack{Dest: n.peer, AckSeq: d.Ack}.Message(), now)
 	}
@@ -170,8 +173,7 @@ func (n *Node) resend(r wire.Rexmit, now time.Time) {
 
 // sendRexmits sends the retransmit requests that are due.
 func (n *Node) sendRexmits(now time.Time) {
-	st, _ := n.l.live.NodeStatus(n.peer)
-	for _, seq := range n.l.replay.RexmitDue(now, st == member.StatusUp || st == member.StatusActive) {
+	for _, seq := range n.l.replay.RexmitDue(now, n.peerAlive()) {
 		n.send(wire.Rexmit{Dest: n.peer, First: seq, Last: seq}.Message(), now)
 	}
 }

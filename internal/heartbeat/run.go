@@ -88,6 +88,8 @@ type loopState struct {
 	watchdogFailed bool            // a watchdog write failed: no more tickles
 	ipf            *ipfail.Machine // built-in ipfail; nil when not enabled (ipfailrun.go)
 	peerConfig     string          // the haresources comparison with the peer (peerconfig.go); "" before
+	peerGen        uint64          // the peer's generation (hg=) last accepted
+	peerSince      time.Time       // when that generation was first heard: the peer's boot, for hand-over delays
 }
 
 // Run runs the node until ctx ends (an abrupt stop: resources stay as they
@@ -103,6 +105,7 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	l := &n.l
 	n.removeLeftovers(ctx)
+	n.prepareGroups(ctx)
 	rctx, cancel := context.WithCancel(ctx)
 	pkts := make(chan Packet, 256)
 	var rwg sync.WaitGroup
@@ -135,6 +138,7 @@ func (n *Node) Run(ctx context.Context) error {
 	defer timer.Stop()
 	for {
 		if l.stopping && l.shutdone && len(l.ops) == 0 {
+			n.retireGroups(ctx)
 			n.log.Info(MsgShutdownComplete)
 			for _, w := range l.waiters {
 				w <- reply{text: MsgShutdownComplete}
@@ -391,8 +395,13 @@ func (n *Node) launchOp(key string, start bool) {
 	l := &n.l
 	g := n.groups[key]
 	ctx := l.opCtx
+	wait := n.handOverWait(g, start, time.Now())
 	l.wg.Go(func() {
 		var res resources.Result
+		if wait > 0 {
+			n.log.Info(fmt.Sprintf(MsgHandOverWait, wait.Round(time.Millisecond), n.peer, key))
+			sleepCtx(ctx, wait)
+		}
 		if start {
 			res = n.cfg.Runner.Acquire(ctx, g)
 		} else {
@@ -437,10 +446,15 @@ func (n *Node) announce(key string) {
 			present, _ = n.cfg.Addrs.List(ctx)
 		}
 		for _, r := range g.Resources {
-			if r.Name != resources.AgentIPaddr && r.Name != resources.AgentIPaddr2 {
+			kind := r.Name
+			switch kind {
+			case resources.AgentIPaddr, resources.AgentIPaddr2:
+			case resources.AgentIPaddrDR:
+				kind = resources.AgentIPaddr2 // IPaddrDR takes IPaddr2's arguments
+			default:
 				continue
 			}
-			spec, err := resources.ParseIPSpec(r.Name, r.Args)
+			spec, err := resources.ParseIPSpec(kind, r.Args)
 			if err != nil {
 				continue
 			}
@@ -454,7 +468,7 @@ func (n *Node) announce(key string) {
 				continue
 			}
 			burst := resources.IPaddrBurst
-			if r.Name == resources.AgentIPaddr2 {
+			if kind == resources.AgentIPaddr2 {
 				burst = resources.IPaddr2Burst
 			}
 			if err := n.cfg.Announcer.Announce(ctx, iface, spec.IP, burst); err != nil && ctx.Err() == nil {

@@ -68,4 +68,8 @@ type GroupStatus struct {
 	Failed     bool     `json:"failed,omitempty"`      // its last start failed
 	StopFailed bool     `json:"stop_failed,omitempty"` // a stop left resources running: held, stop retried
 	Resources  []string `json:"resources"`
+	// Details are what some resources say beyond running or stopped
+	// (LVSSyncDaemonSwap: the sync daemons), keyed by resource; filled in
+	// by cmd/hbd from resources.Manager.Describe, not by the engine.
+	Details map[string]string `json:"details,omitempty"`
 }

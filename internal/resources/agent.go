@@ -86,6 +86,11 @@ type Env struct {
 	// Announcer sends gratuitous ARP after IPaddr/IPaddr2 start; nil sends
 	// none.
 	Announcer Announcer
+	// SyncDaemons and Sysctls are the kernel's connection-sync daemons and
+	// IPVS sysctls, for LVSSyncDaemonSwap; nil SyncDaemons makes that
+	// resource unresolvable (a kernel without IPVS).
+	SyncDaemons SyncDaemons
+	Sysctls     Sysctls
 	// IPaddrBurst and IPaddr2Burst override the gratuitous ARP bursts; a
 	// zero Burst means IPaddrBurst / IPaddr2Burst.
 	IPaddrBurst, IPaddr2Burst Burst
@@ -104,7 +109,9 @@ type Env struct {
 var ErrNoScript = errors.New("cannot locate resource script")
 
 // Resolve returns the agent for res, looked up in this order: the built-in
-// IPaddr and IPaddr2; the built-in ldirectord (when env.Ldirectord is set);
+// IPaddr and IPaddr2; the built-in LVSSyncDaemonSwap (an executable
+// resource.d/LVSSyncDaemonSwap is never run: it is named in a warning, see
+// docs/connection-sync.md); the built-in ldirectord (when env.Ldirectord is set);
 // then, as ResourceManager's scriptpath, env.ConfDir/resource.d/NAME and
 // env.InitDir/NAME, the first that is a regular executable file.
 func Resolve(res Resource, env Env) (Agent, error) {
@@ -126,6 +133,27 @@ func Resolve(res Resource, env Env) (Agent, error) {
 			burst = env.IPaddr2Burst
 		}
 		return NewIPAgent(IPConfig{Spec: spec, Addrs: env.Addrs, Announcer: env.Announcer, Burst: burst, Logger: log}), nil
+	case AgentIPaddrDR:
+		if env.Addrs == nil {
+			return nil, fmt.Errorf("resolving %s: no address manager configured", res)
+		}
+		a, err := NewIPaddrDR(res.Args, env.Addrs, env.Announcer, env.Sysctls, log)
+		if err != nil {
+			return nil, fmt.Errorf("resolving %s: %w", res, err)
+		}
+		return a, nil
+	case AgentLVSSync:
+		spec, err := ParseSyncSpec(res.Args)
+		if err != nil {
+			return nil, fmt.Errorf("resolving %s: %w", res, err)
+		}
+		if env.SyncDaemons == nil {
+			return nil, fmt.Errorf("resolving %s: no connection-sync daemon control (does this kernel have IPVS?)", res)
+		}
+		if p := filepath.Join(env.ConfDir, "resource.d", AgentLVSSync); env.ConfDir != "" && isExecutableFile(p) {
+			log.Warn(fmt.Sprintf(msgShadowedScript, p, AgentLVSSync))
+		}
+		return NewLVSSync(LVSSyncConfig{Spec: spec, Daemons: env.SyncDaemons, Sysctls: env.Sysctls, Logger: log}), nil
 	case AgentLdirectord:
 		if env.Ldirectord != "" {
 			return NewLdirectord(LdirectordConfig{Script: scriptConfig(env.Ldirectord, res, env, log), RunDir: env.LdirectordRunDir}), nil

@@ -1,8 +1,16 @@
 // Package resources parses haresources, acquires and releases resource
 // groups the way Heartbeat's ResourceManager does (left to right, right to
 // left, rollback on a failed start, retried stops), and runs resources
-// through Agents: the built-in IPaddr, IPaddr2 and ldirectord agents, and
-// resource.d and init.d scripts.
+// through Agents: the built-in IPaddr, IPaddr2, IPaddrDR, LVSSyncDaemonSwap
+// and ldirectord agents, and resource.d and init.d scripts.
+//
+// Standby roles (hbd's own, docs/connection-sync.md): an agent that
+// implements Preparer has something every node runs while it does not hold
+// the group: LVSSyncDaemonSwap the backup sync daemon, IPaddrDR the VIP on
+// lo. Manager.Prepare puts them in place at hbd's start, Start and Stop
+// switch roles, Manager.Retire removes them when hbd stops. A HandOverer
+// asks the engine to delay a planned move until the peer has been up long
+// enough (Manager.HandOverDelay); a Describer adds status details.
 //
 // Monitoring (hbd's own; Heartbeat v1 never monitored resources): while a
 // group runs, Manager.Monitor checks the Status of its built-in resources
@@ -12,12 +20,15 @@
 // are not monitored: their status output is unreliable (see Monitored).
 //
 // Pure files: haresources.go (the parser), ipspec.go (IPaddr arguments,
-// findif), plan.go and monitor.go (group logic over the Agent interface).
+// findif), lvssync_spec.go (LVSSyncDaemonSwap arguments), plan.go,
+// standby.go and monitor.go (group logic over the Agent interface).
 // Effect files: netlink.go (addresses and routes), garp.go (gratuitous
-// ARP), script.go (exec), ldirectord.go (the built-in ldirectord agent:
-// exec to start and stop, a pid file read for status). ipaddr.go holds the
-// IPaddr agents, which reach the kernel only through the Addrs and
-// Announcer interfaces. Nothing here exits, panics or reboots: a stop that
+// ARP), script.go (exec), sysctl.go (/proc/sys), ldirectord.go (the
+// built-in ldirectord agent: exec to start and stop, a pid file read for
+// status). ipaddr.go and ipaddrdr.go hold the VIP agents, which reach the
+// kernel only through the Addrs, Announcer and Sysctls interfaces;
+// lvssync.go the sync-daemon agent, through SyncDaemons
+// (ipvs.SyncNetlink) and Sysctls. Nothing here exits, panics or reboots: a stop that
 // cannot be completed is reported in Result.StuckRunning and the caller
 // decides.
 package resources

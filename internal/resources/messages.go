@@ -27,3 +27,10 @@ const (
 	msgNotRunning    = "%s is not running: restarting it"
 	msgRestartFailed = "restart of %s failed: %v"
 )
+
+// Log texts of hbd's built-in agents that Heartbeat had as scripts.
+const (
+	// msgShadowedScript: a resource.d script of a built-in's name is not
+	// run; the built-in has a standby role the script never had.
+	msgShadowedScript = "%s is not run: hbd's built-in %s agent replaces it (remove the script to silence this warning)"
+)

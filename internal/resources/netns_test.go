@@ -14,6 +14,7 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 )
 
 // labNS is a fresh network namespace with its links.
@@ -58,7 +59,9 @@ func newLabNS(t *testing.T) *labNS {
 	if m.err != nil {
 		t.Fatalf("creating netns: %v", m.err)
 	}
-	h, err := netlink.NewHandleAt(m.ns)
+	// NETLINK_ROUTE only: the VM's cloud kernel has no xfrm, which a
+	// handle of every family would open.
+	h, err := netlink.NewHandleAt(m.ns, unix.NETLINK_ROUTE)
 	if err != nil {
 		t.Fatalf("netlink handle in netns: %v", err)
 	}

@@ -22,6 +22,18 @@ var DefaultTimers = Timers{
 	CheckInterval: time.Second, CheckTimeout: time.Second,
 }
 
+// SlackTimers are the issue 11 tests' timers: DefaultTimers with deadtime
+// 2 s (keepalive 250 ms, initdead 4 s) and checktimeout 2 s. The test VM
+// emulates its CPU; on a busy host a heartbeat or a check can be late by
+// more than a second, and a spurious split brain or a real quiesced by a
+// slow check would blur what these tests measure (which connections a
+// move keeps). The bounds scale with them (deadtime + 1 s for the first
+// new connection after a crash).
+var SlackTimers = Timers{
+	Keepalive: 250 * time.Millisecond, Deadtime: 2 * time.Second, Initdead: 4 * time.Second,
+	CheckInterval: time.Second, CheckTimeout: 2 * time.Second,
+}
+
 // The pair's names and addresses: seeds.md S1 with 10.1.1.0/24 moved to
 // 203.0.113.0/24 (LAN) and 192.168.2.0/24 to 192.0.2.0/24 (inside).
 var (

@@ -93,7 +93,10 @@ func (s *Scenario) Block(text string) {
 // with the client's numbers over that interval.
 func (s *Scenario) row(step string, from time.Time, result string) Row {
 	to := time.Now()
-	samples := s.Client.Samples()
+	var samples []Sample
+	if s.Client != nil {
+		samples = s.Client.Samples()
+	}
 	w := Summarize(samples, from, to)
 	g, _ := LongestGap(samples, from, to)
 	r := Row{Step: step, At: from.Sub(s.T0), Took: to.Sub(from), Requests: w.OK + len(w.Failed),

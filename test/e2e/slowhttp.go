@@ -87,12 +87,25 @@ type Downloads struct {
 	mu       sync.Mutex
 	results  []Download
 	progress []atomic.Int64
+	stage    []atomic.Value // string: where each download is (Stages)
+}
+
+// Stages tells, per download, where it is: "dialling", "asked from
+// 203.0.113.24:40000" (connected, the answer's head not yet read),
+// "receiving", or "ended".
+func (b *Downloads) Stages() []string {
+	out := make([]string, len(b.stage))
+	for i := range b.stage {
+		out[i], _ = b.stage[i].Load().(string)
+	}
+	return out
 }
 
 // Start starts k downloads, with seeds firstSeed, firstSeed+1, ...
 func (b *Downloads) Start(ctx context.Context, k int, firstSeed uint64) {
 	b.results = make([]Download, k)
 	b.progress = make([]atomic.Int64, k)
+	b.stage = make([]atomic.Value, k)
 	for i := range k {
 		b.wg.Add(1)
 		go func() {
@@ -138,7 +151,9 @@ func (b *Downloads) one(ctx context.Context, i int, seed uint64) Download {
 	ctx, cancel := context.WithTimeout(ctx, b.Deadline)
 	defer cancel()
 	ver := NewVerifier(seed)
-	err := b.fetch(ctx, &d, ver, &b.progress[i])
+	b.stage[i].Store("dialling")
+	err := b.fetch(ctx, &d, ver, &b.progress[i], &b.stage[i])
+	b.stage[i].Store("ended")
 	d.End = time.Now()
 	d.Got = ver.N
 	d.Outcome = Classify(err, ver.N, d.Want, ver.Bad)
@@ -155,7 +170,7 @@ func (b *Downloads) one(ctx context.Context, i int, seed uint64) Download {
 
 // fetch dials, sends the request and reads the body into ver, keeping d's
 // stall record and the progress counter up to date.
-func (b *Downloads) fetch(ctx context.Context, d *Download, ver *Verifier, progress *atomic.Int64) error {
+func (b *Downloads) fetch(ctx context.Context, d *Download, ver *Verifier, progress *atomic.Int64, stage *atomic.Value) error {
 	c, err := b.Dial(ctx, "tcp", b.Addr.String())
 	if err != nil {
 		return fmt.Errorf("dial %s: %w", b.Addr, err)
@@ -177,12 +192,14 @@ func (b *Downloads) fetch(ctx context.Context, d *Download, ver *Verifier, progr
 	if _, err := c.Write([]byte(req)); err != nil {
 		return fmt.Errorf("send the request: %w", err)
 	}
+	stage.Store("asked from " + d.Local.String())
 	br := bufio.NewReaderSize(c, 4096)
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil {
 		return fmt.Errorf("read the answer: %w", err)
 	}
 	d.Real = resp.Header.Get(RealHeader)
+	stage.Store("receiving from " + d.Real + " on " + d.Local.String())
 	if resp.StatusCode != http.StatusOK || resp.ContentLength != b.Bytes {
 		return fmt.Errorf("answer %s with %d bytes, want 200 with %d", resp.Status, resp.ContentLength, b.Bytes)
 	}

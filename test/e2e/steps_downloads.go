@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"os"
 	"slices"
 	"strings"
 	"syscall"
@@ -103,7 +104,38 @@ func (s *Scenario) waitFlowing(ctx context.Context, b *Downloads, plan DownloadP
 	_, err := waitFor(ctx, s.Bounds.Converge, "every download to carry data", func() (bool, string, error) {
 		return b.AllPast(plan.Rate), fmt.Sprintf("bytes so far %v", b.Progress()), nil
 	})
+	if err != nil {
+		prog, st := b.Progress(), b.Stages()
+		for i := range prog {
+			if prog[i] < plan.Rate {
+				s.Sayf("download #%02d: %d bytes, %s", i+1, prog[i], st[i])
+			}
+		}
+		s.sayConns()
+	}
 	return err
+}
+
+// sayConns narrates each powered-on director's IPVS connection table, for
+// a failure's diagnosis.
+func (s *Scenario) sayConns() {
+	for _, d := range s.Pair.Directors {
+		if !d.PoweredOn() {
+			continue
+		}
+		var text []byte
+		err := d.NS.Do(func() error {
+			var err error
+			text, err = os.ReadFile("/proc/thread-self/net/ip_vs_conn_sync")
+			return err
+		})
+		if err != nil {
+			s.Sayf("%s: ip_vs_conn_sync: %v", d.Name, err)
+			continue
+		}
+		s.Sayf("%s: /proc/net/ip_vs_conn_sync:", d.Name)
+		s.Block(string(text))
+	}
 }
 
 // finishDownloads waits for the batch, records the step and narrates it.
@@ -377,9 +409,22 @@ func (s *Scenario) FailbackDuringDownloads(ctx context.Context, d *Director, pla
 		return rec, errStep(step, err)
 	}
 	if requireKept {
-		return rec, errStep(step, keptAll(rec))
+		return rec, errStep(step, s.plannedMoveOK(rec))
 	}
 	return rec, nil
+}
+
+// plannedMoveOK holds a planned move to every download kept and the
+// client's gap within Bounds.FailbackGap (what TestPair holds a stock
+// failback to).
+func (s *Scenario) plannedMoveOK(rec DownloadStep) error {
+	if err := keptAll(rec); err != nil {
+		return err
+	}
+	if rec.VIPGap > s.Bounds.FailbackGap {
+		return fmt.Errorf("the client's longest gap %v exceeds the bound %v", rec.VIPGap.Round(time.Millisecond), s.Bounds.FailbackGap)
+	}
+	return nil
 }
 
 // KillLdirectordDuringDownloads kills ldirectord on the active director
@@ -463,7 +508,7 @@ func (s *Scenario) StandbyDuringDownloads(ctx context.Context, plan DownloadPlan
 	if err != nil {
 		return rec, errStep(step, err)
 	}
-	return rec, errStep(step, keptAll(rec))
+	return rec, errStep(step, s.plannedMoveOK(rec))
 }
 
 // waitMove waits until the group has moved from "from" to "to": to holds
@@ -490,3 +535,42 @@ func (s *Scenario) waitMove(ctx context.Context, from, to *Director, want map[ne
 		return s.tableHas(to, want)
 	})
 }
+
+// WithDownloads runs step while plan's downloads run through the VIP:
+// they start and carry data first (for settle more, so that a crash finds
+// them synced), then step runs, then they are waited for, recorded, and
+// their figure is added to the result of the step's summary row. With
+// requireKept every download must end intact. It is the demo's "download
+// in flight".
+func (s *Scenario) WithDownloads(ctx context.Context, plan DownloadPlan, settle time.Duration, requireKept bool, name string, step func() error) error {
+	from := time.Now()
+	b := s.startDownloads(ctx, plan)
+	if err := s.waitFlowing(ctx, b, plan); err != nil {
+		return errStep(name, err)
+	}
+	if err := observe(ctx, settle); err != nil {
+		return err
+	}
+	s.Sayf("%d download(s) of %d bytes at %d bytes/s in flight through the VIP, every byte to be verified", plan.K, plan.Bytes, plan.Rate)
+	at := time.Now()
+	rows := len(s.Rows)
+	if err := step(); err != nil {
+		return err
+	}
+	rec, err := s.finishDownloads(name, from, at, b)
+	if len(s.Rows) > rows {
+		r := &s.Rows[len(s.Rows)-1]
+		r.Result += fmt.Sprintf("; download in flight: %d/%d kept (%d bytes verified, stall %.1fs)",
+			rec.Summary.Kept, rec.Summary.Total, plan.Bytes, rec.Summary.LongestStall.Seconds())
+	}
+	if err != nil {
+		return errStep(name, err)
+	}
+	if requireKept {
+		return errStep(name, keptAll(rec))
+	}
+	return nil
+}
+
+// DemoDownload is the demo's download in flight: 60 kB at 6 kB/s (10 s).
+var DemoDownload = DownloadPlan{K: 1, Bytes: 60000, Rate: 6000}

@@ -37,7 +37,7 @@ func (s *Scenario) WatchVIPARP(t testing.TB, ctx context.Context) *VIPARP {
 			t.Fatal(err)
 		}
 		w.MACs[d.Name] = mac.String()
-		netlab.WatchARP(t, s.Pair.Switch.NS, d.port("lan"), w.Events)
+		netlab.WatchARPPort(t, s.Pair.Switch.NS, d.port("lan"), w.Events)
 	}
 	var c *arp.Client
 	err := s.Pair.Client.Do(func() error {
@@ -176,15 +176,27 @@ func (s *Scenario) Alternation(ctx context.Context, label string, n int) error {
 			return errStep(step, fmt.Errorf("request %s served by %v, want once, by %s (who answered)", id, by, seq[i]))
 		}
 	}
-	ast, err := active.IPVSStats()
-	if err != nil {
+	// The totals are summed from per-CPU counters by the estimator timer
+	// every 2 s (ip_vs_est.c): wait for the active's to count the
+	// requests, then one more period for the standby's.
+	var da, ds IPVSStats
+	if _, err := waitFor(ctx, s.Bounds.Converge, "the active's IPVS totals to count the requests", func() (bool, string, error) {
+		st, err := active.IPVSStats()
+		da = st.Sub(before[active])
+		return da.Conns >= uint64(n), fmt.Sprintf("%d connections counted", da.Conns), err
+	}); err != nil {
 		return errStep(step, err)
 	}
-	sst, err := standby.IPVSStats()
-	if err != nil {
-		return errStep(step, err)
+	if err := observe(ctx, 2500*time.Millisecond); err != nil {
+		return err
 	}
-	da, ds := ast.Sub(before[active]), sst.Sub(before[standby])
+	for d, out := range map[*Director]*IPVSStats{active: &da, standby: &ds} {
+		st, err := d.IPVSStats()
+		if err != nil {
+			return errStep(step, err)
+		}
+		*out = st.Sub(before[d])
+	}
 	s.Sayf("IPVS totals over the %d requests: %s (active) %d connections, %d packets in; %s (standby) %d connections, %d packets",
 		n, active.Name, da.Conns, da.InPkts, standby.Name, ds.Conns, ds.InPkts)
 	if da.Conns != uint64(n) {

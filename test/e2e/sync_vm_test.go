@@ -13,7 +13,7 @@ import (
 // table and one FIGURE line per step (bench/README.md's figures).
 func newModeScenario(t *testing.T, m Mode, webs int) *Scenario {
 	t.Helper()
-	p := NewPairConfig(t, PairConfig{Webs: webs, Timers: DefaultTimers, Mode: m})
+	p := NewPairConfig(t, PairConfig{Webs: webs, Timers: SlackTimers, Mode: m})
 	s := NewScenario(p, func(line string) { t.Log(line) })
 	t.Cleanup(func() {
 		s.StopClient()

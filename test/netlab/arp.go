@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mdlayher/arp"
 	"github.com/mdlayher/packet"
+	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 )
 
@@ -41,13 +43,31 @@ func (e ARPEvent) String() string {
 // to ETH_P_ARP. It fails the test when the socket cannot be opened.
 func WatchARP(t testing.TB, ns *NS, link string, ev *Events[ARPEvent]) {
 	t.Helper()
+	watchARP(t, ns, link, ev, false)
+}
+
+// WatchARPPort is WatchARP for a bridge port: the bridge takes the frames
+// a port receives before any protocol's socket sees them, so it listens
+// to every frame (ETH_P_ALL, as tcpdump does: both directions) and keeps
+// the ARP ones.
+func WatchARPPort(t testing.TB, ns *NS, port string, ev *Events[ARPEvent]) {
+	t.Helper()
+	watchARP(t, ns, port, ev, true)
+}
+
+func watchARP(t testing.TB, ns *NS, link string, ev *Events[ARPEvent], all bool) {
+	t.Helper()
 	var c *packet.Conn
 	err := ns.Do(func() error {
 		ifi, err := net.InterfaceByName(link)
 		if err != nil {
 			return fmt.Errorf("find %s in %s: %w", link, ns.Name, err)
 		}
-		c, err = packet.Listen(ifi, packet.Datagram, unix.ETH_P_ARP, nil)
+		if all {
+			c, err = packet.Listen(ifi, packet.Raw, unix.ETH_P_ALL, &packet.Config{Filter: arpOnly})
+		} else {
+			c, err = packet.Listen(ifi, packet.Datagram, unix.ETH_P_ARP, nil)
+		}
 		if err != nil {
 			return fmt.Errorf("listen for ARP on %s in %s: %w", link, ns.Name, err)
 		}
@@ -57,7 +77,7 @@ func WatchARP(t testing.TB, ns *NS, link string, ev *Events[ARPEvent]) {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- readARP(c, ev) }()
+	go func() { done <- readARP(c, ev, all) }()
 	t.Cleanup(func() {
 		c.Close()
 		if err := <-done; !ClosedErr(err) {
@@ -66,23 +86,42 @@ func WatchARP(t testing.TB, ns *NS, link string, ev *Events[ARPEvent]) {
 	})
 }
 
-func readARP(c *packet.Conn, ev *Events[ARPEvent]) error {
-	buf := make([]byte, 1500)
+// arpOnly is a classic BPF filter that passes only Ethernet frames of
+// EtherType ARP: "ldh [12]; jeq #0x806, keep, drop" (tcpdump -dd arp). The
+// kernel then wakes the watcher for ARP frames only, not for every frame
+// of the traffic crossing the port.
+var arpOnly = []bpf.RawInstruction{
+	{Op: 0x28, K: 12},                  // ldh [12]
+	{Op: 0x15, Jt: 0, Jf: 1, K: 0x806}, // jeq #0x806
+	{Op: 0x06, K: 0x40000},             // ret #262144
+	{Op: 0x06, K: 0},                   // ret #0
+}
+
+// readARP reads frames until the socket is closed: ARP payloads, or
+// whole Ethernet frames when raw (then only those of EtherType ARP, 0x0806,
+// are kept).
+func readARP(c *packet.Conn, ev *Events[ARPEvent], raw bool) error {
+	buf := make([]byte, 1600)
 	for {
 		n, from, err := c.ReadFrom(buf)
 		if err != nil {
 			return err
 		}
 		at := time.Now()
+		payload, src := buf[:n], net.HardwareAddr(nil)
+		if raw {
+			if n < 14 || buf[12] != 0x08 || buf[13] != 0x06 {
+				continue
+			}
+			payload, src = buf[14:n], net.HardwareAddr(slices.Clone(buf[6:12]))
+		} else if a, ok := from.(*packet.Addr); ok {
+			src = a.HardwareAddr
+		}
 		var p arp.Packet
-		if err := p.UnmarshalBinary(buf[:n]); err != nil {
+		if err := p.UnmarshalBinary(payload); err != nil {
 			continue // not Ethernet/IPv4 ARP
 		}
-		e := ARPEvent{At: at, Op: p.Operation, SenderHW: p.SenderHardwareAddr, SenderIP: p.SenderIP, TargetIP: p.TargetIP}
-		if a, ok := from.(*packet.Addr); ok {
-			e.From = a.HardwareAddr
-		}
-		ev.Add(e)
+		ev.Add(ARPEvent{At: at, From: src, Op: p.Operation, SenderHW: p.SenderHardwareAddr, SenderIP: p.SenderIP, TargetIP: p.TargetIP})
 	}
 }
 

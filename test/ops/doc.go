@@ -4,6 +4,7 @@
 //
 // TestMain builds cmd/hbd and cmd/ldirectord into a temporary directory
 // (the shared bin/ is left alone). The tests then:
+//   - render the man pages (make man) and hold them to mandoc -T lint;
 //   - install into a DESTDIR twice and check the tree, the modes, the
 //     symlinks, that existing configuration is kept, a PREFIX override and
 //     uninstall;

@@ -69,6 +69,8 @@ func installedTree(prefix, sbin string) []entry {
 		{Path: "etc/ha.d/resource.d/ldirectord", Mode: "L", Link: sbin + "/ldirectord"},
 		{Path: "etc/init.d", Mode: dirMode},
 		{Path: "etc/init.d/hbd", Mode: execMode}, {Path: "etc/init.d/ldirectord", Mode: execMode},
+		{Path: "etc/logrotate.d", Mode: dirMode},
+		{Path: "etc/logrotate.d/heartbeat", Mode: fileMode}, {Path: "etc/logrotate.d/ldirectord", Mode: fileMode},
 		{Path: "lib", Mode: dirMode}, {Path: "lib/systemd", Mode: dirMode}, {Path: "lib/systemd/system", Mode: dirMode},
 		{Path: "lib/systemd/system/hbd.service", Mode: fileMode},
 		{Path: "lib/systemd/system/ldirectord.service", Mode: fileMode},
@@ -88,6 +90,13 @@ func installedTree(prefix, sbin string) []entry {
 	for _, f := range []string{"authkeys", "default.hbd", "default.ldirectord", "ha.cf", "haresources", "ldirectord.cf"} {
 		want = append(want, entry{Path: p + "/share/doc/ultramonkey/examples/" + f, Mode: fileMode})
 	}
+	want = append(want, entry{Path: p + "/share/man", Mode: dirMode})
+	for _, sec := range []string{"1", "5", "8"} {
+		want = append(want, entry{Path: p + "/share/man/man" + sec, Mode: dirMode})
+	}
+	for _, page := range manPages {
+		want = append(want, entry{Path: p + "/share/man/man" + page[len(page)-1:] + "/" + page, Mode: fileMode})
+	}
 	// The prefix and its parents: usr, or opt/um and opt.
 	for d := p; d != "."; d = filepath.Dir(d) {
 		want = append(want, entry{Path: d, Mode: dirMode})
@@ -99,7 +108,7 @@ func installedTree(prefix, sbin string) []entry {
 func makeTarget(t *testing.T, target, destdir string, vars ...string) result {
 	t.Helper()
 	argv := append([]string{"make", "--no-print-directory", "-C", repoRoot, target, "DESTDIR=" + destdir, "INSTALL_FROM=" + binDir}, vars...)
-	r := runCmd(t, repoRoot, nil, argv...)
+	r := runCmd(t, repoRoot, goEnv(t), argv...)
 	if r.code != 0 {
 		t.Fatalf("make %s: %s", target, r)
 	}
@@ -140,7 +149,7 @@ func TestInstallFresh(t *testing.T) {
 	key1 := readKey(t, dest)
 
 	out = makeTarget(t, "install", dest)
-	for _, f := range []string{"/etc/ha.d/ha.cf", "/etc/ha.d/haresources", "/etc/ha.d/ldirectord.cf", "/etc/ha.d/authkeys", "/etc/default/hbd", "/etc/default/ldirectord"} {
+	for _, f := range []string{"/etc/ha.d/ha.cf", "/etc/ha.d/haresources", "/etc/ha.d/ldirectord.cf", "/etc/ha.d/authkeys", "/etc/default/hbd", "/etc/default/ldirectord", "/etc/logrotate.d/heartbeat", "/etc/logrotate.d/ldirectord"} {
 		if !strings.Contains(out.stdout, "kept    "+f) {
 			t.Errorf("second install does not report keeping %s\n%s", f, out.stdout)
 		}
@@ -159,10 +168,15 @@ func TestInstallFresh(t *testing.T) {
 		{Path: "etc/ha.d", Mode: dirMode}, {Path: "etc/ha.d/authkeys", Mode: keyMode},
 		{Path: "etc/ha.d/ha.cf", Mode: fileMode}, {Path: "etc/ha.d/haresources", Mode: fileMode},
 		{Path: "etc/ha.d/ldirectord.cf", Mode: fileMode}, {Path: "etc/ha.d/resource.d", Mode: dirMode},
-		{Path: "etc/init.d", Mode: dirMode}, {Path: "lib", Mode: dirMode}, {Path: "lib/systemd", Mode: dirMode},
+		{Path: "etc/init.d", Mode: dirMode},
+		{Path: "etc/logrotate.d", Mode: dirMode},
+		{Path: "etc/logrotate.d/heartbeat", Mode: fileMode}, {Path: "etc/logrotate.d/ldirectord", Mode: fileMode},
+		{Path: "lib", Mode: dirMode}, {Path: "lib/systemd", Mode: dirMode},
 		{Path: "lib/systemd/system", Mode: dirMode},
 		{Path: "usr", Mode: dirMode}, {Path: "usr/bin", Mode: dirMode}, {Path: "usr/sbin", Mode: dirMode},
 		{Path: "usr/share", Mode: dirMode}, {Path: "usr/share/doc", Mode: dirMode},
+		{Path: "usr/share/man", Mode: dirMode}, {Path: "usr/share/man/man1", Mode: dirMode},
+		{Path: "usr/share/man/man5", Mode: dirMode}, {Path: "usr/share/man/man8", Mode: dirMode},
 		{Path: "var", Mode: dirMode}, {Path: "var/lib", Mode: dirMode},
 	}
 	if diff := cmp.Diff(left, tree(t, dest)); diff != "" {
@@ -187,6 +201,8 @@ func checkContents(t *testing.T, dest string) {
 		"etc/ha.d/ldirectord.cf":                 src("etc/ha.d/ldirectord.cf"),
 		"etc/default/hbd":                        src("etc/default/hbd"),
 		"etc/default/ldirectord":                 src("etc/default/ldirectord"),
+		"etc/logrotate.d/heartbeat":              src("etc/logrotate.d/heartbeat"),
+		"etc/logrotate.d/ldirectord":             src("etc/logrotate.d/ldirectord"),
 		"usr/share/doc/ultramonkey/README.md":    src("README.md"),
 	}
 	for _, f := range []string{"authkeys", "ha.cf", "haresources", "ldirectord.cf"} {
@@ -239,6 +255,7 @@ func TestInstallKeepsExisting(t *testing.T) {
 		"etc/ha.d/resource.d/ldirectord": {"#!/bin/sh\n# my own wrapper\n", 0o755},
 		"etc/default/hbd":                {"HBD_OPTS=\"--node a\"\n", 0o644},
 		"etc/default/ldirectord":         {"CONFIG_FILE=/etc/ha.d/web.cf\n", 0o644},
+		"etc/logrotate.d/heartbeat":      {"/var/log/ha-log {\n}\n", 0o644},
 		"var/lib/hbd/generation":         {"42\n", 0o644},
 	}
 	for p, f := range mine {

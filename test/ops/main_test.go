@@ -111,6 +111,24 @@ func runCmd(t *testing.T, dir string, env []string, argv ...string) result {
 	return r
 }
 
+// goEnv is what make needs to run the go command (make man renders the
+// pages with `go tool go-md2man`): GO naming this test's go binary, HOME
+// and the GO* variables (cache, module cache, proxy, flags).
+func goEnv(t *testing.T) []string {
+	t.Helper()
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("make needs the go command: %v", err)
+	}
+	env := []string{"GO=" + gobin, "HOME=" + os.Getenv("HOME")}
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "GO") && !strings.HasPrefix(kv, "GO=") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
 // writeFile writes text to path with mode, creating its directory.
 func writeFile(t *testing.T, path, text string, mode os.FileMode) {
 	t.Helper()

@@ -2,6 +2,7 @@ package check
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -83,21 +84,26 @@ func (c *conn) Close() error {
 // reason to buffer without end.
 const maxLine = 64 << 10
 
-// readLine reads one line without its CR LF.
+// readLine reads one line without its CR LF. A last line cut short by
+// the server closing the connection counts (as Perl's readline has it); a
+// line cut short by the deadline or an error does not: bufio's ReadLine
+// would hand back the partial line of a server that dripped "+OK" until
+// the timeout, and the check would call it up.
 func (c *conn) readLine() (string, error) {
 	var b []byte
 	for {
-		chunk, isPrefix, err := c.r.ReadLine()
-		if err != nil {
-			return "", netErr(c.ctx, err)
-		}
+		chunk, err := c.r.ReadSlice('\n')
 		b = append(b, chunk...)
-		if !isPrefix {
-			return string(b), nil
-		}
-		if len(b) > maxLine {
+		switch {
+		case len(b) > maxLine+2:
 			return "", errors.New("line too long")
+		case err == nil, errors.Is(err, io.EOF) && len(b) > 0:
+			b = bytes.TrimSuffix(b, []byte("\n"))
+			return string(bytes.TrimSuffix(b, []byte("\r"))), nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
 		}
+		return "", netErr(c.ctx, err)
 	}
 }
 

@@ -1,9 +1,9 @@
 package ipvs
 
-// This file is the only one in the package that performs I/O: it talks to
-// the kernel's IPVS generic-netlink API through github.com/moby/ipvs, with
-// the guard layer that golibs.md §2 asks for (family check, one mutex,
-// explicit netmask, masked flags, errno-preserving errors, no logrus noise).
+// This file talks to the kernel's IPVS table (services and reals) over
+// generic netlink through github.com/moby/ipvs, with the guard layer that
+// golibs.md §2 asks for (family check, one mutex, explicit netmask, masked
+// flags, errno-preserving errors, no logrus noise).
 // moby's GetConfig, which panics on a kernel without IPVS, is never called.
 
 import (
@@ -57,17 +57,28 @@ var silenceLogrus sync.Once
 // uses it in this module).
 func OpenNetlink() (*Netlink, error) {
 	silenceLogrus.Do(func() { logrus.SetOutput(io.Discard) })
-	if _, err := netlink.GenlFamilyGet("IPVS"); err != nil {
-		if errors.Is(err, syscall.ENOENT) {
-			return nil, fmt.Errorf("open ipvs: %w (%v)", ErrNoIPVS, err)
-		}
-		return nil, fmt.Errorf("open ipvs: look up generic netlink family IPVS: %w", err)
+	if _, err := ipvsFamily(); err != nil {
+		return nil, fmt.Errorf("open ipvs: %w", err)
 	}
 	h, err := mobyipvs.New("")
 	if err != nil {
 		return nil, fmt.Errorf("open ipvs: %w", err)
 	}
 	return &Netlink{h: h}, nil
+}
+
+// ipvsFamily returns the id of the "IPVS" generic-netlink family, asking
+// from the calling thread's network namespace. A kernel without the family
+// gives an error wrapping ErrNoIPVS.
+func ipvsFamily() (uint16, error) {
+	f, err := netlink.GenlFamilyGet("IPVS")
+	if err != nil {
+		if errors.Is(err, syscall.ENOENT) {
+			return 0, fmt.Errorf("%w (%v)", ErrNoIPVS, err)
+		}
+		return 0, fmt.Errorf("look up generic netlink family IPVS: %w", err)
+	}
+	return f.ID, nil
 }
 
 // Close releases the netlink socket. The Netlink must not be used after.

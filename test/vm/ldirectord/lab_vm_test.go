@@ -39,6 +39,7 @@ type lab struct {
 	dir    string
 	cfg    string // config path
 	rundir string
+	maint  string // maintenancedir
 	reals  []*realServer
 }
 
@@ -50,8 +51,11 @@ func newLab(t *testing.T, ctx context.Context, nreals int) *lab {
 	l := &lab{Lab: vmnet.NewLab(t, vmnet.LabConfig{Reals: nreals}), t: t, ctx: ctx, dir: t.TempDir()}
 	l.cfg = filepath.Join(l.dir, "lab.cf")
 	l.rundir = filepath.Join(l.dir, "run")
-	if err := os.Mkdir(l.rundir, 0o755); err != nil {
-		t.Fatal(err)
+	l.maint = filepath.Join(l.dir, "maintenance")
+	for _, d := range []string{l.rundir, l.maint} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for i, ns := range l.Reals {
 		rs := &realServer{name: l.RealNames[i], ns: ns, addr: netip.AddrPortFrom(l.RealAddrs[i], 80)}
@@ -84,10 +88,11 @@ func (l *lab) cleanup() {
 	}
 }
 
-// writeConfig writes the lab's config; logfile points into the test dir.
+// writeConfig writes the lab's config; logfile and maintenancedir point
+// into the test dir (lines 1 and 2).
 func (l *lab) writeConfig(body string) {
 	l.t.Helper()
-	text := fmt.Sprintf("logfile=%q\n%s", filepath.Join(l.dir, "ldirectord.log"), body)
+	text := fmt.Sprintf("logfile=%q\nmaintenancedir=%s\n%s", filepath.Join(l.dir, "ldirectord.log"), l.maint, body)
 	fi, statErr := os.Stat(l.cfg)
 	if err := os.WriteFile(l.cfg, []byte(text), 0o644); err != nil {
 		l.t.Fatal(err)

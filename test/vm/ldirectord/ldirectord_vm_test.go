@@ -86,6 +86,7 @@ func TestLdirectord(t *testing.T) {
 	t.Run("a scheduler split", sc.split)
 	t.Run("b quiescent keeps established", sc.quiescent)
 	t.Run("c reload keeps established", sc.reload)
+	t.Run("f maintenance drains without a reload", sc.maintenance)
 	t.Run("e status matches ipvsadm", sc.status)
 	t.Run("d stop with cleanstop", sc.stop)
 }
@@ -156,15 +157,15 @@ func (sc *scenario) reload(t *testing.T) {
 	l.waitTable("after autoreload", both)
 	s.flowing(t, "after the autoreload")
 
-	// A broken edit is logged (line 14: writeConfig adds logfile= on
-	// line 1) and changes nothing.
+	// A broken edit is logged (line 15: writeConfig adds logfile= and
+	// maintenancedir= on lines 1 and 2) and changes nothing.
 	good := fmt.Sprintf(config, reals(rs1+" masq", rs2+" masq"), reals(rs1+" masq 1", rs2+" masq 3"))
 	l.writeConfig(strings.Replace(good, rs2+" masq 3", rs2+" masq three", 1))
 	func() {
 		defer l.writeConfig(good)
 		logf := filepath.Join(l.dir, "ldirectord.log")
 		waitFileContains(t, logf, "Error [")
-		waitFileContains(t, logf, "reading file "+l.cfg+" at line 14: real: unexpected \"three\"")
+		waitFileContains(t, logf, "reading file "+l.cfg+" at line 15: real: unexpected \"three\"")
 		if got := l.table(); got.String() != both.String() {
 			t.Errorf("a broken edit changed the table:\n%s", got)
 		}
@@ -192,6 +193,39 @@ func (sc *scenario) reload(t *testing.T) {
 		t.Fatalf("ldirectord reload = %d (%s)", code, errOut)
 	}
 	l.waitTable("rs1 re-added by the reload", both)
+}
+
+// maintenance: a file named after rs2's address in maintenancedir
+// drains it in both virtuals (quiescent=yes: weight 0) within seconds and
+// without a reload, while an established download from it keeps flowing
+// and new connections avoid it; removing the file restores it.
+func (sc *scenario) maintenance(t *testing.T) {
+	l, url, both := sc.l, sc.url, sc.both
+	s := l.streamTo(url, "rs2")
+	s.flowing(t, "before maintenance")
+	file := filepath.Join(l.maint, "192.0.2.12")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	l.waitTable("rs2 in maintenance", ipvsTable{
+		vs:      {rs1: "Masq 1", rs2: "Masq 0"},
+		vsW:     {rs1: "Masq 1", rs2: "Masq 0"},
+		foreign: {rs1: "Masq 1"},
+	})
+	t.Logf("rs2 drained %s after its maintenance file appeared", time.Since(start).Round(time.Millisecond))
+	if diff := cmp.Diff(map[string]int{"rs1": 6}, l.tally(url, 6)); diff != "" {
+		t.Errorf("new connections with rs2 in maintenance (-want +got):\n%s", diff)
+	}
+	s.flowing(t, "rs2 in maintenance")
+	if err := os.Remove(file); err != nil {
+		t.Fatal(err)
+	}
+	start = time.Now()
+	l.waitTable("rs2 out of maintenance", both)
+	t.Logf("rs2 restored %s after its maintenance file went", time.Since(start).Round(time.Millisecond))
+	s.flowing(t, "rs2 out of maintenance")
+	waitFileContains(t, filepath.Join(l.dir, "ldirectord.log"), "real server in maintenance")
 }
 
 // status: `ldirectord status --json` and the status table show what

@@ -22,6 +22,9 @@ type MTA struct {
 	Addr     netip.AddrPort
 	Mailbox  string
 	Sendmail []string
+	// Stop stops the server now (cleanup stops it anyway) and returns
+	// once Addr refuses connections.
+	Stop func()
 }
 
 // eximConfig is a minimal Exim configuration: everything under dir,
@@ -104,7 +107,7 @@ func Exim(t testing.TB) MTA {
 		t.Fatal(err)
 	}
 	port := freePort(t)
-	startDaemon(t, exec.Command(exim, "-C", conf, "-bdf", "-oX", strconv.Itoa(int(port))))
+	stop := startDaemon(t, exec.Command(exim, "-C", conf, "-bdf", "-oX", strconv.Itoa(int(port))))
 	addr := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -120,7 +123,8 @@ func Exim(t testing.TB) MTA {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return MTA{Addr: addr, Mailbox: filepath.Join(dir, "mail", "mbox"), Sendmail: []string{exim, "-C", conf, "-t", "-oi", "-odi"}}
+	return MTA{Addr: addr, Mailbox: filepath.Join(dir, "mail", "mbox"), Sendmail: []string{exim, "-C", conf, "-t", "-oi", "-odi"},
+		Stop: func() { stopAndWait(t, stop, map[string]netip.AddrPort{"smtp": addr}) }}
 }
 
 // WaitMailbox returns the mailbox once it holds n messages (mbox "From "

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"time"
 )
 
 // Lines serves a line protocol: it writes greeting (unless empty), then
@@ -172,5 +173,34 @@ func SIPUDP(provisional, status string) func([]byte) [][]byte {
 			out = append(out, []byte(provisional+"\r\nContent-Length: 0\r\n\r\n"))
 		}
 		return append(out, []byte(status+"\r\nServer: checktest\r\nContent-Length: 0\r\n\r\n"))
+	}
+}
+
+// Drip writes head, then one byte of drip every interval, forever: a
+// server that is alive but too slow, which a check must give up on at its
+// timeout however steadily bytes arrive. It ends when the client goes
+// away.
+func Drip(head []byte, drip byte, every time.Duration) Handler {
+	return func(c net.Conn) {
+		if _, err := c.Write(head); err != nil {
+			return
+		}
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for range tick.C {
+			if _, err := c.Write([]byte{drip}); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// Blob writes b, then waits for the client to go away.
+func Blob(b []byte) Handler {
+	return func(c net.Conn) {
+		if _, err := c.Write(b); err != nil {
+			return
+		}
+		io.Copy(io.Discard, c)
 	}
 }

@@ -7,10 +7,12 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"math/big"
 	"net"
 	"net/netip"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
@@ -212,6 +214,27 @@ func ServeUDP(t testing.TB, addr string, h func(req []byte) [][]byte) netip.Addr
 // certificate for 127.0.0.1, ::1 and localhost.
 func SelfSigned(t testing.TB) *tls.Config {
 	t.Helper()
+	der, key := selfSignedCert(t)
+	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+}
+
+// selfSignedFiles writes a fresh self-signed certificate and its key as
+// PEM files into dir, for a real server.
+func selfSignedFiles(t testing.TB, dir string) (certFile, keyFile string) {
+	t.Helper()
+	der, key := selfSignedCert(t)
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatalf("marshalling key: %v", err)
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	writeFile(t, certFile, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), 0o644)
+	writeFile(t, keyFile, string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder})), 0o644)
+	return certFile, keyFile
+}
+
+func selfSignedCert(t testing.TB) ([]byte, *ecdsa.PrivateKey) {
+	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatalf("generating key: %v", err)
@@ -226,7 +249,7 @@ func SelfSigned(t testing.TB) *tls.Config {
 	if err != nil {
 		t.Fatalf("creating certificate: %v", err)
 	}
-	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+	return der, key
 }
 
 // OldTLS returns a server TLS configuration that offers only TLS 1.0, which

@@ -4,13 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"net"
 	"net/netip"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"syscall"
 	"testing"
@@ -45,9 +43,7 @@ const startTimeout = 90 * time.Second
 // binaries the test fails, unless it runs with -short, where it is skipped.
 func MariaDB(t testing.TB) SQLServer {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("-short: not starting MariaDB")
-	}
+	needReal(t, "MariaDB")
 	installDB := findBinary(t, "mariadb-install-db", "mariadb-server")
 	mariadbd := findBinary(t, "mariadbd", "mariadb-server")
 	dir := t.TempDir()
@@ -83,9 +79,7 @@ func MariaDB(t testing.TB) SQLServer {
 // fails, unless it runs with -short, where it is skipped.
 func PostgreSQL(t testing.TB) SQLServer {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("-short: not starting PostgreSQL")
-	}
+	needReal(t, "PostgreSQL")
 	initdb := findBinary(t, "initdb", "postgresql")
 	pgctl := filepath.Join(filepath.Dir(initdb), "pg_ctl")
 	pg, err := user.Lookup("postgres")
@@ -131,55 +125,6 @@ func PostgreSQL(t testing.TB) SQLServer {
 	return SQLServer{Addr: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port), User: SQLUser, Password: SQLPassword, Database: SQLDatabase}
 }
 
-// findBinary looks name up in PATH, /usr/sbin and PostgreSQL's versioned
-// directories, and fails the test naming the package to install.
-func findBinary(t testing.TB, name, pkg string) string {
-	t.Helper()
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	candidates, _ := filepath.Glob("/usr/lib/postgresql/*/bin/" + name)
-	sort.Strings(candidates)
-	candidates = append([]string{"/usr/sbin/" + name}, candidates...)
-	for i := len(candidates) - 1; i >= 0; i-- {
-		if st, err := os.Stat(candidates[i]); err == nil && !st.IsDir() {
-			return candidates[i]
-		}
-	}
-	t.Fatalf("%s not found: install the Debian package %s (or run the tests with -short to skip real database servers)", name, pkg)
-	return ""
-}
-
-func runLogged(t testing.TB, cmd *exec.Cmd) {
-	t.Helper()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%s: %v\n%s", cmd, err, out)
-	}
-}
-
-// startDaemon starts cmd and, at cleanup, stops it with SIGTERM (SIGKILL
-// after 30 s).
-func startDaemon(t testing.TB, cmd *exec.Cmd) {
-	t.Helper()
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", cmd.Path, err)
-	}
-	done := make(chan struct{})
-	go func() {
-		cmd.Wait()
-		close(done)
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
-}
-
 // waitReady polls db until it answers, for at most startTimeout: the
 // server is another process, and polling is the only way to know it is
 // up.
@@ -208,15 +153,4 @@ func execAll(t testing.TB, db *sql.DB, stmts ...string) {
 			t.Fatalf("%s: %v", s, err)
 		}
 	}
-}
-
-// freePort returns a loopback TCP port that was free a moment ago.
-func freePort(t testing.TB) uint16 {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	defer l.Close()
-	return netip.MustParseAddrPort(l.Addr().String()).Port()
 }
