@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ultramonkey/ultramonkey/internal/heartbeat"
 )
 
 // TestDaemonChildren runs the built binary with a respawn program and a
@@ -115,4 +117,25 @@ func pids(state string) []int {
 func alive(pid int) bool {
 	st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	return err == nil && !strings.Contains(string(st), ") Z")
+}
+
+// TestFormatStatusIPfail: hbd status shows the built-in ipfail (ping nodes
+// up, a pending give-up) and the comparison with the peer's haresources.
+func TestFormatStatusIPfail(t *testing.T) {
+	now := time.Unix(1000, 0)
+	st := heartbeat.Status{Resources: "all",
+		IPfail:     &heartbeat.IPfailStatus{PingNodesUp: 0, PingNodes: 1, GiveUp: "all", GiveUpAt: now.Add(1500 * time.Millisecond)},
+		PeerConfig: "haresources identical on node2 and here (1 group(s))"}
+	got := formatStatus(st, now)
+	for _, want := range []string{
+		"ipfail: on, 0 of 1 ping node(s) up, giving all resources up in 1.5s\n",
+		"peer configuration: haresources identical on node2 and here (1 group(s))\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("status lacks %q:\n%s", want, got)
+		}
+	}
+	if got := formatStatus(heartbeat.Status{Resources: "all"}, now); strings.Contains(got, "ipfail") || strings.Contains(got, "peer configuration") {
+		t.Errorf("status without ipfail or comparison mentions them:\n%s", got)
+	}
 }

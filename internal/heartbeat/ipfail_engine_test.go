@@ -66,6 +66,34 @@ func TestIPfailEngine(t *testing.T) {
 	})
 }
 
+// TestIPfailDeadping: the ping node's loss counts only after deadping
+// (6 s here, deadtime 3 s): node1's LAN link dies at deadtime, the counts
+// are still equal then, and the move waits for the ping node's death plus
+// ipfail's 2 x keepalive.
+func TestIPfailDeadping(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCluster(t, "on")
+		c.hacf += ipfailCf + "deadping 6\n"
+		defer c.stopAll()
+		h1, h2 := c.hosts["node1"], c.hosts["node2"]
+		h1.pinger, h2.pinger = hbtest.NewPinger(), hbtest.NewPinger()
+		h1.pinger.SetUp(gw, true)
+		h2.pinger.SetUp(gw, true)
+		c.settle()
+		cut := time.Now()
+		h1.pinger.SetUp(gw, false)
+		c.net.Cut("node1", "eth0")
+		allOn2 := map[string][]string{vip1: {"node2"}, "httpd": {"node2"}, vip2: {"node2"}}
+		moved := waitHolders(c, allOn2, 30*time.Second)
+		c.wantHolders("after node1 lost its LAN", allOn2)
+		took := moved.Sub(cut)
+		t.Logf("deadping 6 s: LAN cut to everything on node2: %v (virtual time)", took)
+		if took < 6*time.Second || took > 10*time.Second {
+			t.Errorf("moved %v after the cut, want between deadping (6 s) and deadping + 4 s", took)
+		}
+	})
+}
+
 // waitHolders waits (virtual time) until the holders are want, or d.
 func waitHolders(c *cluster, want map[string][]string, d time.Duration) time.Time {
 	deadline := time.Now().Add(d)

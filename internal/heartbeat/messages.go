@@ -73,7 +73,7 @@ const (
 	// MsgConfigSame, MsgConfigOrder, MsgConfigDiffer and MsgConfigNotHbd
 	// are hbd's own: the comparison of the peer's haresources with ours
 	// (peerconfig.go).
-	MsgConfigSame   = "haresources identical on %s and here (%d groups)"
+	MsgConfigSame   = "haresources identical on %s and here (%d group(s))"
 	MsgConfigOrder  = "haresources of %s lists the same groups as ours in another order (start order of groups differs)"
 	MsgConfigDiffer = "haresources differ from %s's: only here: %s; only on %s: %s"
 	MsgConfigNotHbd = "haresources not compared: %s does not run hbd (its client status query answered offline)"

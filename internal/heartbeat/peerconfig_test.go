@@ -16,14 +16,14 @@ func TestCompareHaresources(t *testing.T) {
 		same         bool
 		text         string
 	}{
-		{"identical", []string{"n1 a b", "n2 c"}, []string{"n1 a b", "n2 c"}, true, "haresources identical on p and here (2 groups)"},
+		{"identical", []string{"n1 a b", "n2 c"}, []string{"n1 a b", "n2 c"}, true, "haresources identical on p and here (2 group(s))"},
 		{"order", []string{"n1 a b", "n2 c"}, []string{"n2 c", "n1 a b"}, false,
 			"haresources of p lists the same groups as ours in another order (start order of groups differs)"},
 		{"a group missing there", []string{"n1 a b", "n2 c"}, []string{"n1 a b"}, false,
 			`haresources differ from p's: only here: "n2 c"; only on p: none`},
 		{"a resource differs", []string{"n1 a b"}, []string{"n1 a B"}, false,
 			`haresources differ from p's: only here: "n1 a b"; only on p: "n1 a B"`},
-		{"none on either", nil, []string{}, true, "haresources identical on p and here (0 groups)"},
+		{"none on either", nil, []string{}, true, "haresources identical on p and here (0 group(s))"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			same, text := heartbeat.CompareHaresources("p", tc.mine, tc.theirs)
@@ -49,10 +49,10 @@ func TestPeerConfigEngine(t *testing.T) {
 			}
 			return st.PeerConfig
 		}
-		if got, want := peerConfig("node1"), "haresources identical on node2 and here (2 groups)"; got != want {
+		if got, want := peerConfig("node1"), "haresources identical on node2 and here (2 group(s))"; got != want {
 			t.Fatalf("node1: %q, want %q\n%s", got, want, c.dumpLogs())
 		}
-		if got, want := peerConfig("node2"), "haresources identical on node1 and here (2 groups)"; got != want {
+		if got, want := peerConfig("node2"), "haresources identical on node1 and here (2 group(s))"; got != want {
 			t.Fatalf("node2: %q, want %q", got, want)
 		}
 		c.kill("node2")
