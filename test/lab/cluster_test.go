@@ -29,7 +29,9 @@ type status struct {
 	Node      string `json:"node"`
 	State     string `json:"state"`
 	Resources string `json:"resources"`
-	Nodes     []struct {
+	// PeerConfig is the comparison of the peer's haresources with ours.
+	PeerConfig string `json:"peer_config"`
+	Nodes      []struct {
 		Name   string `json:"name"`
 		Status string `json:"status"`
 		Links  []struct {

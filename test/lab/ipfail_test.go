@@ -50,6 +50,9 @@ func TestLabIPfail(t *testing.T) {
 		waitStatus(t, n, 5*time.Second, "ipfail on with its ping node up", func(s status) bool {
 			return s.node("192.0.2.254") == "ping"
 		})
+		// Two hbd nodes compare their haresources (issue 12, seed S5.5).
+		want := "haresources identical on " + l.Peer(n).Name + " and here (1 group(s))"
+		waitStatus(t, n, 5*time.Second, want, func(s status) bool { return s.PeerConfig == want })
 	}
 	observe(t, l, 6*Fast.Deadtime)
 	wantHolders(t, l, n1.Name)
