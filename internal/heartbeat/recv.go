@@ -26,19 +26,19 @@ func (n *Node) onPacket(p Packet, now time.Time) {
 	l := &n.l
 	m, err := wire.Verify(p.Buf, l.keys)
 	if err != nil {
-		n.drop(wire.DropReason(err), p, now, "err", err)
+		n.dropErr(wire.DropReason(err), p, now, "err", err)
 		return
 	}
 	h, err := wire.ReadHeader(m)
 	if err != nil {
-		n.drop(dropBadHeader, p, now, "err", err)
+		n.dropErr(dropBadHeader, p, now, "err", err)
 		return
 	}
 	switch {
 	case h.Src == n.cfg.Local:
 		return // our own broadcast or multicast, looped back
 	case h.Src != n.peer:
-		n.drop(dropUnknown, p, now, "src", h.Src)
+		n.dropErr(dropUnknown, p, now, "src", h.Src)
 		return
 	case h.Dest != "" && h.Dest != n.cfg.Local:
 		return // directed at another node
@@ -52,28 +52,33 @@ func (n *Node) onPacket(p Packet, now time.Time) {
 	// Apply due timeouts first, so that a return after a partition is
 	// seen as one.
 	n.onLive(l.live.Tick(now), now)
+	st, _ := l.live.NodeStatus(n.peer)
 	if !h.HasSeq {
 		// hbd: an NS_ message of a generation whose sequenced packets
-		// are dropped (hg= went backwards) is still acted on, as
-		// Heartbeat does, but does not mark the link up: its acks would
-		// otherwise flap the links up every few seconds while every
-		// status from the node is dropped.
-		if !l.replay.OldGeneration(h.Generation) {
+		// are dropped (hg= went backwards), or from a node marked dead,
+		// is still acted on, as Heartbeat does, but does not mark the
+		// link up: its acks would otherwise flap the links up every few
+		// seconds while every status from the node is dropped, and a
+		// replayed ack (it carries no seq) would show a dead node's
+		// links up. A returning node's status brings them up.
+		if !l.replay.OldGeneration(h.Generation) && st != member.StatusDead {
 			l.heard[p.Link] = now
 			n.onLive(l.live.Heard(member.Heard{Node: n.peer, Link: p.Link}, now), now)
 		}
 		n.onUnsequenced(m, h, p, now)
 		return
 	}
-	st, _ := l.live.NodeStatus(n.peer)
 	d := l.replay.Check(member.SeqMsg{Seq: h.Seq, Gen: h.Generation, Status: h.Type == wire.TStatus}, st == member.StatusDead, now)
+	if d.Verdict == member.Drop && d.Reason != member.ReasonOld {
+		// A replay flood makes one of these per packet: its lines go
+		// through the drop rate limit, not one log line each.
+		n.drop(string(d.Reason), p, now, d.Log...)
+		return
+	}
 	for _, line := range d.Log {
 		n.log.Log(context.Background(), reasonLevel(line), line, "node", n.peer)
 	}
 	switch {
-	case d.Verdict == member.Drop && d.Reason != member.ReasonOld:
-		n.drop(string(d.Reason), p, now)
-		return
 	case d.Verdict == member.Duplicate || d.Reason == member.ReasonOld:
 		// The same packet over another medium, or a late copy of one
 		// already seen: not an error, and the link is alive.
@@ -91,7 +96,7 @@ func (n *Node) onPacket(p Packet, now time.Time) {
 	if h.Type == wire.TStatus {
 		s, err := wire.ReadStatus(m)
 		if err != nil {
-			n.drop(dropBadFields, p, now, "err", err)
+			n.dropErr(dropBadFields, p, now, "err", err)
 			return
 		}
 		heard.Status, heard.DT = s.Status, s.Deadtime
@@ -138,14 +143,14 @@ func (n *Node) onUnsequenced(m *wire.Message, h wire.Header, p Packet, now time.
 	case wire.TRexmit:
 		r, err := wire.ReadRexmit(m)
 		if err != nil {
-			n.drop(dropBadFields, p, now, "err", err)
+			n.dropErr(dropBadFields, p, now, "err", err)
 			return
 		}
 		n.resend(r, now)
 	case wire.TNakRexmit:
 		r, err := wire.ReadNakRexmit(m)
 		if err != nil {
-			n.drop(dropBadFields, p, now, "err", err)
+			n.dropErr(dropBadFields, p, now, "err", err)
 			return
 		}
 		l.replay.Nak(r.FirstSeq)
@@ -238,16 +243,41 @@ func (n *Node) transmit(buf []byte, now time.Time) {
 	}
 }
 
-// drop counts a dropped packet and logs it, rate-limited per reason.
-func (n *Node) drop(reason string, p Packet, now time.Time, attrs ...any) {
+// drop counts a dropped packet and logs it, rate-limited per reason:
+// lines (the replay guard's words for it) and, with logbadpack, the packet.
+func (n *Node) drop(reason string, p Packet, now time.Time, lines ...string) {
+	n.dropAttrs(reason, p, now, lines)
+}
+
+// dropErr is drop with the error that made the packet unusable.
+func (n *Node) dropErr(reason string, p Packet, now time.Time, key string, val any) {
+	n.dropAttrs(reason, p, now, nil, key, val)
+}
+
+func (n *Node) dropAttrs(reason string, p Packet, now time.Time, lines []string, attrs ...any) {
 	n.rateLimited(n.l.drops, reason, now, func(more uint64) {
 		if more > 0 {
 			n.log.Warn(fmt.Sprintf(MsgDroppedMore, more, reason))
+		}
+		for _, line := range lines {
+			n.log.Log(context.Background(), reasonLevel(line), line, "node", n.peer, "from", p.From.String())
 		}
 		if n.cfg.HaCf.LogBadPack {
 			n.log.Warn(fmt.Sprintf(MsgDropped, reason, p.Link), append([]any{"from", p.From.String()}, attrs...)...)
 		}
 	})
+}
+
+// flushDropCounts logs the count of drops suppressed by the rate limit
+// once their window has passed, so a flood that stopped is still reported
+// in full (the next drop of the reason would otherwise carry the count).
+func (n *Node) flushDropCounts(now time.Time) {
+	for reason, d := range n.l.drops {
+		if d.suppressed > 0 && now.Sub(d.last) >= dropLogEvery {
+			n.log.Warn(fmt.Sprintf(MsgDroppedMore, d.suppressed, reason))
+			d.suppressed, d.last = 0, now
+		}
+	}
 }
 
 // rateLimited counts an occurrence of key and calls logf at most once per

@@ -254,6 +254,7 @@ func (n *Node) onTimer(now time.Time) {
 			n.ipfailStep(ipfail.Event{Kind: ipfail.EvTick}, now)
 		}
 	}
+	n.flushDropCounts(now)
 }
 
 // onLive reacts to liveness changes. Only the peer's changes move

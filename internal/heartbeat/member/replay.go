@@ -58,7 +58,7 @@ const (
 	ReasonOld           ReplayReason = "old packet (duplicate we lost track of)"
 	ReasonBadSeq        ReplayReason = "bad sequence number"
 	ReasonOldGeneration ReplayReason = "old generation (replay attack?)"
-	ReasonStale         ReplayReason = "stale status from dead node"
+	ReasonStale         ReplayReason = "stale packet from dead node (replay?)"
 )
 
 // SeqMsg is what the guard needs from a sequenced message (every type but
@@ -96,6 +96,15 @@ type Replay struct {
 	gen       uint64
 	lastSeq   uint64 // 0 = NOSEQUENCE
 	statusSeq uint64 // seq of the last accepted status
+	// deadFloor is the highest seq of the current generation accepted
+	// before the source was last declared dead. NodeDead resets sequence
+	// tracking as mark_node_dead does, but a packet of the same generation
+	// at or below this seq, arriving while the source is dead, can only be
+	// a replay (the source's own next packets carry higher seqs), so it is
+	// dropped instead of being taken for the start of a new sequence
+	// (issue 17: replayed starting/resource messages made the survivor
+	// give the group up). A restart (higher generation) clears it.
+	deadFloor uint64
 	firstMiss uint64
 	missing   map[uint64]time.Time // seq -> next request time; zero = not scheduled
 	counters  map[ReplayReason]uint64
@@ -136,10 +145,9 @@ func (r *Replay) check(m SeqMsg, peerDead bool, now time.Time) ReplayDecision {
 	case m.Gen < r.gen:
 		return ReplayDecision{Verdict: Drop, Reason: ReasonOldGeneration,
 			Log: []string{fmt.Sprintf(MsgReplayAttack, r.cfg.Node, m.Gen, r.gen)}}
+	case peerDead && m.Gen == r.gen && (m.Seq <= r.deadFloor || m.Status && m.Seq <= r.statusSeq):
+		return ReplayDecision{Verdict: Drop, Reason: ReasonStale, Log: []string{fmt.Sprintf(MsgStale, r.cfg.Node)}}
 	case m.Status && m.Gen == r.gen && m.Gen > 0 && peerDead:
-		if m.Seq <= r.statusSeq {
-			return ReplayDecision{Verdict: Drop, Reason: ReasonStale, Log: []string{fmt.Sprintf(MsgStale, r.cfg.Node)}}
-		}
 		d.Partition = true
 		d.Log = append(d.Log, fmt.Sprintf(MsgPartition, r.cfg.Node))
 	case m.Status && m.Gen > r.gen:
@@ -148,7 +156,7 @@ func (r *Replay) check(m SeqMsg, peerDead bool, now time.Time) ReplayDecision {
 			d.Log = append(d.Log, fmt.Sprintf(MsgRestart, r.cfg.Node))
 		}
 		r.reset()
-		r.statusSeq = 0
+		r.statusSeq, r.deadFloor = 0, 0
 		r.gen = m.Gen
 	}
 	switch {
@@ -278,8 +286,13 @@ func (r *Replay) reset() {
 }
 
 // NodeDead resets sequence tracking, as mark_node_dead does; the
-// generation and last status seq are kept so a return is recognised.
-func (r *Replay) NodeDead() { r.reset() }
+// generation, the last status seq and the highest seq seen so far are
+// kept, so a return is recognised and a replay of the dead source's own
+// packets is not (deadFloor).
+func (r *Replay) NodeDead() {
+	r.deadFloor = max(r.deadFloor, r.lastSeq, r.statusSeq)
+	r.reset()
+}
 
 // Nak records an NS_nak_rexmit for seq: it is irretrievably lost, so it is
 // no longer missing and no longer requested.

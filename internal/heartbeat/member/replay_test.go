@@ -18,7 +18,10 @@ type replayStep struct {
 func st(gen, seq uint64) SeqMsg  { return SeqMsg{Gen: gen, Seq: seq, Status: true} }
 func msg(gen, seq uint64) SeqMsg { return SeqMsg{Gen: gen, Seq: seq} }
 
-var inSeq = ReplayDecision{Verdict: Accept, Reason: ReasonInSequence}
+var (
+	inSeq = ReplayDecision{Verdict: Accept, Reason: ReasonInSequence}
+	stale = ReplayDecision{Verdict: Drop, Reason: ReasonStale, Log: []string{"stale packet from dead node node2 (replay?)"}}
+)
 
 func TestReplay(t *testing.T) {
 	tests := []struct {
@@ -107,10 +110,72 @@ func TestReplay(t *testing.T) {
 			},
 			steps: []replayStep{
 				{msg: st(5, 2), dead: true, want: ReplayDecision{Verdict: Drop, Reason: ReasonStale,
-					Log: []string{"stale status from dead node node2"}}},
+					Log: []string{"stale packet from dead node node2 (replay?)"}}},
 				{msg: st(5, 9), dead: true, want: ReplayDecision{Verdict: Accept, Reason: ReasonPartition, Partition: true,
 					Log: []string{"Cluster node node2 returning after partition."}}},
 				{msg: st(5, 10), want: ReplayDecision{Verdict: Accept, Reason: ReasonInSequence, Ack: 10}},
+			},
+		},
+		{
+			// Issue 17: node2 died; its own earlier packets replayed (any
+			// type, same generation) must not pass for a new sequence.
+			name:    "replays of a dead source's packets are dropped, its return is not",
+			trigger: 7,
+			setup: func(r *Replay) {
+				r.Check(st(5, 1), false, t0)
+				r.Check(msg(5, 2), false, t0) // starting
+				r.Check(st(5, 3), false, t0)
+				r.Check(msg(5, 4), false, t0) // resource
+				r.Check(st(5, 5), false, t0)
+				r.NodeDead()
+			},
+			steps: []replayStep{
+				{msg: msg(5, 2), dead: true, want: stale},
+				{msg: msg(5, 4), dead: true, want: stale},
+				{msg: st(5, 1), dead: true, want: stale},
+				{msg: st(5, 5), dead: true, want: stale},
+				{msg: msg(5, 5), dead: true, want: stale},
+				// Its next packet after a partition: accepted, a new sequence.
+				{msg: msg(5, 9), dead: true, want: inSeq},
+				{msg: st(5, 10), dead: true, want: ReplayDecision{Verdict: Accept, Reason: ReasonPartition, Partition: true,
+					Log: []string{"Cluster node node2 returning after partition."}}},
+				// Alive again: an old replay is an old packet, not delivered.
+				{msg: msg(5, 4), want: ReplayDecision{Verdict: Drop, Reason: ReasonOld}},
+				{msg: msg(5, 11), want: inSeq},
+			},
+		},
+		{
+			name: "a dead source restarted with a higher generation is accepted",
+			setup: func(r *Replay) {
+				r.Check(st(5, 1), false, t0)
+				r.Check(st(5, 2), false, t0)
+				r.Check(msg(5, 300), false, t0)
+				r.NodeDead()
+			},
+			steps: []replayStep{
+				{msg: msg(5, 300), dead: true, want: stale},
+				{msg: st(6, 1), dead: true, want: ReplayDecision{Verdict: Accept, Reason: ReasonRestart, Restart: true,
+					Log: []string{"Heartbeat restart on node node2"}}},
+				{msg: msg(6, 2), want: inSeq},
+				{msg: msg(5, 301), want: ReplayDecision{Verdict: Drop, Reason: ReasonOldGeneration,
+					Log: []string{"should_drop_message: attempted replay attack [node2]? [gen = 5, curgen = 6]"}}},
+			},
+		},
+		{
+			name: "dead twice: the floor only rises",
+			setup: func(r *Replay) {
+				r.Check(st(5, 1), false, t0)
+				r.Check(st(5, 2), false, t0)
+				r.NodeDead()
+				r.Check(st(5, 7), true, t0) // partition return
+				r.Check(st(5, 8), false, t0)
+				r.NodeDead()
+			},
+			steps: []replayStep{
+				{msg: st(5, 2), dead: true, want: stale},
+				{msg: st(5, 8), dead: true, want: stale},
+				{msg: st(5, 9), dead: true, want: ReplayDecision{Verdict: Accept, Reason: ReasonPartition, Partition: true,
+					Log: []string{"Cluster node node2 returning after partition."}}},
 			},
 		},
 		{
