@@ -18,6 +18,8 @@ const (
 	dropBadHeader = "bad header"
 	dropUnknown   = "unknown node"
 	dropBadFields = "bad message fields"
+	// dropNakNotMissing: an NS_nak_rexmit for a seq that is not missing.
+	dropNakNotMissing = "NAK for a packet not missing"
 )
 
 // onPacket handles one received datagram: verify, sequence check,
@@ -68,7 +70,7 @@ func (n *Node) onPacket(p Packet, now time.Time) {
 		n.onUnsequenced(m, h, p, now)
 		return
 	}
-	d := l.replay.Check(member.SeqMsg{Seq: h.Seq, Gen: h.Generation, Status: h.Type == wire.TStatus}, st == member.StatusDead, now)
+	d := l.replay.Check(member.SeqMsg{Seq: h.Seq, Gen: h.Generation, Status: h.Type == wire.TStatus, Sent: h.Time}, st == member.StatusDead, now)
 	if d.Verdict == member.Drop && d.Reason != member.ReasonOld {
 		// A replay flood makes one of these per packet: its lines go
 		// through the drop rate limit, not one log line each.
@@ -101,7 +103,21 @@ func (n *Node) onPacket(p Packet, now time.Time) {
 		}
 		heard.Status, heard.DT = s.Status, s.Deadtime
 	}
+
 	n.onLive(l.live.Heard(heard, now), now)
+	switch {
+	case h.Type == wire.TShutdone:
+		l.peerShutdone = true
+	case h.Type == wire.TStatus && l.peerShutdone && heard.Status != member.StatusDead:
+		// hbd: the peer said t=shutdone (st=dead) and then a status that
+		// says it runs: it did not shut down (a forged shutdone, with
+		// auth crc anyone's), and it still holds what it held. Hearing
+		// it as a return makes both sides announce their holdings, so
+		// the split-brain rule settles the groups (FuzzEngine found both
+		// nodes holding the peer's groups for good).
+		l.peerShutdone = false
+		n.step(r1.Event{Kind: r1.EvPeerAlive}, now)
+	}
 	if h.Type != wire.TStatus {
 		n.onMessage(m, h, now)
 	}
@@ -153,19 +169,33 @@ func (n *Node) onUnsequenced(m *wire.Message, h wire.Header, p Packet, now time.
 			n.dropErr(dropBadFields, p, now, "err", err)
 			return
 		}
-		l.replay.Nak(r.FirstSeq)
+		if !l.replay.Nak(r.FirstSeq) {
+			// hbd: a NAK for a seq not missing (a copy over the other
+			// link, or a replay: NAKs carry no seq) is counted, not
+			// logged each time as Heartbeat does.
+			n.drop(dropNakNotMissing, p, now)
+			return
+		}
 		n.log.Error(fmt.Sprintf(MsgIrretrievable, n.peer, r.FirstSeq), "info", r.Info)
 	}
 }
 
-// resend answers NS_rexmit: the kept message again, or a NAK.
+// resend answers NS_rexmit: the kept message again, or a NAK. Each kept
+// message goes out again at most once per max_rexmit_delay, and NAKs at
+// most one request's worth per max_rexmit_delay: NS_rexmit carries no
+// seq, so a replayed request would otherwise make this node send at the
+// replayer's rate.
 func (n *Node) resend(r wire.Rexmit, now time.Time) {
 	l := &n.l
 	minGap := n.cfg.HaCf.MaxRexmitDelay - 10*time.Millisecond
+	nakOK := now.Sub(l.nakSent) >= minGap
 	for seq, count := r.First, 0; seq <= r.Last && count < maxRexmitBatch; seq, count = seq+1, count+1 {
 		sm, ok := l.hist[seq]
 		if !ok {
-			n.send(wire.NakRexmit{Dest: n.peer, FirstSeq: seq, Info: "not retrievable"}.Message(), now)
+			if nakOK {
+				l.nakSent = now
+				n.send(wire.NakRexmit{Dest: n.peer, FirstSeq: seq, Info: "not retrievable"}.Message(), now)
+			}
 			continue
 		}
 		if !sm.resent.IsZero() && now.Sub(sm.resent) < minGap {

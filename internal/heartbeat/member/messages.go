@@ -38,4 +38,8 @@ const (
 	// only be a replay; it is dropped (Heartbeat 3.0.6 drops an old status
 	// silently, and takes any other such packet for a new sequence).
 	MsgStale = "stale packet from dead node %s (replay?)"
+	// MsgGenerationBack is hbd's own: a dead node speaks again with a
+	// lower generation in a status sent after its last packet (a rollback
+	// of its generation file, or a forged generation now silent).
+	MsgGenerationBack = "node %s: generation went back from %d to %d in a status sent after its last one: taken for a restart"
 )

@@ -18,6 +18,12 @@ type replayStep struct {
 func st(gen, seq uint64) SeqMsg  { return SeqMsg{Gen: gen, Seq: seq, Status: true} }
 func msg(gen, seq uint64) SeqMsg { return SeqMsg{Gen: gen, Seq: seq} }
 
+// sent sets m's ts= to sec seconds after the epoch of these tests.
+func sent(m SeqMsg, sec int) SeqMsg {
+	m.Sent = time.Unix(1_800_000_000+int64(sec), 0)
+	return m
+}
+
 var (
 	inSeq = ReplayDecision{Verdict: Accept, Reason: ReasonInSequence}
 	stale = ReplayDecision{Verdict: Drop, Reason: ReasonStale, Log: []string{"stale packet from dead node node2 (replay?)"}}
@@ -179,6 +185,70 @@ func TestReplay(t *testing.T) {
 			},
 		},
 		{
+			// Someone holding the key pushed node2's seq far ahead; node2's
+			// own packets fell below it and it was declared dead. Its
+			// packets sent after the death (later ts=) bring it back; the
+			// replays (sent before) stay out.
+			name: "a packet sent after the death, below a forged seq, is a return",
+			setup: func(r *Replay) {
+				r.Check(sent(st(5, 1), 10), false, t0)
+				r.Check(sent(st(5, 2), 11), false, t0)
+				r.Check(sent(msg(5, 900), 11), false, t0) // forged
+				r.NodeDead()
+			},
+			steps: []replayStep{
+				{msg: sent(st(5, 2), 11), dead: true, want: stale},
+				{msg: sent(msg(5, 3), 11), dead: true, want: stale},
+				{msg: sent(st(5, 4), 14), dead: true, want: ReplayDecision{Verdict: Accept, Reason: ReasonPartition, Partition: true,
+					Log: []string{"Cluster node node2 returning after partition."}}},
+				{msg: sent(st(5, 5), 15), want: inSeq},
+			},
+		},
+		{
+			// A reordered return: a packet above the floor was accepted
+			// while node2 was dead; node2's older status revives it and
+			// restarts the tracking (as Heartbeat does), and the packet
+			// accepted before counts as a duplicate when it comes again.
+			name: "a return older than a packet accepted since the death",
+			setup: func(r *Replay) {
+				r.Check(st(5, 1), false, t0)
+				r.NodeDead()
+				r.Check(msg(5, 5), true, t0)
+			},
+			steps: []replayStep{
+				{msg: st(5, 3), dead: true, want: ReplayDecision{Verdict: Accept, Reason: ReasonPartition, Partition: true,
+					Log: []string{"Cluster node node2 returning after partition."}}},
+				{msg: msg(5, 4), want: inSeq},
+				{msg: msg(5, 5), want: ReplayDecision{Verdict: Duplicate, Reason: ReasonDuplicate}},
+				{msg: msg(5, 6), want: inSeq},
+			},
+		},
+		{
+			name: "a dead node's lower generation sent after its last packet is a restart",
+			setup: func(r *Replay) {
+				r.Check(sent(st(5, 1), 10), false, t0)
+				r.Check(sent(st(9, 1), 11), false, t0) // forged, or the rolled-back node's last run
+				r.NodeDead()
+			},
+			steps: []replayStep{
+				{msg: sent(st(5, 2), 11), dead: true, want: ReplayDecision{Verdict: Drop, Reason: ReasonOldGeneration,
+					Log: []string{"should_drop_message: attempted replay attack [node2]? [gen = 5, curgen = 9]"}}},
+				{msg: sent(msg(5, 3), 14), dead: true, want: ReplayDecision{Verdict: Drop, Reason: ReasonOldGeneration,
+					Log: []string{"should_drop_message: attempted replay attack [node2]? [gen = 5, curgen = 9]"}}},
+				{msg: sent(st(5, 4), 14), want: ReplayDecision{Verdict: Drop, Reason: ReasonOldGeneration,
+					Log: []string{"should_drop_message: attempted replay attack [node2]? [gen = 5, curgen = 9]"}}},
+				{msg: sent(st(5, 5), 15), dead: true, want: ReplayDecision{Verdict: Accept, Reason: ReasonRestart, Restart: true,
+					Log: []string{"node node2: generation went back from 9 to 5 in a status sent after its last one: taken for a restart"}}},
+				{msg: sent(st(5, 6), 16), want: inSeq},
+				// A replay of the given-up generation stays out; a restart
+				// after the rollback is a restart.
+				{msg: sent(st(9, 2), 11), want: ReplayDecision{Verdict: Drop, Reason: ReasonOldGeneration,
+					Log: []string{"should_drop_message: attempted replay attack [node2]? [gen = 9, curgen = 5]"}}},
+				{msg: sent(st(6, 1), 20), want: ReplayDecision{Verdict: Accept, Reason: ReasonRestart, Restart: true,
+					Log: []string{"Heartbeat restart on node node2"}}},
+			},
+		},
+		{
 			name: "return after partition without a tracking reset",
 			setup: func(r *Replay) {
 				r.Check(st(5, 1), false, t0)
@@ -274,9 +344,14 @@ func TestReplayRexmitSchedule(t *testing.T) {
 	if diff := cmp.Diff([]uint64{3}, r.Missing()); diff != "" {
 		t.Errorf("missing after cancel (-want +got):\n%s", diff)
 	}
-	r.Nak(3)
+	if !r.Nak(3) {
+		t.Errorf("Nak(3) says 3 was not missing")
+	}
 	if len(r.Missing()) != 0 {
 		t.Errorf("NAKed seq still missing: %v", r.Missing())
+	}
+	if r.Nak(3) {
+		t.Errorf("a second NAK for 3 says it was missing")
 	}
 }
 
