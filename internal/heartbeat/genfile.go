@@ -95,6 +95,14 @@ func writeSynced(path string, data []byte) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	// A temporary file left by a crash between the write and the rename
+	// (the stored file is still the old one, whole) goes first; one hbd
+	// owns the state dir (its pid file), so none is being written.
+	if stale, err := filepath.Glob(filepath.Join(dir, "."+filepath.Base(path)+".*")); err == nil {
+		for _, p := range stale {
+			os.Remove(p)
+		}
+	}
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
 	if err != nil {
 		return err

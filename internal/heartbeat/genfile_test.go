@@ -82,3 +82,30 @@ func TestLoadUUID(t *testing.T) {
 		t.Errorf("short uuid file: %v", err)
 	}
 }
+
+// TestNextGenerationAfterCrash: a crash between the write of the temporary
+// file and the rename leaves the old file whole and the temporary beside
+// it. The next start reads the old value, stores a higher one, and removes
+// the leftover. (test/lab's failing_parts kills a real hbd at the rename.)
+func TestNextGenerationAfterCrash(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Unix(1795505610, 0)
+	if err := os.WriteFile(filepath.Join(dir, GenerationFile), []byte("1795505700\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	leftover := filepath.Join(dir, "."+GenerationFile+".123456")
+	if err := os.WriteFile(leftover, []byte("17955"), 0o600); err != nil { // cut short
+		t.Fatal(err)
+	}
+	got, err := NextGeneration(dir, false, now)
+	if err != nil || got != 1795505701 {
+		t.Fatalf("NextGeneration = %d, %v; want 1795505701", got, err)
+	}
+	if _, err := os.Stat(leftover); !os.IsNotExist(err) {
+		t.Errorf("the crash's temporary file is still there: %v", err)
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 1 {
+		t.Errorf("state dir holds %d entries, want only %s", len(ents), GenerationFile)
+	}
+}

@@ -127,19 +127,19 @@ func (n *Node) onEcho(e Echo, now time.Time) {
 	p := Packet{Link: "icmp", From: netip.AddrPortFrom(e.From, 0), Buf: e.Payload, At: e.At}
 	m, err := wire.Verify(e.Payload, l.keys)
 	if err != nil {
-		n.drop(dropPingAuth, p, now, "err", err)
+		n.dropErr(dropPingAuth, p, now, "err", err)
 		return
 	}
 	ps, err := wire.ReadPingStatus(m)
 	if err != nil {
-		n.drop(dropPingAuth, p, now, "err", err)
+		n.dropErr(dropPingAuth, p, now, "err", err)
 		return
 	}
 	i := slices.IndexFunc(n.cfg.PingNodes, func(pn PingNode) bool {
 		return pn.Name == ps.Src && slices.Contains(pn.Addrs, e.From)
 	})
 	if i < 0 {
-		n.drop(dropPingUnknown, p, now, "src", ps.Src)
+		n.dropErr(dropPingUnknown, p, now, "src", ps.Src)
 		return
 	}
 	name := n.cfg.PingNodes[i].Name

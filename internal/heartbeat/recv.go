@@ -18,6 +18,8 @@ const (
 	dropBadHeader = "bad header"
 	dropUnknown   = "unknown node"
 	dropBadFields = "bad message fields"
+	// dropNakNotMissing: an NS_nak_rexmit for a seq that is not missing.
+	dropNakNotMissing = "NAK for a packet not missing"
 )
 
 // onPacket handles one received datagram: verify, sequence check,
@@ -26,19 +28,19 @@ func (n *Node) onPacket(p Packet, now time.Time) {
 	l := &n.l
 	m, err := wire.Verify(p.Buf, l.keys)
 	if err != nil {
-		n.drop(wire.DropReason(err), p, now, "err", err)
+		n.dropErr(wire.DropReason(err), p, now, "err", err)
 		return
 	}
 	h, err := wire.ReadHeader(m)
 	if err != nil {
-		n.drop(dropBadHeader, p, now, "err", err)
+		n.dropErr(dropBadHeader, p, now, "err", err)
 		return
 	}
 	switch {
 	case h.Src == n.cfg.Local:
 		return // our own broadcast or multicast, looped back
 	case h.Src != n.peer:
-		n.drop(dropUnknown, p, now, "src", h.Src)
+		n.dropErr(dropUnknown, p, now, "src", h.Src)
 		return
 	case h.Dest != "" && h.Dest != n.cfg.Local:
 		return // directed at another node
@@ -52,28 +54,33 @@ func (n *Node) onPacket(p Packet, now time.Time) {
 	// Apply due timeouts first, so that a return after a partition is
 	// seen as one.
 	n.onLive(l.live.Tick(now), now)
+	st, _ := l.live.NodeStatus(n.peer)
 	if !h.HasSeq {
 		// hbd: an NS_ message of a generation whose sequenced packets
-		// are dropped (hg= went backwards) is still acted on, as
-		// Heartbeat does, but does not mark the link up: its acks would
-		// otherwise flap the links up every few seconds while every
-		// status from the node is dropped.
-		if !l.replay.OldGeneration(h.Generation) {
+		// are dropped (hg= went backwards), or from a node marked dead,
+		// is still acted on, as Heartbeat does, but does not mark the
+		// link up: its acks would otherwise flap the links up every few
+		// seconds while every status from the node is dropped, and a
+		// replayed ack (it carries no seq) would show a dead node's
+		// links up. A returning node's status brings them up.
+		if !l.replay.OldGeneration(h.Generation) && st != member.StatusDead {
 			l.heard[p.Link] = now
 			n.onLive(l.live.Heard(member.Heard{Node: n.peer, Link: p.Link}, now), now)
 		}
 		n.onUnsequenced(m, h, p, now)
 		return
 	}
-	st, _ := l.live.NodeStatus(n.peer)
-	d := l.replay.Check(member.SeqMsg{Seq: h.Seq, Gen: h.Generation, Status: h.Type == wire.TStatus}, st == member.StatusDead, now)
+	d := l.replay.Check(member.SeqMsg{Seq: h.Seq, Gen: h.Generation, Status: h.Type == wire.TStatus, Sent: h.Time}, st == member.StatusDead, now)
+	if d.Verdict == member.Drop && d.Reason != member.ReasonOld {
+		// A replay flood makes one of these per packet: its lines go
+		// through the drop rate limit, not one log line each.
+		n.drop(string(d.Reason), p, now, d.Log...)
+		return
+	}
 	for _, line := range d.Log {
 		n.log.Log(context.Background(), reasonLevel(line), line, "node", n.peer)
 	}
 	switch {
-	case d.Verdict == member.Drop && d.Reason != member.ReasonOld:
-		n.drop(string(d.Reason), p, now)
-		return
 	case d.Verdict == member.Duplicate || d.Reason == member.ReasonOld:
 		// The same packet over another medium, or a late copy of one
 		// already seen: not an error, and the link is alive.
@@ -91,12 +98,26 @@ func (n *Node) onPacket(p Packet, now time.Time) {
 	if h.Type == wire.TStatus {
 		s, err := wire.ReadStatus(m)
 		if err != nil {
-			n.drop(dropBadFields, p, now, "err", err)
+			n.dropErr(dropBadFields, p, now, "err", err)
 			return
 		}
 		heard.Status, heard.DT = s.Status, s.Deadtime
 	}
+
 	n.onLive(l.live.Heard(heard, now), now)
+	switch {
+	case h.Type == wire.TShutdone:
+		l.peerShutdone = true
+	case h.Type == wire.TStatus && l.peerShutdone && heard.Status != member.StatusDead:
+		// hbd: the peer said t=shutdone (st=dead) and then a status that
+		// says it runs: it did not shut down (a forged shutdone, with
+		// auth crc anyone's), and it still holds what it held. Hearing
+		// it as a return makes both sides announce their holdings, so
+		// the split-brain rule settles the groups (FuzzEngine found both
+		// nodes holding the peer's groups for good).
+		l.peerShutdone = false
+		n.step(r1.Event{Kind: r1.EvPeerAlive}, now)
+	}
 	if h.Type != wire.TStatus {
 		n.onMessage(m, h, now)
 	}
@@ -138,29 +159,43 @@ func (n *Node) onUnsequenced(m *wire.Message, h wire.Header, p Packet, now time.
 	case wire.TRexmit:
 		r, err := wire.ReadRexmit(m)
 		if err != nil {
-			n.drop(dropBadFields, p, now, "err", err)
+			n.dropErr(dropBadFields, p, now, "err", err)
 			return
 		}
 		n.resend(r, now)
 	case wire.TNakRexmit:
 		r, err := wire.ReadNakRexmit(m)
 		if err != nil {
-			n.drop(dropBadFields, p, now, "err", err)
+			n.dropErr(dropBadFields, p, now, "err", err)
 			return
 		}
-		l.replay.Nak(r.FirstSeq)
+		if !l.replay.Nak(r.FirstSeq) {
+			// hbd: a NAK for a seq not missing (a copy over the other
+			// link, or a replay: NAKs carry no seq) is counted, not
+			// logged each time as Heartbeat does.
+			n.drop(dropNakNotMissing, p, now)
+			return
+		}
 		n.log.Error(fmt.Sprintf(MsgIrretrievable, n.peer, r.FirstSeq), "info", r.Info)
 	}
 }
 
-// resend answers NS_rexmit: the kept message again, or a NAK.
+// resend answers NS_rexmit: the kept message again, or a NAK. Each kept
+// message goes out again at most once per max_rexmit_delay, and NAKs at
+// most one request's worth per max_rexmit_delay: NS_rexmit carries no
+// seq, so a replayed request would otherwise make this node send at the
+// replayer's rate.
 func (n *Node) resend(r wire.Rexmit, now time.Time) {
 	l := &n.l
 	minGap := n.cfg.HaCf.MaxRexmitDelay - 10*time.Millisecond
+	nakOK := now.Sub(l.nakSent) >= minGap
 	for seq, count := r.First, 0; seq <= r.Last && count < maxRexmitBatch; seq, count = seq+1, count+1 {
 		sm, ok := l.hist[seq]
 		if !ok {
-			n.send(wire.NakRexmit{Dest: n.peer, FirstSeq: seq, Info: "not retrievable"}.Message(), now)
+			if nakOK {
+				l.nakSent = now
+				n.send(wire.NakRexmit{Dest: n.peer, FirstSeq: seq, Info: "not retrievable"}.Message(), now)
+			}
 			continue
 		}
 		if !sm.resent.IsZero() && now.Sub(sm.resent) < minGap {
@@ -238,16 +273,41 @@ func (n *Node) transmit(buf []byte, now time.Time) {
 	}
 }
 
-// drop counts a dropped packet and logs it, rate-limited per reason.
-func (n *Node) drop(reason string, p Packet, now time.Time, attrs ...any) {
+// drop counts a dropped packet and logs it, rate-limited per reason:
+// lines (the replay guard's words for it) and, with logbadpack, the packet.
+func (n *Node) drop(reason string, p Packet, now time.Time, lines ...string) {
+	n.dropAttrs(reason, p, now, lines)
+}
+
+// dropErr is drop with the error that made the packet unusable.
+func (n *Node) dropErr(reason string, p Packet, now time.Time, key string, val any) {
+	n.dropAttrs(reason, p, now, nil, key, val)
+}
+
+func (n *Node) dropAttrs(reason string, p Packet, now time.Time, lines []string, attrs ...any) {
 	n.rateLimited(n.l.drops, reason, now, func(more uint64) {
 		if more > 0 {
 			n.log.Warn(fmt.Sprintf(MsgDroppedMore, more, reason))
+		}
+		for _, line := range lines {
+			n.log.Log(context.Background(), reasonLevel(line), line, "node", n.peer, "from", p.From.String())
 		}
 		if n.cfg.HaCf.LogBadPack {
 			n.log.Warn(fmt.Sprintf(MsgDropped, reason, p.Link), append([]any{"from", p.From.String()}, attrs...)...)
 		}
 	})
+}
+
+// flushDropCounts logs the count of drops suppressed by the rate limit
+// once their window has passed, so a flood that stopped is still reported
+// in full (the next drop of the reason would otherwise carry the count).
+func (n *Node) flushDropCounts(now time.Time) {
+	for reason, d := range n.l.drops {
+		if d.suppressed > 0 && now.Sub(d.last) >= dropLogEvery {
+			n.log.Warn(fmt.Sprintf(MsgDroppedMore, d.suppressed, reason))
+			d.suppressed, d.last = 0, now
+		}
+	}
 }
 
 // rateLimited counts an occurrence of key and calls logf at most once per

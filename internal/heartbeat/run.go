@@ -69,6 +69,8 @@ type loopState struct {
 	startedAt      time.Time
 	seq            uint64
 	hist           map[uint64]*sentMsg
+	nakSent        time.Time // the last NS_nak_rexmit answer, against a flood of replayed requests
+	peerShutdone   bool      // the peer's t=shutdone accepted, no running status since
 	nextSend       time.Time
 	ops            map[string]bool
 	opDone         chan opResult
@@ -254,6 +256,7 @@ func (n *Node) onTimer(now time.Time) {
 			n.ipfailStep(ipfail.Event{Kind: ipfail.EvTick}, now)
 		}
 	}
+	n.flushDropCounts(now)
 }
 
 // onLive reacts to liveness changes. Only the peer's changes move

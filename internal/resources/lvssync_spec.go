@@ -31,10 +31,17 @@ const (
 	// buffer: it sends a buffer older than IPVS_SYNC_FLUSH_TIME (2 s),
 	// checked every IPVS_SYNC_CHECK_PERIOD (1 s).
 	SyncFlushTime = 3 * time.Second
+	// syncPacketGap is how long a slow connection may pass no packet: a
+	// refresh is triggered only by the connection's next incoming packet,
+	// so a connection at one packet a second is re-sent up to a second
+	// after its refresh period ended.
+	syncPacketGap = time.Second
 	// DefaultSyncSettle bounds the waits of a planned hand-over: the peer's
-	// backup must have run for a refresh period plus a flush, and the
-	// group's last sync buffer must be flushed, before the group leaves.
-	DefaultSyncSettle = DefaultSyncRefresh + SyncFlushTime
+	// backup must have run for a refresh period, a packet gap and a flush
+	// (measured in the VM: a backup started after a connection holds it
+	// 0.6-3.1 s later at 2 packets/s), and the group's last sync buffer must
+	// be flushed, before the group leaves.
+	DefaultSyncSettle = DefaultSyncRefresh + syncPacketGap + SyncFlushTime
 )
 
 // SyncSpec is one LVSSyncDaemonSwap resource: which sync daemon the holder
@@ -104,7 +111,7 @@ func ParseSyncSpec(args []string) (SyncSpec, error) {
 		settleSet = settleSet || name == "settle"
 	}
 	if !settleSet {
-		s.Settle = s.Refresh + SyncFlushTime
+		s.Settle = s.Refresh + syncPacketGap + SyncFlushTime
 	}
 	if err := s.Daemon(ipvs.SyncMaster).Validate(); err != nil {
 		return s, fmt.Errorf("%s: %w", AgentLVSSync, err)

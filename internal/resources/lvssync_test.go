@@ -187,7 +187,7 @@ func TestLVSSyncSettleZero(t *testing.T) {
 
 func TestParseSyncSpec(t *testing.T) {
 	def := resources.SyncSpec{Interface: "eth0", SyncID: 255, Group: netip.MustParseAddr("224.0.0.81"), Port: 8848, TTL: 1,
-		Refresh: time.Second, Settle: 4 * time.Second, BackupOnly: true}
+		Refresh: time.Second, Settle: 5 * time.Second, BackupOnly: true}
 	with := func(f func(*resources.SyncSpec)) resources.SyncSpec { s := def; f(&s); return s }
 	good := []struct {
 		args []string
@@ -201,7 +201,7 @@ func TestParseSyncSpec(t *testing.T) {
 			s.MaxLen, s.Group, s.Port, s.TTL = 1400, netip.MustParseAddr("239.1.2.3"), 9000, 2
 		})},
 		{[]string{"master", "group=ff02::81"}, with(func(s *resources.SyncSpec) { s.Group = netip.MustParseAddr("ff02::81") })},
-		{[]string{"master", "refresh=2"}, with(func(s *resources.SyncSpec) { s.Refresh, s.Settle = 2*time.Second, 5*time.Second })},
+		{[]string{"master", "refresh=2"}, with(func(s *resources.SyncSpec) { s.Refresh, s.Settle = 2*time.Second, 6*time.Second })},
 		{[]string{"master", "refresh=0", "settle=10s"}, with(func(s *resources.SyncSpec) { s.Refresh, s.Settle = 0, 10*time.Second })},
 		{[]string{"master", "backup_only=no"}, with(func(s *resources.SyncSpec) { s.BackupOnly = false })},
 	}

@@ -7,14 +7,14 @@
 # Usage: test/interop/run.sh [RUN-REGEXP]     e.g. test/interop/run.sh 'TestMixedKill'
 #   HBD=/path/to/hbd       run another binary (skips the build)
 #   INTEROP_VERBOSE=1      dump configs, logs and address timelines even on success
+# Under CI=true (.ci/run) RUN-REGEXP and HBD are refused. The stage fails
+# when not root, and when no test ran.
 set -eu
 cd "$(dirname "$0")/../.."
+. test/ci.sh
 run=${1:-}
-
-if [ "$(id -u)" -ne 0 ]; then
-	echo "interop: needs root (network, mount and pid namespaces)" >&2
-	exit 1
-fi
+ci_need_root interop "network, mount and pid namespaces"
+ci_refuse interop "RUN-REGEXP=$run" "HBD=${HBD:-}"
 test/interop/deps.sh interop
 
 if [ -z "${HBD:-}" ]; then
@@ -22,8 +22,15 @@ if [ -z "${HBD:-}" ]; then
 fi
 
 marker=$(mktemp)
+log=$(mktemp)
 rc=0
-go test -count=1 -timeout 1200s -tags interop ${run:+-run "$run"} -v ./test/interop/... || rc=$?
+{
+	go test -count=1 -timeout 1200s -tags interop ${run:+-run "$run"} -v ./test/interop/... 2>&1
+	echo $? >"$log.rc"
+} | tee "$log"
+rc=$(cat "$log.rc")
+ci_tests_ran interop "$log" || rc=1
+rm -f "$log" "$log.rc"
 # t.Cleanup kills every sandbox and removes every namespace, also on
 # failure; only a killed test binary can leave namespaces behind (its
 # sandboxes die with it: Pdeathsig and unshare --kill-child). They are

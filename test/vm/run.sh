@@ -6,6 +6,11 @@
 #
 # Usage: test/vm/run.sh [RUN-REGEXP]      (as root on Debian 12; make test-vm)
 #
+# The stage fails when not run as root, when no test ran in the VM, and
+# (without a RUN-REGEXP) when a test binary ran no test. Under CI=true
+# (.ci/run) RUN-REGEXP, IPVSVM_RUN, IPVSVM_PKGS and IPVSVM_NOBUILD are
+# refused: the environment cannot narrow a CI run.
+#
 #   RUN-REGEXP or IPVSVM_RUN   passed to every test binary as -test.run
 #   IPVSVM_PKGS                space-separated package dirs (./internal/x) to
 #                              run instead of every package with vm tests
@@ -52,6 +57,9 @@ set -euo pipefail
 
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
+. test/ci.sh
+ci_need_root vm "apt-get, depmod of the VM kernel, the VM's namespaces"
+ci_refuse vm "RUN-REGEXP=${1:-}" "IPVSVM_RUN=${IPVSVM_RUN:-}" "IPVSVM_PKGS=${IPVSVM_PKGS:-}" "IPVSVM_NOBUILD=${IPVSVM_NOBUILD:-}"
 OUT=${IPVSVM_OUT:-$ROOT/test/vm/out}
 CACHE=$ROOT/.cache/vm
 RUN=${1:-${IPVSVM_RUN:-}}
@@ -243,9 +251,19 @@ if [ -z "$RESULT" ]; then
 	exit 1
 fi
 case $RESULT in
-"IPVSVM-RESULT: PASS"*) echo "vm: PASS" ;;
+"IPVSVM-RESULT: PASS"*) ;;
 *)
 	echo "vm: FAIL ($RESULT)" >&2
 	exit 1
 	;;
 esac
+# init.sh counts binaries; count the tests. Each binary's -test.v output
+# lies between its "=== IPVSVM-RUN name" and "IPVSVM-TEST:" lines.
+awk '/^IPVSVM-BEGIN/ { on = 1 } /^IPVSVM-END/ { on = 0 } on' "$LOG.txt" >"$OUT/tests.log"
+ci_tests_ran vm "$OUT/tests.log" || exit 1
+if [ -z "$RUN" ]; then
+	EMPTY=$(awk '/^=== IPVSVM-RUN / { name = $3; n = 0 } /^--- PASS: / { n++ }
+		/^IPVSVM-TEST: / && name != "" { if (n == 0) printf "%s ", name; name = "" }' "$OUT/tests.log")
+	[ -z "$EMPTY" ] || die "test binaries that ran no test: $EMPTY"
+fi
+echo "vm: PASS"

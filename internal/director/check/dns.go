@@ -43,6 +43,12 @@ func checkDNS(ctx context.Context, t Target) error {
 	if err != nil {
 		return fmt.Errorf("dns: %w", err)
 	}
+	return dnsVerdict(resp, t.Receive)
+}
+
+// dnsVerdict judges an answer: success, an A or PTR record, one matching
+// receive.
+func dnsVerdict(resp *dnsmessage.Message, receive string) error {
 	if resp.RCode != dnsmessage.RCodeSuccess {
 		return fmt.Errorf("dns: %s", rcodeName(resp.RCode))
 	}
@@ -58,10 +64,10 @@ func checkDNS(ctx context.Context, t Target) error {
 	if len(got) == 0 {
 		return errors.New("dns: no A or PTR record in the answer")
 	}
-	if t.Receive == "" {
+	if receive == "" {
 		return errors.New("dns: receive is empty (it must match an answer)")
 	}
-	re, err := compileReceive(t.Receive)
+	re, err := compileReceive(receive)
 	if err != nil {
 		return err
 	}
@@ -70,7 +76,7 @@ func checkDNS(ctx context.Context, t Target) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("receive %q not matched (answer %s)", t.Receive, strings.Join(got, ", "))
+	return fmt.Errorf("receive %q not matched (answer %s)", receive, strings.Join(got, ", "))
 }
 
 // dnsQuestion is Net::DNS's choice: a PTR query for an address, else A.
@@ -141,16 +147,24 @@ func dnsExchange(ctx context.Context, network string, addr netip.AddrPort, q dns
 	if _, err := c.Write(pkt); err != nil {
 		return nil, netErr(ctx, err)
 	}
+	return c.dnsAnswer(network, id)
+}
+
+// dnsAnswer reads answers from c until one is the response with our id.
+func (c *conn) dnsAnswer(network string, id uint16) (*dnsmessage.Message, error) {
 	buf := make([]byte, 65535)
 	for i := 0; i < maxReplyLines; i++ {
-		var n int
+		var (
+			n   int
+			err error
+		)
 		if network == "tcp" {
 			n, err = readTCPMsg(c, buf)
 		} else {
 			n, err = c.Read(buf)
 		}
 		if err != nil {
-			return nil, netErr(ctx, err)
+			return nil, netErr(c.ctx, err)
 		}
 		var resp dnsmessage.Message
 		if err := resp.Unpack(buf[:n]); err != nil {

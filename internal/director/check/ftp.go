@@ -31,6 +31,11 @@ func checkFTP(ctx context.Context, t Target) error {
 		return err
 	}
 	defer c.Close()
+	return c.ftpExchange(ctx, t)
+}
+
+// ftpExchange is the FTP conversation after the dial.
+func (c *conn) ftpExchange(ctx context.Context, t Target) error {
 	if err := c.expect("", 2); err != nil {
 		return fmt.Errorf("ftp: greeting: %w", err)
 	}
@@ -68,6 +73,25 @@ var (
 	epsvReply = regexp.MustCompile(`\|\|\|(\d+)\|`)
 )
 
+// passivePort is the data port of a PASV or EPSV reply's text, matched by
+// re, the port at submatch portAt (PASV: the 5th and 6th numbers).
+func passivePort(cmd string, re *regexp.Regexp, portAt int, text string) (uint16, error) {
+	m := re.FindStringSubmatch(text)
+	if m == nil {
+		return 0, fmt.Errorf("%s: bad reply %q", cmd, truncate(text))
+	}
+	port, _ := strconv.Atoi(m[portAt])
+	if portAt == 5 {
+		hi, _ := strconv.Atoi(m[5])
+		lo, _ := strconv.Atoi(m[6])
+		port = hi<<8 | lo
+	}
+	if port <= 0 || port > 65535 {
+		return 0, fmt.Errorf("%s: bad port in %q", cmd, truncate(text))
+	}
+	return uint16(port), nil
+}
+
 // retrieve fetches path over a passive data connection to the server's
 // address (the address in a PASV reply is ignored, as NAT often makes it
 // wrong): PASV for IPv4, EPSV for IPv6.
@@ -81,20 +105,11 @@ func (c *conn) retrieve(ctx context.Context, path string) ([]byte, error) {
 	if err != nil || code/100 != 2 {
 		return nil, fmt.Errorf("%s: %w", cmd, orReply(err, code, text))
 	}
-	m := re.FindStringSubmatch(text)
-	if m == nil {
-		return nil, fmt.Errorf("%s: bad reply %q", cmd, truncate(text))
+	port, err := passivePort(cmd, re, portAt, text)
+	if err != nil {
+		return nil, err
 	}
-	port, _ := strconv.Atoi(m[portAt])
-	if portAt == 5 {
-		hi, _ := strconv.Atoi(m[5])
-		lo, _ := strconv.Atoi(m[6])
-		port = hi<<8 | lo
-	}
-	if port <= 0 || port > 65535 {
-		return nil, fmt.Errorf("%s: bad port in %q", cmd, truncate(text))
-	}
-	data, err := dialConn(ctx, "tcp", netip.AddrPortFrom(remote.Addr().Unmap(), uint16(port)), false)
+	data, err := dialConn(ctx, "tcp", netip.AddrPortFrom(remote.Addr().Unmap(), port), false)
 	if err != nil {
 		return nil, fmt.Errorf("data %w", err)
 	}

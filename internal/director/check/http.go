@@ -111,22 +111,28 @@ func exchangeHTTP(ctx context.Context, t Target, req *http.Request) (*http.Respo
 		return nil, nil, err
 	}
 	defer c.Close()
+	return c.httpExchange(req)
+}
+
+// httpExchange sends req over c and reads the answer and up to maxBody
+// of its body.
+func (c *conn) httpExchange(req *http.Request) (*http.Response, []byte, error) {
 	req.Close = true // Connection: close, as DisableKeepAlives sends
 	w := bufio.NewWriterSize(c.Conn, 512)
 	if err := req.Write(w); err != nil {
-		return nil, nil, fmt.Errorf("http: sending request: %w", netErr(ctx, err))
+		return nil, nil, fmt.Errorf("http: sending request: %w", netErr(c.ctx, err))
 	}
 	if err := w.Flush(); err != nil {
-		return nil, nil, fmt.Errorf("http: sending request: %w", netErr(ctx, err))
+		return nil, nil, fmt.Errorf("http: sending request: %w", netErr(c.ctx, err))
 	}
 	resp, err := http.ReadResponse(c.r, req)
 	if err != nil {
-		return nil, nil, httpErr(ctx, err)
+		return nil, nil, httpErr(c.ctx, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
-		return nil, nil, fmt.Errorf("http: reading body: %w", netErr(ctx, err))
+		return nil, nil, fmt.Errorf("http: reading body: %w", netErr(c.ctx, err))
 	}
 	return resp, body, nil
 }

@@ -27,6 +27,11 @@ func (m IMAP) check(ctx context.Context, t Target) error {
 		return err
 	}
 	defer c.Close()
+	return c.imapExchange(name, t)
+}
+
+// imapExchange is the IMAP conversation after the dial.
+func (c *conn) imapExchange(name string, t Target) error {
 	greeting, err := c.readLine()
 	if err != nil {
 		return fmt.Errorf("%s: greeting: %w", name, err)

@@ -39,6 +39,12 @@ func (l LDAP) check(ctx context.Context, t Target) error {
 		return err
 	}
 	defer c.Close()
+	return c.ldapExchange(t)
+}
+
+// ldapExchange binds, searches and matches over c: everything of the
+// check after the dial (the fuzz target's entry point).
+func (c *conn) ldapExchange(t Target) error {
 	dn, pw := "", ""
 	if t.Login != "" && t.Passwd != "" {
 		dn, pw = t.Login, t.Passwd

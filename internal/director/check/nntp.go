@@ -18,14 +18,19 @@ func (NNTP) Check(ctx context.Context, t Target) Result {
 			return err
 		}
 		defer c.Close()
-		buf := make([]byte, 64)
-		n, err := c.Read(buf)
-		if n == 0 && err != nil {
-			return fmt.Errorf("nntp: greeting: %w", netErr(ctx, err))
-		}
-		if buf[0] != '2' {
-			return fmt.Errorf("nntp: greeting: %q", truncate(string(buf[:n])))
-		}
-		return nil
+		return c.nntpGreeting()
 	})
+}
+
+// nntpGreeting reads and judges the greeting.
+func (c *conn) nntpGreeting() error {
+	buf := make([]byte, 64)
+	n, err := c.Read(buf)
+	if n == 0 && err != nil {
+		return fmt.Errorf("nntp: greeting: %w", netErr(c.ctx, err))
+	}
+	if n == 0 || buf[0] != '2' {
+		return fmt.Errorf("nntp: greeting: %q", truncate(string(buf[:n])))
+	}
+	return nil
 }

@@ -30,6 +30,11 @@ func (p POP) check(ctx context.Context, t Target) error {
 		return err
 	}
 	defer c.Close()
+	return c.popExchange(name, t)
+}
+
+// popExchange is the POP3 conversation after the dial.
+func (c *conn) popExchange(name string, t Target) error {
 	if err := c.popOK(""); err != nil {
 		return fmt.Errorf("%s: greeting: %w", name, err)
 	}

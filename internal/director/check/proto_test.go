@@ -127,6 +127,15 @@ func TestRADIUS(t *testing.T) {
 			wantErr: "radius: bad response authenticator (wrong secret?)"},
 		{name: "wrong secret: request dropped", server: radiusServer(srv), timeout: 300 * time.Millisecond, target: creds("probe", "x", "bad"), wantErr: "radius: timeout"},
 		{name: "refused (port unreachable)", server: checktest.Refused, target: creds("probe", "x", "s"), wantErr: "radius: connection refused"},
+		// A datagram with our ID whose Length field is under the 20-byte
+		// header is discarded (RFC 2865 §3), then the real answer counts.
+		// It used to slice past its end and panic (FuzzRADIUS).
+		{name: "length under the header ignored", server: func(t testing.TB) netip.AddrPort {
+			return checktest.ServeUDP(t, "", func(req []byte) [][]byte {
+				bad := append([]byte{radiusAccessAccept, req[1], 0, 5}, make([]byte, 16)...)
+				return append([][]byte{bad}, srv.Answer(req)...)
+			})
+		}, target: creds("probe", "a long password, longer than 16 bytes", "sharedsecret"), wantUp: true},
 	}
 	runCases(t, RADIUS{}, Target{Type: ldcf.CheckNegotiate, Service: "radius", Protocol: "udp"}, cases)
 }

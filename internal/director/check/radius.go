@@ -69,30 +69,45 @@ func checkRADIUS(ctx context.Context, t Target) error {
 		if err != nil {
 			return fmt.Errorf("radius: %w", netErr(ctx, err))
 		}
-		resp := buf[:n]
-		if n < 20 || resp[1] != id || int(binary.BigEndian.Uint16(resp[2:4])) > n {
-			continue // not an answer to our request
+		if ours, err := radiusAnswer(buf[:n], id, reqAuth, t.Secret); ours {
+			return err
 		}
-		resp = resp[:binary.BigEndian.Uint16(resp[2:4])]
-		sum := md5.New()
-		sum.Write(resp[:4])
-		sum.Write(reqAuth)
-		sum.Write(resp[20:])
-		sum.Write([]byte(t.Secret))
-		if !bytes.Equal(sum.Sum(nil), resp[4:20]) {
-			return errors.New("radius: bad response authenticator (wrong secret?)")
-		}
-		switch resp[0] {
-		case radiusAccessAccept:
-			return nil
-		case radiusAccessReject:
-			return errors.New("radius: Access-Reject")
-		case radiusAccessChallenge:
-			return errors.New("radius: Access-Challenge")
-		}
-		return fmt.Errorf("radius: unexpected answer code %d", resp[0])
 	}
 	return errors.New("radius: no answer to our request")
+}
+
+// radiusAnswer judges one datagram: ours is false when it is not an
+// answer to the request with id and authenticator reqAuth (it is then
+// ignored); otherwise err is nil for an Access-Accept signed with secret.
+func radiusAnswer(resp []byte, id byte, reqAuth []byte, secret string) (ours bool, err error) {
+	if len(resp) < 20 || resp[1] != id {
+		return false, nil
+	}
+	// The Length field: at least the header, at most what arrived (RFC
+	// 2865 §3: shorter packets are silently discarded, octets past it
+	// are padding).
+	n := int(binary.BigEndian.Uint16(resp[2:4]))
+	if n < 20 || n > len(resp) {
+		return false, nil
+	}
+	resp = resp[:n]
+	sum := md5.New()
+	sum.Write(resp[:4])
+	sum.Write(reqAuth)
+	sum.Write(resp[20:])
+	sum.Write([]byte(secret))
+	if !bytes.Equal(sum.Sum(nil), resp[4:20]) {
+		return true, errors.New("radius: bad response authenticator (wrong secret?)")
+	}
+	switch resp[0] {
+	case radiusAccessAccept:
+		return true, nil
+	case radiusAccessReject:
+		return true, errors.New("radius: Access-Reject")
+	case radiusAccessChallenge:
+		return true, errors.New("radius: Access-Challenge")
+	}
+	return true, fmt.Errorf("radius: unexpected answer code %d", resp[0])
 }
 
 // radiusAttr appends one attribute (values longer than 253 bytes are cut).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"regexp"
 	"strings"
 )
 
@@ -33,9 +34,14 @@ func checkSimpleTCP(ctx context.Context, t Target) error {
 		return err
 	}
 	defer c.Close()
+	return c.simpleTCPExchange(re, t)
+}
+
+// simpleTCPExchange sends the request over c and matches the answer.
+func (c *conn) simpleTCPExchange(re *regexp.Regexp, t Target) error {
 	req := strings.ReplaceAll(requestPath(t), `\n`, "\n")
 	if _, err := c.Write([]byte(req)); err != nil {
-		return fmt.Errorf("simpletcp: %w", netErr(ctx, err))
+		return fmt.Errorf("simpletcp: %w", netErr(c.ctx, err))
 	}
 	if tc, ok := c.Conn.(*net.TCPConn); ok {
 		tc.CloseWrite()

@@ -31,8 +31,13 @@ func checkSIP(ctx context.Context, t Target) error {
 		return err
 	}
 	defer c.Close()
+	return c.sipExchange(network, t)
+}
+
+// sipExchange sends OPTIONS over c and reads the answers.
+func (c *conn) sipExchange(network string, t Target) error {
 	if _, err := c.Write([]byte(sipOptions(t.Login, strings.ToUpper(network), c.LocalAddr().String()))); err != nil {
-		return fmt.Errorf("sip: %w", netErr(ctx, err))
+		return fmt.Errorf("sip: %w", netErr(c.ctx, err))
 	}
 	for i := 0; i < maxReplyLines; i++ {
 		status, err := c.sipStatus(network)

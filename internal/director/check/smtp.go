@@ -25,6 +25,11 @@ func checkSMTP(ctx context.Context, t Target) error {
 		return err
 	}
 	defer c.Close()
+	return c.smtpExchange()
+}
+
+// smtpExchange is the SMTP conversation after the dial.
+func (c *conn) smtpExchange() error {
 	if err := c.expect("", 2); err != nil {
 		return fmt.Errorf("smtp: greeting: %w", err)
 	}

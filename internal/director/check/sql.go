@@ -16,7 +16,19 @@ import (
 // checkSQL is ldirectord's check_sql for mysql and pgsql: log in with
 // login= and passwd= to database=, run request= (without its leading "/")
 // and want at least one row. login= and request= are required.
-func checkSQL(ctx context.Context, name string, t Target, open func(context.Context, Target, *sqlDialer) (driver.Conn, error)) error {
+//
+// The database drivers parse the server's answers, and a driver's panic
+// on a malformed answer is caught here and reported as the real's failure:
+// a hostile or broken server must not take ldirectord down
+// (go-sql-driver/mysql 1.10 indexes past a short error packet,
+// FuzzSQLServer). The context's end closes the connection the driver
+// left behind (sqlDialer.dial).
+func checkSQL(ctx context.Context, name string, t Target, open func(context.Context, Target, *sqlDialer) (driver.Conn, error)) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%s: malformed answer (the driver panicked: %v)", name, p)
+		}
+	}()
 	query := requestPath(t)
 	if t.Login == "" || query == "" {
 		return fmt.Errorf("%s: login= and request= (an SQL query) are required", name)

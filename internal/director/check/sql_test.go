@@ -3,6 +3,7 @@ package check
 import (
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/ultramonkey/ultramonkey/internal/director/check/checktest"
 	"github.com/ultramonkey/ultramonkey/internal/director/ldcf"
@@ -36,4 +37,16 @@ func TestPgSQL(t *testing.T) {
 	base := Target{Type: ldcf.CheckNegotiate, Service: "pgsql", Protocol: "tcp",
 		Login: srv.User, Passwd: srv.Password, Database: srv.Database, Request: "/SELECT id FROM t"}
 	runCases(t, PgSQL{}, base, sqlCases(srv, "pgsql: pq: password authentication failed", "pgsql: query: pq: syntax error", `pgsql: pq: database "nodb" does not exist`))
+}
+
+// TestSQLMalformedServer: a server whose first packet is malformed (a
+// MySQL error packet cut after its SQLSTATE marker made go-sql-driver
+// 1.10 panic, found by FuzzSQLServer) is reported down, and the check
+// leaves no goroutine behind.
+func TestSQLMalformedServer(t *testing.T) {
+	shortErr := serve(checktest.Blob([]byte("\x05\x00\x00\x00\xff\x15\x04#28000")))
+	base := Target{Type: ldcf.CheckNegotiate, Service: "mysql", Protocol: "tcp", Login: "u", Request: "/SELECT 1"}
+	runCases(t, MySQL{}, base, []checkCase{{name: "short error packet", server: shortErr, wantErr: "mysql: "}})
+	base.Service = "pgsql"
+	runCases(t, PgSQL{}, base, []checkCase{{name: "not postgres", server: shortErr, timeout: 500 * time.Millisecond, wantErr: "pgsql: "}})
 }

@@ -11,6 +11,7 @@ package ipvs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
@@ -720,5 +721,89 @@ func TestVMSysctl(t *testing.T) {
 	var conns []Conn
 	if err := a.Do(func() (err error) { conns, err = ReadConns(); return err }); err != nil || len(conns) != 0 {
 		t.Errorf("ReadConns in a fresh namespace = %v, %v; want an empty table", conns, err)
+	}
+}
+
+// TestVMSyncID: a backup ignores a master's messages with another syncid,
+// and a backup with syncid 0 takes every id.
+func TestVMSyncID(t *testing.T) {
+	dmesgOnFailure(t)
+	l := newSyncLab(t)
+	l.sink(t)
+	na, nb := openSyncInNS(t, l.a), openSyncInNS(t, l.b)
+	if err := na.Start(SyncDaemon{State: SyncMaster, Interface: "eth1", SyncID: 7}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		backupID uint8
+		synced   bool
+	}{{8, false}, {0, true}, {7, true}} {
+		t.Run(fmt.Sprintf("backup syncid %d", tt.backupID), func(t *testing.T) {
+			if err := nb.Start(SyncDaemon{State: SyncBackup, Interface: "eth1", SyncID: tt.backupID}); err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				if err := nb.Stop(SyncBackup); err != nil {
+					t.Error(err)
+				}
+			}()
+			start := time.Now()
+			f := l.startFlow(t, l.svc, 100*time.Millisecond, false)
+			defer f.close()
+			// The first sync leaves the master within 3 s of the connection.
+			_, took, ok := waitConn(t, l.b, f.client, start, 5*time.Second)
+			if ok != tt.synced {
+				t.Errorf("master syncid 7, backup syncid %d: synced %v after %v, want %v", tt.backupID, ok, took, tt.synced)
+			}
+		})
+	}
+}
+
+// TestVMSyncNetlinkConcurrent: calls from several goroutines on one
+// SyncNetlink each get their own answers (one socket, one mutex, sequence
+// numbers).
+func TestVMSyncNetlinkConcurrent(t *testing.T) {
+	ns := vmnet.NewNS(t, "syncconc")
+	ns.Dummy(t, "sync0", netip.MustParsePrefix("10.0.0.1/24"))
+	n := openSyncInNS(t, ns)
+	if err := n.Start(SyncDaemon{State: SyncMaster, Interface: "sync0", SyncID: 1}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 25 {
+				ds, err := n.Daemons()
+				if err == nil && (len(ds) == 0 || ds[0].State != SyncMaster) {
+					err = fmt.Errorf("Daemons = %v, want the master first", ds)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for range 10 {
+			err := n.Start(SyncDaemon{State: SyncBackup, Interface: "sync0", SyncID: 1})
+			if err == nil {
+				err = n.Stop(SyncBackup)
+			}
+			if err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }

@@ -41,10 +41,14 @@ const (
 	// SysctlSyncThreshold is "threshold period" (default "3 50"): a
 	// connection is synced when its incoming packet count modulo period
 	// equals threshold. Period 0 with sync_refresh_period 0 syncs only on
-	// state changes.
+	// state changes (ip_vs_sync_conn_needed, ip_vs_sync.c).
 	SysctlSyncThreshold = "sync_threshold"
-	// SysctlSyncRefreshPeriod (seconds, default 0) re-syncs a connection
-	// whose timer moved by that much since the last sync.
+	// SysctlSyncRefreshPeriod (seconds, default 0): with sync_threshold's
+	// period 0, a connection is re-synced at its first incoming packet
+	// this long after its last sync. With a non-zero period it only
+	// throttles: the packet count must still match (measured in the VM:
+	// "3 50" with refresh 1 s re-syncs a 2 packet/s connection only every
+	// 25 s). No setting syncs a connection that receives no packet.
 	SysctlSyncRefreshPeriod = "sync_refresh_period"
 	// SysctlSyncRetries (0-3) repeats a refresh sync every period/8.
 	SysctlSyncRetries = "sync_retries"

@@ -33,7 +33,13 @@ const (
 	MsgNoPktsMissing = "No pkts missing from %s!"
 	// MsgDuplicate is should_drop_message's debug line (heartbeat.c).
 	MsgDuplicate = "should_drop_message: Duplicate packet"
-	// MsgStale is our reason for the silent drop of an old status from a
-	// dead node (should_drop_message returns DROPIT without a log line).
-	MsgStale = "stale status from dead node %s"
+	// MsgStale is hbd's own: a packet of the current generation from a
+	// node marked dead, with a seq it already sent before it died, can
+	// only be a replay; it is dropped (Heartbeat 3.0.6 drops an old status
+	// silently, and takes any other such packet for a new sequence).
+	MsgStale = "stale packet from dead node %s (replay?)"
+	// MsgGenerationBack is hbd's own: a dead node speaks again with a
+	// lower generation in a status sent after its last packet (a rollback
+	// of its generation file, or a forged generation now silent).
+	MsgGenerationBack = "node %s: generation went back from %d to %d in a status sent after its last one: taken for a restart"
 )

@@ -19,7 +19,8 @@ func TestMessages(t *testing.T) {
 		{MsgLostALot, "lost a lot of packets!"},
 		{MsgNoPktsMissing, "No pkts missing from %s!"},
 		{MsgDuplicate, "should_drop_message: Duplicate packet"},
-		{MsgStale, "stale status from dead node %s"},
+		{MsgStale, "stale packet from dead node %s (replay?)"},
+		{MsgGenerationBack, "node %s: generation went back from %d to %d in a status sent after its last one: taken for a restart"},
 	}
 	for _, p := range pins {
 		if p.got != p.want {

@@ -58,7 +58,7 @@ const (
 	ReasonOld           ReplayReason = "old packet (duplicate we lost track of)"
 	ReasonBadSeq        ReplayReason = "bad sequence number"
 	ReasonOldGeneration ReplayReason = "old generation (replay attack?)"
-	ReasonStale         ReplayReason = "stale status from dead node"
+	ReasonStale         ReplayReason = "stale packet from dead node (replay?)"
 )
 
 // SeqMsg is what the guard needs from a sequenced message (every type but
@@ -67,6 +67,9 @@ type SeqMsg struct {
 	Seq    uint64 // seq=, hex on the wire; 0 is invalid
 	Gen    uint64 // hg=; 0 when absent
 	Status bool   // t=status: only status messages move the generation
+	// Sent is ts=, the sender's clock when it sent the message (whole
+	// seconds); the zero time when unknown.
+	Sent time.Time
 }
 
 // ReplayDecision is the guard's answer for one message.
@@ -96,10 +99,43 @@ type Replay struct {
 	gen       uint64
 	lastSeq   uint64 // 0 = NOSEQUENCE
 	statusSeq uint64 // seq of the last accepted status
-	firstMiss uint64
-	missing   map[uint64]time.Time // seq -> next request time; zero = not scheduled
+	// deadFloor is the highest seq of the current generation accepted
+	// before the source was last declared dead. NodeDead resets sequence
+	// tracking as mark_node_dead does, but a packet of the same generation
+	// at or below this seq, arriving while the source is dead, can only be
+	// a replay (the source's own next packets carry higher seqs), so it is
+	// dropped instead of being taken for the start of a new sequence
+	// (issue 17: replayed starting/resource messages made the survivor
+	// give the group up). A restart (higher generation) clears it.
+	//
+	// deadSent is the latest ts= accepted before that death. A replay was
+	// sent before the death; a packet at or below the floor that the
+	// source sent later is its own, behind a seq that someone holding the
+	// key pushed ahead: it is taken for a return, so a forged seq cannot
+	// keep the real node out for good.
+	deadFloor uint64
+	highSeq   uint64    // the highest seq accepted in this generation
+	lastSent  time.Time // the latest ts= accepted in this generation
+	deadSent  time.Time
+	// retiredGen is the generation last given up for a lower one
+	// (MsgGenerationBack), retiredSent its latest ts=: its packets sent
+	// until then are replays.
+	retiredGen  uint64
+	retiredSent time.Time
+	firstMiss   uint64
+	missing     map[uint64]time.Time // seq -> next request time; zero = not scheduled
+	// sinceDead holds the seqs accepted while the source was dead. A
+	// return's status may be older than one of them (reordering): the
+	// tracking then restarts at the status, as Heartbeat's does, and
+	// these seqs count as duplicates when they come again instead of
+	// being delivered twice (FuzzReplay).
+	sinceDead map[uint64]bool
 	counters  map[ReplayReason]uint64
 }
+
+// maxSinceDead bounds Replay.sinceDead (a dead source sends a status a
+// keepalive; a return comes within a few).
+const maxSinceDead = 256
 
 // NewReplay returns a guard that has seen nothing from the source.
 func NewReplay(cfg ReplayConfig) *Replay {
@@ -107,7 +143,7 @@ func NewReplay(cfg ReplayConfig) *Replay {
 		cfg.MaxRexmitDelay = DefaultMaxRexmitDelay
 	}
 	cfg.AckTrigger %= AckDiv
-	return &Replay{cfg: cfg, missing: map[uint64]time.Time{}, counters: map[ReplayReason]uint64{}}
+	return &Replay{cfg: cfg, missing: map[uint64]time.Time{}, sinceDead: map[uint64]bool{}, counters: map[ReplayReason]uint64{}}
 }
 
 // Check decides one message. peerDead is the source's liveness status at
@@ -117,6 +153,15 @@ func (r *Replay) Check(m SeqMsg, peerDead bool, now time.Time) ReplayDecision {
 	r.counters[d.Reason]++
 	if d.Verdict == Accept && m.Status {
 		r.statusSeq = m.Seq
+	}
+	if d.Verdict == Accept && m.Sent.After(r.lastSent) {
+		r.lastSent = m.Sent
+	}
+	if d.Verdict == Accept {
+		r.highSeq = max(r.highSeq, m.Seq)
+	}
+	if d.Verdict == Accept && peerDead && len(r.sinceDead) < maxSinceDead {
+		r.sinceDead[m.Seq] = true
 	}
 	return d
 }
@@ -133,13 +178,31 @@ func (r *Replay) check(m SeqMsg, peerDead bool, now time.Time) ReplayDecision {
 	}
 	var d ReplayDecision
 	switch {
-	case m.Gen < r.gen:
+	case m.Gen < r.gen && peerDead && m.Status && m.Gen > 0 && !r.lastSent.IsZero() && m.Sent.After(r.lastSent):
+		// hbd: a status of a lower generation, sent after the last packet
+		// of the current one, from a node that went silent in the current
+		// one: the current generation's sender is gone and this one
+		// speaks now. That is a rollback to an older hb_generation file,
+		// or the real node behind a generation someone holding the key
+		// pushed ahead (FuzzEngine: one forged status shut the real node
+		// out for good). A replay cannot pass: it was sent before.
+		d.Restart = true
+		d.Log = append(d.Log, fmt.Sprintf(MsgGenerationBack, r.cfg.Node, r.gen, m.Gen))
+		r.retiredGen, r.retiredSent = r.gen, r.lastSent
+		r.reset()
+		r.statusSeq, r.deadFloor, r.highSeq = 0, 0, 0
+		r.lastSent, r.deadSent = time.Time{}, time.Time{}
+		r.gen = m.Gen
+	case m.Gen < r.gen || m.Gen >= r.retiredGen && r.retiredGen > 0 && !m.Sent.After(r.retiredSent):
+		// The second case: a packet of a generation given up for an older
+		// one, sent before it was given up: a replay.
 		return ReplayDecision{Verdict: Drop, Reason: ReasonOldGeneration,
 			Log: []string{fmt.Sprintf(MsgReplayAttack, r.cfg.Node, m.Gen, r.gen)}}
+	case peerDead && (m.Gen == r.gen || r.gen == 0) && (m.Seq <= r.deadFloor || m.Status && m.Seq <= r.statusSeq) && !m.Sent.After(r.deadSent):
+		// r.gen == 0: no status accepted yet, only status moves the
+		// generation; the source's other packets count all the same.
+		return ReplayDecision{Verdict: Drop, Reason: ReasonStale, Log: []string{fmt.Sprintf(MsgStale, r.cfg.Node)}}
 	case m.Status && m.Gen == r.gen && m.Gen > 0 && peerDead:
-		if m.Seq <= r.statusSeq {
-			return ReplayDecision{Verdict: Drop, Reason: ReasonStale, Log: []string{fmt.Sprintf(MsgStale, r.cfg.Node)}}
-		}
 		d.Partition = true
 		d.Log = append(d.Log, fmt.Sprintf(MsgPartition, r.cfg.Node))
 	case m.Status && m.Gen > r.gen:
@@ -148,8 +211,21 @@ func (r *Replay) check(m SeqMsg, peerDead bool, now time.Time) ReplayDecision {
 			d.Log = append(d.Log, fmt.Sprintf(MsgRestart, r.cfg.Node))
 		}
 		r.reset()
-		r.statusSeq = 0
+		r.statusSeq, r.deadFloor, r.highSeq = 0, 0, 0
+		r.lastSent, r.deadSent = time.Time{}, time.Time{}
+		clear(r.sinceDead)
 		r.gen = m.Gen
+	}
+	if r.sinceDead[m.Seq] && m.Seq > r.lastSeq && r.lastSeq != 0 {
+		// Delivered while the source was dead, before a return that
+		// restarted the tracking below it: the sequence moves on, the
+		// packet is not delivered again.
+		if m.Seq > r.lastSeq+1 {
+			d = r.gap(d, m.Seq, now)
+		}
+		r.lastSeq = m.Seq
+		d.Verdict, d.Reason, d.Ack = Duplicate, ReasonDuplicate, 0
+		return d
 	}
 	switch {
 	case r.lastSeq == 0 || m.Seq == r.lastSeq+1:
@@ -203,6 +279,9 @@ func (r *Replay) gap(d ReplayDecision, seq uint64, now time.Time) ReplayDecision
 		r.firstMiss = r.lastSeq + 1
 	}
 	for k := r.lastSeq + 1; k < seq; k++ {
+		if r.sinceDead[k] {
+			continue // delivered while the source was dead
+		}
 		if len(r.missing) >= MaxMissing-1 {
 			// Replace the lowest-numbered missing seq, as heartbeat.c does.
 			delete(r.missing, slices.Min(r.Missing()))
@@ -278,14 +357,22 @@ func (r *Replay) reset() {
 }
 
 // NodeDead resets sequence tracking, as mark_node_dead does; the
-// generation and last status seq are kept so a return is recognised.
-func (r *Replay) NodeDead() { r.reset() }
+// generation, the last status seq and the highest seq seen so far are
+// kept, so a return is recognised and a replay of the dead source's own
+// packets is not (deadFloor).
+func (r *Replay) NodeDead() {
+	r.deadFloor = max(r.deadFloor, r.lastSeq, r.statusSeq, r.highSeq)
+	r.deadSent = r.lastSent
+	clear(r.sinceDead)
+	r.reset()
+}
 
 // Nak records an NS_nak_rexmit for seq: it is irretrievably lost, so it is
-// no longer missing and no longer requested.
-func (r *Replay) Nak(seq uint64) {
+// no longer missing and no longer requested. It reports whether seq was
+// missing (false: a copy of a NAK already applied, or a replay).
+func (r *Replay) Nak(seq uint64) bool {
 	var d ReplayDecision
-	r.recover(seq, &d)
+	return r.recover(seq, &d)
 }
 
 // RexmitDue returns the missing seqs whose retransmit request is due at

@@ -18,7 +18,16 @@ type replayStep struct {
 func st(gen, seq uint64) SeqMsg  { return SeqMsg{Gen: gen, Seq: seq, Status: true} }
 func msg(gen, seq uint64) SeqMsg { return SeqMsg{Gen: gen, Seq: seq} }
 
-var inSeq = ReplayDecision{Verdict: Accept, Reason: ReasonInSequence}
+// sent sets m's ts= to sec seconds after the epoch of these tests.
+func sent(m SeqMsg, sec int) SeqMsg {
+	m.Sent = time.Unix(1_800_000_000+int64(sec), 0)
+	return m
+}
+
+var (
+	inSeq = ReplayDecision{Verdict: Accept, Reason: ReasonInSequence}
+	stale = ReplayDecision{Verdict: Drop, Reason: ReasonStale, Log: []string{"stale packet from dead node node2 (replay?)"}}
+)
 
 func TestReplay(t *testing.T) {
 	tests := []struct {
@@ -107,10 +116,136 @@ func TestReplay(t *testing.T) {
 			},
 			steps: []replayStep{
 				{msg: st(5, 2), dead: true, want: ReplayDecision{Verdict: Drop, Reason: ReasonStale,
-					Log: []string{"stale status from dead node node2"}}},
+					Log: []string{"stale packet from dead node node2 (replay?)"}}},
 				{msg: st(5, 9), dead: true, want: ReplayDecision{Verdict: Accept, Reason: ReasonPartition, Partition: true,
 					Log: []string{"Cluster node node2 returning after partition."}}},
 				{msg: st(5, 10), want: ReplayDecision{Verdict: Accept, Reason: ReasonInSequence, Ack: 10}},
+			},
+		},
+		{
+			// Issue 17: node2 died; its own earlier packets replayed (any
+			// type, same generation) must not pass for a new sequence.
+			name:    "replays of a dead source's packets are dropped, its return is not",
+			trigger: 7,
+			setup: func(r *Replay) {
+				r.Check(st(5, 1), false, t0)
+				r.Check(msg(5, 2), false, t0) // starting
+				r.Check(st(5, 3), false, t0)
+				r.Check(msg(5, 4), false, t0) // resource
+				r.Check(st(5, 5), false, t0)
+				r.NodeDead()
+			},
+			steps: []replayStep{
+				{msg: msg(5, 2), dead: true, want: stale},
+				{msg: msg(5, 4), dead: true, want: stale},
+				{msg: st(5, 1), dead: true, want: stale},
+				{msg: st(5, 5), dead: true, want: stale},
+				{msg: msg(5, 5), dead: true, want: stale},
+				// Its next packet after a partition: accepted, a new sequence.
+				{msg: msg(5, 9), dead: true, want: inSeq},
+				{msg: st(5, 10), dead: true, want: ReplayDecision{Verdict: Accept, Reason: ReasonPartition, Partition: true,
+					Log: []string{"Cluster node node2 returning after partition."}}},
+				// Alive again: an old replay is an old packet, not delivered.
+				{msg: msg(5, 4), want: ReplayDecision{Verdict: Drop, Reason: ReasonOld}},
+				{msg: msg(5, 11), want: inSeq},
+			},
+		},
+		{
+			name: "a dead source restarted with a higher generation is accepted",
+			setup: func(r *Replay) {
+				r.Check(st(5, 1), false, t0)
+				r.Check(st(5, 2), false, t0)
+				r.Check(msg(5, 300), false, t0)
+				r.NodeDead()
+			},
+			steps: []replayStep{
+				{msg: msg(5, 300), dead: true, want: stale},
+				{msg: st(6, 1), dead: true, want: ReplayDecision{Verdict: Accept, Reason: ReasonRestart, Restart: true,
+					Log: []string{"Heartbeat restart on node node2"}}},
+				{msg: msg(6, 2), want: inSeq},
+				{msg: msg(5, 301), want: ReplayDecision{Verdict: Drop, Reason: ReasonOldGeneration,
+					Log: []string{"should_drop_message: attempted replay attack [node2]? [gen = 5, curgen = 6]"}}},
+			},
+		},
+		{
+			name: "dead twice: the floor only rises",
+			setup: func(r *Replay) {
+				r.Check(st(5, 1), false, t0)
+				r.Check(st(5, 2), false, t0)
+				r.NodeDead()
+				r.Check(st(5, 7), true, t0) // partition return
+				r.Check(st(5, 8), false, t0)
+				r.NodeDead()
+			},
+			steps: []replayStep{
+				{msg: st(5, 2), dead: true, want: stale},
+				{msg: st(5, 8), dead: true, want: stale},
+				{msg: st(5, 9), dead: true, want: ReplayDecision{Verdict: Accept, Reason: ReasonPartition, Partition: true,
+					Log: []string{"Cluster node node2 returning after partition."}}},
+			},
+		},
+		{
+			// Someone holding the key pushed node2's seq far ahead; node2's
+			// own packets fell below it and it was declared dead. Its
+			// packets sent after the death (later ts=) bring it back; the
+			// replays (sent before) stay out.
+			name: "a packet sent after the death, below a forged seq, is a return",
+			setup: func(r *Replay) {
+				r.Check(sent(st(5, 1), 10), false, t0)
+				r.Check(sent(st(5, 2), 11), false, t0)
+				r.Check(sent(msg(5, 900), 11), false, t0) // forged
+				r.NodeDead()
+			},
+			steps: []replayStep{
+				{msg: sent(st(5, 2), 11), dead: true, want: stale},
+				{msg: sent(msg(5, 3), 11), dead: true, want: stale},
+				{msg: sent(st(5, 4), 14), dead: true, want: ReplayDecision{Verdict: Accept, Reason: ReasonPartition, Partition: true,
+					Log: []string{"Cluster node node2 returning after partition."}}},
+				{msg: sent(st(5, 5), 15), want: inSeq},
+			},
+		},
+		{
+			// A reordered return: a packet above the floor was accepted
+			// while node2 was dead; node2's older status revives it and
+			// restarts the tracking (as Heartbeat does), and the packet
+			// accepted before counts as a duplicate when it comes again.
+			name: "a return older than a packet accepted since the death",
+			setup: func(r *Replay) {
+				r.Check(st(5, 1), false, t0)
+				r.NodeDead()
+				r.Check(msg(5, 5), true, t0)
+			},
+			steps: []replayStep{
+				{msg: st(5, 3), dead: true, want: ReplayDecision{Verdict: Accept, Reason: ReasonPartition, Partition: true,
+					Log: []string{"Cluster node node2 returning after partition."}}},
+				{msg: msg(5, 4), want: inSeq},
+				{msg: msg(5, 5), want: ReplayDecision{Verdict: Duplicate, Reason: ReasonDuplicate}},
+				{msg: msg(5, 6), want: inSeq},
+			},
+		},
+		{
+			name: "a dead node's lower generation sent after its last packet is a restart",
+			setup: func(r *Replay) {
+				r.Check(sent(st(5, 1), 10), false, t0)
+				r.Check(sent(st(9, 1), 11), false, t0) // forged, or the rolled-back node's last run
+				r.NodeDead()
+			},
+			steps: []replayStep{
+				{msg: sent(st(5, 2), 11), dead: true, want: ReplayDecision{Verdict: Drop, Reason: ReasonOldGeneration,
+					Log: []string{"should_drop_message: attempted replay attack [node2]? [gen = 5, curgen = 9]"}}},
+				{msg: sent(msg(5, 3), 14), dead: true, want: ReplayDecision{Verdict: Drop, Reason: ReasonOldGeneration,
+					Log: []string{"should_drop_message: attempted replay attack [node2]? [gen = 5, curgen = 9]"}}},
+				{msg: sent(st(5, 4), 14), want: ReplayDecision{Verdict: Drop, Reason: ReasonOldGeneration,
+					Log: []string{"should_drop_message: attempted replay attack [node2]? [gen = 5, curgen = 9]"}}},
+				{msg: sent(st(5, 5), 15), dead: true, want: ReplayDecision{Verdict: Accept, Reason: ReasonRestart, Restart: true,
+					Log: []string{"node node2: generation went back from 9 to 5 in a status sent after its last one: taken for a restart"}}},
+				{msg: sent(st(5, 6), 16), want: inSeq},
+				// A replay of the given-up generation stays out; a restart
+				// after the rollback is a restart.
+				{msg: sent(st(9, 2), 11), want: ReplayDecision{Verdict: Drop, Reason: ReasonOldGeneration,
+					Log: []string{"should_drop_message: attempted replay attack [node2]? [gen = 9, curgen = 5]"}}},
+				{msg: sent(st(6, 1), 20), want: ReplayDecision{Verdict: Accept, Reason: ReasonRestart, Restart: true,
+					Log: []string{"Heartbeat restart on node node2"}}},
 			},
 		},
 		{
@@ -209,9 +344,14 @@ func TestReplayRexmitSchedule(t *testing.T) {
 	if diff := cmp.Diff([]uint64{3}, r.Missing()); diff != "" {
 		t.Errorf("missing after cancel (-want +got):\n%s", diff)
 	}
-	r.Nak(3)
+	if !r.Nak(3) {
+		t.Errorf("Nak(3) says 3 was not missing")
+	}
 	if len(r.Missing()) != 0 {
 		t.Errorf("NAKed seq still missing: %v", r.Missing())
+	}
+	if r.Nak(3) {
+		t.Errorf("a second NAK for 3 says it was missing")
 	}
 }
 

@@ -59,7 +59,11 @@ func (o *Ownership) onPeerAlive() {
 	if s.PeerAlive {
 		return
 	}
-	s.PeerAlive = true
+	// The peer's sequence starts again after its death (the replay guard
+	// resets it, mark_node_dead): a seq seen before is no measure of
+	// staleness now (a forged high seq left every later t=resource
+	// ignored: FuzzEngine).
+	s.PeerAlive, s.LastPeerSeq = true, 0
 	if s.R == RInit || s.R == RShutdown {
 		return
 	}
@@ -334,7 +338,10 @@ func (o *Ownership) resolveSplit() {
 func (o *Ownership) onShutdone() {
 	s := &o.st
 	o.logf(MsgShutdownNotice, o.cfg.Peer)
-	s.PeerHold, s.PeerStable = HoldNone, true
+	// hbd: the peer is gone until it is heard running again (EvPeerAlive
+	// then announces our holdings: the engine sends it when a status
+	// follows a shutdone).
+	s.PeerAlive, s.PeerHold, s.PeerStable = false, HoldNone, true
 	if s.Standby != StandbyNot {
 		o.cancelStandby()
 	}
