@@ -211,7 +211,7 @@ packages: man
 	set -e; for m in $(MANNAMES); do \
 		gzip -9n < $(MAN_FROM)/$$m > $(PKG_STAGE)/man/man$${m##*.}/$$m.gz; \
 	done
-	cp README.md packaging/copyright $(PKG_STAGE)/doc/
+	cp README.md docs/metrics.md packaging/copyright $(PKG_STAGE)/doc/
 	cp $(addprefix etc/ha.d/,$(HA_SAMPLES)) $(PKG_STAGE)/examples/
 	printf -- '- semver: %s\n  date: %s\n  packager: %s\n  changes:\n    - note: built from revision %s\n' \
 		'$(VERSION)' "$$(git log -1 --format=%cI 2>/dev/null || date -Iseconds)" '$(MAINTAINER)' \

@@ -39,6 +39,10 @@ func (a *app) start(ctx context.Context) int {
 		if _, err := a.loadConfig(); err != nil {
 			return a.printConfError(err)
 		}
+		if err := a.checkMetricsAddress(); err != nil {
+			fmt.Fprintln(a.stderr, "hbd:", err)
+			return exitNotConfiged
+		}
 		if pid, st, _ := a.pidFile().Check(); st == daemon.PidRunning {
 			fmt.Fprintf(a.stdout, "hbd: already running [pid %d]\n", pid)
 			return exitOK
@@ -119,6 +123,16 @@ func (a *app) serve(ctx context.Context, d *daemon.Detached) int {
 	for _, w := range cfg.warnings {
 		log.Warn(w.String())
 	}
+	// --metrics-address is bound before realtime, the pid file and the
+	// node's links, so before any resource is touched: a bad or busy
+	// address is a configuration error (exit 6).
+	metricsLn, err := a.listenMetrics()
+	if err != nil {
+		return fail(exitNotConfiged, err)
+	}
+	if metricsLn != nil {
+		defer metricsLn.Close()
+	}
 	// Before the node's sockets and goroutines: threads created from
 	// here on inherit SCHED_RR.
 	makeRealtime(cfg.hacf, log)
@@ -151,6 +165,9 @@ func (a *app) serve(ctx context.Context, d *daemon.Detached) int {
 	sigDone := a.handleSignals(sctx, node, logs, log)
 	// hbd.service sets WatchdogSec: without pings systemd kills hbd.
 	go daemon.RunWatchdog(sctx)
+	if metricsLn != nil {
+		a.serveMetrics(sctx, metricsLn, node, log)
+	}
 	if err := d.NotifyReady(nil); err != nil {
 		log.Warn(err.Error())
 	}
@@ -219,7 +236,7 @@ func (a *app) buildNode(ctx context.Context, cfg *loaded, wd heartbeat.Tickler, 
 	}
 	node, err := heartbeat.New(heartbeat.Config{HaCf: cf, Keys: cfg.keys, Groups: cfg.groups, Local: cfg.local,
 		Transport: udp, PingNodes: pingNodes, Pinger: pg, Runner: mgr, Monitor: mgr, Preparer: mgr, Addrs: nl, Announcer: arp, Generation: gen, UUID: uuid, Logger: log,
-		LoadAvg: loadAvg, Watchdog: wd})
+		LoadAvg: loadAvg, Watchdog: wd, Observer: a.observer(syncd)})
 	if err != nil {
 		cleanup()
 		return nil, nil, nil, err

@@ -68,6 +68,10 @@ Flags (before the verb):
   --node NAME      this node's name instead of uname -n (must be a node line)
   --stderr         also log to stderr (run, start)
   -t               same as the check verb
+  --metrics-address HOST:PORT
+                   serve Prometheus metrics on http://HOST:PORT/metrics (run,
+                   start; off by default); malformed or busy: exit 6 before
+                   any resource is touched
   -V, --version    print the version, VCS revision and Go version, and exit
 
 Exit codes: 0 ok; 1 failed (standby/takeover refused, stale pid file);
@@ -82,6 +86,10 @@ type app struct {
 	confDir, runDir, stateDir, node string
 	stderrLog, checkOnly            bool
 	stdout, stderr                  io.Writer
+	// metricsAddr (--metrics-address) serves Prometheus metrics; "" none.
+	// metrics is set by serve when it does (metrics.go).
+	metricsAddr string
+	metrics     *hbdMetrics
 }
 
 func main() {
@@ -145,6 +153,7 @@ func (a *app) parseGlobal(prog string, args []string) ([]string, int, bool) {
 	fs.StringVar(&a.node, "node", "", "")
 	fs.BoolVar(&a.stderrLog, "stderr", false, "")
 	fs.BoolVar(&a.checkOnly, "t", false, "")
+	fs.StringVar(&a.metricsAddr, "metrics-address", "", "")
 	var version bool
 	fs.BoolVar(&version, "version", false, "")
 	fs.BoolVar(&version, "V", false, "")

@@ -17,11 +17,15 @@ import (
 	"github.com/ultramonkey/ultramonkey/internal/director/check"
 	"github.com/ultramonkey/ultramonkey/internal/director/ipvs"
 	"github.com/ultramonkey/ultramonkey/internal/director/ldcf"
+	"github.com/ultramonkey/ultramonkey/internal/metrics"
 )
 
 // deps are the effects run uses; main wires the real ones, tests inject
 // fakes. Zero fields get the production default in withDefaults.
 type deps struct {
+	// Getenv reads the environment ($LDIRECTORD_METRICS_ADDRESS); nil
+	// means os.Getenv.
+	Getenv func(string) string
 	// OpenKernel opens the IPVS table; close releases it. Required.
 	OpenKernel func() (k ipvs.Kernel, close func() error, err error)
 	// Checkers is the check table; nil means check.Default().
@@ -104,6 +108,9 @@ func (d deps) withDefaults() deps {
 	if d.RunInstance == nil {
 		d.RunInstance = execInstance
 	}
+	if d.Getenv == nil {
+		d.Getenv = os.Getenv
+	}
 	return d
 }
 
@@ -118,10 +125,21 @@ type invocation struct {
 	version    bool   // -v
 	json       bool   // --json (status)
 	rundir     string // --rundir
-	config     string // as given; "" = the default
-	verb       string
-	args       []string // argv after the options, as ldirectord logs it
+	// metricsAddr (--metrics-address HOST:PORT) serves Prometheus metrics;
+	// "" takes $LDIRECTORD_METRICS_ADDRESS, and without it none are served.
+	metricsAddr string
+	config      string // as given; "" = the default
+	verb        string
+	args        []string // argv after the options, as ldirectord logs it
 }
+
+// metricsEnv names the environment variable that sets --metrics-address
+// when the flag is absent: /etc/default/ldirectord for the unit and the
+// init script, /etc/default/hbd for an ldirectord hbd starts.
+const metricsEnv = "LDIRECTORD_METRICS_ADDRESS"
+
+// daemonVerbs are the verbs that may start the daemon (and serve metrics).
+var daemonVerbs = map[string]bool{"start": true, "restart": true, "try-restart": true, "check": true}
 
 // verbs are ldirectord's commands plus our "check".
 var verbs = map[string]bool{
@@ -160,6 +178,14 @@ func parseArgs(args []string) (invocation, error) {
 			}
 			i++
 			inv.rundir = args[i]
+		case a == "--metrics-address":
+			if i+1 >= len(args) || args[i+1] == "" {
+				return inv, errors.New("--metrics-address needs HOST:PORT")
+			}
+			i++
+			inv.metricsAddr = args[i]
+		case strings.HasPrefix(a, "--metrics-address="):
+			inv.metricsAddr = strings.TrimPrefix(a, "--metrics-address=")
 		case strings.HasPrefix(a, "--rundir="):
 			inv.rundir = strings.TrimPrefix(a, "--rundir=")
 			if inv.rundir == "" {
@@ -271,6 +297,15 @@ func run(args []string, stdout, stderr io.Writer, d deps) int {
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitConfig
+	}
+	if inv.metricsAddr == "" {
+		inv.metricsAddr = d.Getenv(metricsEnv)
+	}
+	if inv.metricsAddr != "" && daemonVerbs[inv.verb] {
+		if err := metrics.CheckAddress(inv.metricsAddr); err != nil {
+			fmt.Fprintln(stderr, "ldirectord:", err)
+			return exitConfig // a bad address is a configuration error, found before anything is touched
+		}
 	}
 	c := &cli{inv: inv, inst: inst, cfg: cfg, d: d, stdout: stdout, stderr: stderr}
 	return c.dispatch(context.Background())

@@ -18,7 +18,7 @@ const versionText = "Linux Director v1.186-ha\n" +
 const versionStr = "Linux Director v1.186-ha"
 
 // usageText is printed by -h and, on stderr, for a bad command line.
-const usageText = `Usage: ldirectord [-d|--debug] [--foreground] [--rundir DIR] [--] [configfile]
+const usageText = `Usage: ldirectord [-d|--debug] [--foreground] [--rundir DIR] [--metrics-address HOST:PORT] [--] [configfile]
            start|stop|restart|try-restart|reload|force-reload|status [--json]
        ldirectord [configfile] check        (or: ldirectord -t [configfile])
        ldirectord -h|--help|-v|-V|--version
@@ -30,6 +30,10 @@ configfile defaults to ldirectord.cf; a relative name is looked up as
   --foreground    run in the foreground, log to logfile= (for systemd)
   --rundir DIR    directory of the pid file and control socket (default /run)
   --json          status: print JSON instead of the table
+  --metrics-address HOST:PORT
+                  serve Prometheus metrics on http://HOST:PORT/metrics (start;
+                  default $LDIRECTORD_METRICS_ADDRESS, else none); a malformed
+                  or busy address exits 2 before IPVS is touched
   -t              check: validate the file, print the IPVS plan, touch nothing
   -v, -V, --version  ldirectord 4.12's version text, then this build's
                   version, VCS revision and Go version

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"strings"
 	"syscall"
@@ -14,6 +15,7 @@ import (
 	"github.com/ultramonkey/ultramonkey/internal/daemon"
 	"github.com/ultramonkey/ultramonkey/internal/director"
 	"github.com/ultramonkey/ultramonkey/internal/director/ldcf"
+	"github.com/ultramonkey/ultramonkey/internal/metrics"
 )
 
 // server is the running daemon. Its loop goroutine owns cfg and the
@@ -27,6 +29,8 @@ type server struct {
 	dir  *director.Director
 	cfg  *ldcf.Config
 	fw   *fileWatch
+	// metrics is nil without --metrics-address.
+	metrics *ldMetrics
 }
 
 // serve is the daemon: it opens the log and the IPVS table, takes the pid
@@ -48,6 +52,16 @@ func (c *cli) serve(ctx context.Context, det *daemon.Detached) int {
 	s.log.Info(fmt.Sprintf(msgInvoked, strings.Join(append([]string{os.Args[0]}, c.inv.args...), " ")))
 	s.logWarnings(c.cfg)
 
+	// The metrics address is bound before the IPVS table is touched: one
+	// in use stops the start with exit 2, as a configuration error.
+	var metricsLn net.Listener
+	if c.inv.metricsAddr != "" {
+		if metricsLn, err = metrics.Listen(c.inv.metricsAddr); err != nil {
+			return s.fail(det, err, exitConfig)
+		}
+		defer metricsLn.Close()
+	}
+
 	kernel, closeKernel, err := c.d.OpenKernel()
 	if err != nil { // ipvs.ErrNoIPVS on a kernel without IPVS
 		return s.fail(det, err, exitInit)
@@ -63,7 +77,12 @@ func (c *cli) serve(ctx context.Context, det *daemon.Detached) int {
 	}
 	defer ctl.Close()
 
-	s.dir = director.New(director.Config{Kernel: kernel, Checkers: c.d.Checkers, Logger: s.log, RunCommand: c.d.RunCommand})
+	dc := director.Config{Kernel: kernel, Checkers: c.d.Checkers, Logger: s.log, RunCommand: c.d.RunCommand}
+	if metricsLn != nil {
+		s.metrics = newLdMetrics(func() director.Status { return s.dir.Status() })
+		dc.Observer = s.metrics
+	}
+	s.dir = director.New(dc)
 	s.fw = newFileWatch(c.inst.config)
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
@@ -80,6 +99,18 @@ func (c *cli) serve(ctx context.Context, det *daemon.Detached) int {
 	go func() { ctlDone <- ctl.Serve(ctlCtx, s.handle) }()
 	defer func() { stopCtl(); <-ctlDone }()
 	go daemon.RunWatchdog(ctlCtx)
+	if metricsLn != nil {
+		mctx, stopMetrics := context.WithCancel(ctx)
+		mdone := make(chan struct{})
+		go func() {
+			defer close(mdone)
+			if err := metrics.Serve(mctx, metricsLn, metrics.NewRegistry(s.metrics.collectors()...)); err != nil {
+				s.log.Error("metrics endpoint stopped", "err", err)
+			}
+		}()
+		defer func() { stopMetrics(); <-mdone }()
+		s.log.Info("serving metrics on http://" + metricsLn.Addr().String() + "/metrics")
+	}
 	if err := det.NotifyReady(nil); err != nil {
 		s.log.Warn("cannot report readiness", "err", err)
 	}
@@ -251,6 +282,9 @@ func (s *server) reload() {
 			s.log.Error(fmt.Sprintf(msgConfigError, s.pid, ce.File, ce.Line, ce.Msg), "action", msgKeepRunning)
 		} else {
 			s.log.Error(err.Error(), "action", msgKeepRunning)
+		}
+		if s.metrics != nil {
+			s.metrics.reloadFailed()
 		}
 		return
 	}

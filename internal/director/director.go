@@ -47,6 +47,9 @@ type Config struct {
 	LookupAddr func(ctx context.Context, addr string) ([]string, error)
 	// Pid is written in monitorfile lines; 0 means this process's.
 	Pid int
+	// Observer is told of checks, transitions, IPVS changes and reloads
+	// (metrics); nil tells no one.
+	Observer Observer
 }
 
 // defaultMaxInFlight bounds concurrent checks. A check in flight costs a
@@ -108,6 +111,9 @@ func New(c Config) *Director {
 	}
 	if c.Pid == 0 {
 		c.Pid = defaultPid()
+	}
+	if c.Observer == nil {
+		c.Observer = noObserver{}
 	}
 	if c.Hostname == "" || c.User == "" {
 		id := localIdentity()

@@ -18,7 +18,9 @@
 //     bounded), command.go (fallbackcommand worker), notify.go (alerts
 //     queued from the reconcile goroutine), queue.go (a bounded job queue
 //     on its own goroutine: slow mail never blocks a check), maintain.go
-//     (reals in maintenance forced down, check log lines queued);
+//     (reals in maintenance forced down, check log lines queued),
+//     observer.go (the Observer told of checks, transitions, IPVS changes
+//     and reloads, for metrics: the director imports no metrics library);
 //   - effects: kernel.go (the only caller of ipvs.Kernel), exec.go,
 //     mail.go (SMTP and the local sendmail), maintdir.go (the maintenance
 //     directory polled and reverse DNS, on a goroutine of its own),

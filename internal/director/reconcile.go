@@ -118,6 +118,7 @@ func (e *engine) reload(cfg *ldcf.Config, rewatch func()) {
 	e.daemonState = statusReloading
 	e.fullSync(phaseStart)
 	e.daemonState = statusRunning
+	e.c.Observer.Reloaded()
 }
 
 // fullSync reads the kernel, diffs it against the desired table and applies
@@ -189,6 +190,10 @@ func (e *engine) observe(res checkResult) {
 		return
 	}
 	tr := e.health.Observe(res.key, res.result, e.c.Now())
+	e.c.Observer.CheckDone(res.key.Target, res.result)
+	if tr.Changed {
+		e.c.Observer.RealChanged(res.key.Target, tr)
+	}
 	e.logCheck(res.key, res.result.Up, res.result.Err)
 	for _, u := range uses {
 		addr := u.x.lines[u.lines[0]].real.Addr
@@ -270,7 +275,9 @@ func ptr(m map[netip.AddrPort]ipvs.Real, a netip.AddrPort) *ipvs.Real {
 // logs ldirectord's line for it. A failure is logged and marks the engine
 // dirty, so a full diff repairs it.
 func (e *engine) apply(op Op, phase string) {
-	if err := ApplyOp(e.c.Kernel, op); err != nil {
+	err := ApplyOp(e.c.Kernel, op)
+	e.c.Observer.KernelOp(op, err)
+	if err != nil {
 		e.log.Error("ipvs change failed", "op", op.String(), "err", err)
 		e.syncFailed(err)
 		return
@@ -344,7 +351,9 @@ func (e *engine) stop() error {
 }
 
 func (e *engine) applyStop(op Op) error {
-	if err := ApplyOp(e.c.Kernel, op); err != nil {
+	err := ApplyOp(e.c.Kernel, op)
+	e.c.Observer.KernelOp(op, err)
+	if err != nil {
 		e.log.Error("ipvs change failed", "op", op.String(), "err", err)
 		return err
 	}

@@ -15,7 +15,10 @@
 // monitor.go; it runs its checks on goroutines like group operations.
 // handover.go puts the groups' standby roles in place at start, removes
 // them after a clean shutdown, and delays a planned move to a peer that
-// came up too recently for its connection sync (GroupPreparer). The files
+// came up too recently for its connection sync (GroupPreparer).
+// observer.go is the Observer the loop tells of liveness events and
+// finished group starts and stops (cmd/hbd makes metrics of them; the
+// engine imports no metrics library). The files
 // that touch the kernel are named for what they touch: udp.go (the
 // Transport over ucast, bcast and mcast sockets), icmp.go (the Pinger over
 // a raw ICMP socket) and genfile.go (the generation and UUID state files).

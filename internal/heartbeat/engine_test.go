@@ -126,6 +126,7 @@ type host struct {
 	node   *heartbeat.Node
 	cancel context.CancelFunc
 	runErr chan error
+	obs    heartbeat.Observer // nil: none
 }
 
 func (h *host) resolve(r resources.Resource) (resources.Agent, error) {
@@ -189,7 +190,7 @@ func (c *cluster) start(name string) *host {
 	mgr := resources.NewManager(resources.ManagerConfig{Logger: log, StopRetries: -1}, h.resolve)
 	node, err := heartbeat.New(heartbeat.Config{HaCf: cf, Keys: keys, Groups: groups, Local: name,
 		Transport: c.net.Endpoint(name, "eth0", "eth1"), Pinger: pinger,
-		Runner: mgr, Monitor: mgr, Preparer: mgr, Announcer: h.garp, Generation: h.gen, UUID: [16]byte{byte(len(name)), name[4]}, Logger: log})
+		Runner: mgr, Monitor: mgr, Preparer: mgr, Announcer: h.garp, Generation: h.gen, UUID: [16]byte{byte(len(name)), name[4]}, Logger: log, Observer: h.obs})
 	if err != nil {
 		t.Fatalf("new node %s: %v", name, err)
 	}

@@ -97,7 +97,10 @@ type Config struct {
 
 	Logger  *slog.Logger
 	LoadAvg func() string // ld= (first line of /proc/loadavg); nil sends none
-	Rand    *rand.Rand    // ACK trigger and rexmit jitter; nil = fixed values
+	// Observer is told of liveness events and finished group starts and
+	// stops (metrics); nil tells no one.
+	Observer Observer
+	Rand     *rand.Rand // ACK trigger and rexmit jitter; nil = fixed values
 
 	// Ownership timing; zero values take Heartbeat's (ownership.go).
 	RequestDelay, StandbyTimeout, FailedStartDelay time.Duration
@@ -166,6 +169,9 @@ func New(cfg Config) (*Node, error) {
 	log := cfg.Logger
 	if log == nil {
 		log = slog.Default()
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = noObserver{}
 	}
 	n := &Node{cfg: cfg, log: log.With("component", "heartbeat"), peer: peers[0],
 		groups: map[string]resources.Group{}, reqs: make(chan request), done: make(chan struct{})}

@@ -40,6 +40,7 @@ type opResult struct {
 	group string
 	start bool
 	res   resources.Result
+	took  time.Duration // from launch, a hand-over wait included
 }
 
 type dropStat struct {
@@ -263,6 +264,7 @@ func (n *Node) onTimer(now time.Time) {
 // membership and ownership; a ping node's are logged and shown in status.
 func (n *Node) onLive(evs []member.LiveEvent, now time.Time) {
 	for _, e := range evs {
+		n.cfg.Observer.Live(e)
 		switch e.Kind {
 		case member.LinkUp, member.LinkDead:
 			n.log.Info(e.Reason, "node", e.Node, "link", e.Link)
@@ -398,7 +400,8 @@ func (n *Node) launchOp(key string, start bool) {
 	l := &n.l
 	g := n.groups[key]
 	ctx := l.opCtx
-	wait := n.handOverWait(g, start, time.Now())
+	began := time.Now()
+	wait := n.handOverWait(g, start, began)
 	l.wg.Go(func() {
 		var res resources.Result
 		if wait > 0 {
@@ -410,12 +413,13 @@ func (n *Node) launchOp(key string, start bool) {
 		} else {
 			res = n.cfg.Runner.Release(ctx, g)
 		}
-		l.opDone <- opResult{group: key, start: start, res: res}
+		l.opDone <- opResult{group: key, start: start, res: res, took: time.Since(began)}
 	})
 }
 
 func (n *Node) onOpDone(r opResult, now time.Time) {
 	delete(n.l.ops, r.group)
+	n.cfg.Observer.GroupDone(r.group, r.start, r.res.OK && len(r.res.StuckRunning) == 0, r.took)
 	kind := r1.EvStopDone
 	switch {
 	case len(r.res.StuckRunning) > 0:
