@@ -9,7 +9,9 @@
 // nothing themselves that member or r1 can decide, and take the time from
 // the loop. Ping nodes (ha.cf ping, ping_group) are in ping.go; the
 // built-in ipfail that compares their count with the peer's and gives
-// resources away is in ipfailrun.go (its decisions in package ipfail). The
+// resources away is in ipfailrun.go (its decisions in package ipfail);
+// peerconfig.go compares haresources with an hbd peer (a Heartbeat peer
+// is only asked, with its own client status query, and sent nothing). The
 // resource monitor (hbd's own: restart a dead ldirectord or a removed VIP
 // in place, give the group to the peer after too many restarts) is in
 // monitor.go; it runs its checks on goroutines like group operations.
