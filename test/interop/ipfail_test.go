@@ -36,8 +36,9 @@ var IPfailTiming = Cluster{Keepalive: time.Second, Deadtime: 3 * time.Second, In
 // resource scripts on a busy machine. When Heartbeat's ipfail has started
 // a (pointless) give-up of foreign resources at the LAN link's death, the
 // hbd node's give-up finds the peer in flux and compares again 10 s after
-// the peer is stable (ipfail's wait), about 20 s after the cut.
-const IPfailBound = 30 * time.Second
+// the peer is stable (ipfail's wait): 23.5 s after the cut when measured,
+// so the bound leaves room for a loaded machine.
+const IPfailBound = 40 * time.Second
 
 // pause waits d unless the lab ends first.
 func pause(t *testing.T, l *Lab, d time.Duration) {
