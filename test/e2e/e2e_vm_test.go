@@ -17,7 +17,13 @@ import (
 // test log when nil), and dumps the directors' logs when the test fails.
 func newScenario(t *testing.T, ctx context.Context, webs int, say func(string)) *Scenario {
 	t.Helper()
-	p := NewPair(t, webs, DefaultTimers)
+	return newScenarioMode(t, ctx, ModeStock, webs, say)
+}
+
+// newScenarioMode is newScenario for a pair in mode m.
+func newScenarioMode(t *testing.T, ctx context.Context, m Mode, webs int, say func(string)) *Scenario {
+	t.Helper()
+	p := NewPairConfig(t, PairConfig{Webs: webs, Timers: DefaultTimers, Mode: m})
 	if say == nil {
 		say = func(line string) { t.Log(line) }
 	}
@@ -103,18 +109,24 @@ func TestDemo(t *testing.T) {
 	ctx, cancelT := context.WithTimeout(ctx, 4*time.Minute)
 	defer cancelT()
 	say := func(line string) { fmt.Println("DEMO| " + line) }
-	s := newScenario(t, ctx, 3, say)
+	s := newScenarioMode(t, ctx, ModeSync, 3, say)
 	d1 := s.Pair.Directors[0]
-	say("Ultra Monkey pair, seeds.md S1: two directors running hbd + ldirectord in front of three web servers (IPVS NAT).")
+	say("Ultra Monkey pair, seeds.md S1: two directors running hbd + ldirectord in front of three web servers (IPVS NAT),")
+	say("in the mode that keeps established connections: ldirectord on both directors (a warm standby) and")
+	say("LVSSyncDaemonSwap in haresources (the kernel's connection sync, master on the active director).")
 	say(fmt.Sprintf("Timers: keepalive %v, deadtime %v, checkinterval %v, checktimeout %v. Every line: [seconds since start].",
 		s.Pair.Timers.Keepalive, s.Pair.Timers.Deadtime, s.Pair.Timers.CheckInterval, s.Pair.Timers.CheckTimeout))
 	steps := []step{
 		{"start", func() error { return s.Up(ctx) }},
 		{"status", func() error { return s.ShowStatus(ctx, "status") }},
 		{"web server check fails", func() error { return s.BreakWeb(ctx, 0) }},
-		{"active director dies", func() error { return s.FailActive(ctx) }},
+		{"active director dies", func() error {
+			return s.WithDownloads(ctx, DemoDownload, SyncSettle, true, "download through the crash", func() error { return s.FailActive(ctx) })
+		}},
 		{"status after takeover", func() error { return s.ShowStatus(ctx, "status after takeover") }},
-		{"director comes back", func() error { return s.Failback(ctx, d1) }},
+		{"director comes back", func() error {
+			return s.WithDownloads(ctx, DemoLongDownload, 0, true, "download through the failback", func() error { return s.Failback(ctx, d1) })
+		}},
 		{"status after failback", func() error { return s.ShowStatus(ctx, "status after failback") }},
 	}
 	for _, st := range steps {

@@ -27,6 +27,9 @@ type HBDStatus struct {
 	Groups []struct {
 		Owner string `json:"owner"`
 		Phase string `json:"phase"`
+		// Details is each resource's own status line (the sync daemons
+		// of LVSSyncDaemonSwap), narrated, never asserted.
+		Details map[string]string `json:"details"`
 	} `json:"groups"`
 }
 

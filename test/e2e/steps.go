@@ -237,8 +237,11 @@ func (s *Scenario) FailActive(ctx context.Context) error {
 	if err != nil {
 		return errStep(step, err)
 	}
-	s.Sayf("%s took over %.1fs after the failure (deadtime %v): ldirectord started, VIPs added with gratuitous ARP",
-		other.Name, took.Seconds(), s.Pair.Timers.Deadtime)
+	what := "ldirectord started, VIPs added with gratuitous ARP"
+	if s.Pair.Mode.WarmStandby() {
+		what = "VIPs added with gratuitous ARP, sync daemon now master (its ldirectord already ran)"
+	}
+	s.Sayf("%s took over %.1fs after the failure (deadtime %v): %s", other.Name, took.Seconds(), s.Pair.Timers.Deadtime, what)
 	return s.gapStep(ctx, step, at, s.Bounds.FailoverGap, other.Name+" active")
 }
 
@@ -285,7 +288,11 @@ func (s *Scenario) Failback(ctx context.Context, d *Director) error {
 	if err := d.PowerOn(ctx); err != nil {
 		return errStep(step, err)
 	}
-	s.Sayf("%s is back: rebooted (no VIP, empty IPVS table), cables in, hbd started", d.Name)
+	if s.Pair.Mode.WarmStandby() {
+		s.Sayf("%s is back: rebooted (no VIP, no IPVS table, no connections), cables in, hbd and ldirectord (its init script) started", d.Name)
+	} else {
+		s.Sayf("%s is back: rebooted (no VIP, empty IPVS table), cables in, hbd started", d.Name)
+	}
 	took, err := waitFor(ctx, s.Bounds.Converge, d.Name+" to take the group back", func() (bool, string, error) {
 		if ok, why, err := s.holds(d, allUp(n)); !ok || err != nil {
 			return ok, why, err

@@ -142,7 +142,7 @@ func (s *Scenario) Alternation(ctx context.Context, label string, n int) error {
 	standby := s.Pair.Other(active)
 	before := map[*Director]IPVSStats{}
 	for _, d := range s.Pair.Directors {
-		if before[d], err = d.IPVSStats(); err != nil {
+		if before[d], err = s.settledStats(ctx, d); err != nil {
 			return errStep(step, err)
 		}
 	}
@@ -274,4 +274,24 @@ func (d *Director) readSysctl(key string) (string, error) {
 		return err
 	})
 	return strings.TrimSpace(string(b)), err
+}
+
+// settledStats returns d's IPVS totals once earlier traffic is all
+// counted: two reads an estimator period (2 s) apart agree.
+func (s *Scenario) settledStats(ctx context.Context, d *Director) (IPVSStats, error) {
+	var last IPVSStats
+	first := true
+	_, err := waitFor(ctx, s.Bounds.Converge, d.Name+"'s IPVS totals to settle", func() (bool, string, error) {
+		st, err := d.IPVSStats()
+		if err != nil {
+			return false, "", err
+		}
+		same := !first && st == last
+		first, last = false, st
+		if !same {
+			time.Sleep(2200 * time.Millisecond) // one estimator period; waitFor's own tick is 100 ms
+		}
+		return same, fmt.Sprintf("%+v still changing", st), nil
+	})
+	return last, err
 }

@@ -104,6 +104,12 @@ func readARP(c *packet.Conn, ev *Events[ARPEvent], raw bool) error {
 	buf := make([]byte, 1600)
 	for {
 		n, from, err := c.ReadFrom(buf)
+		if errors.Is(err, unix.ENETDOWN) {
+			// The link went down (a port of a powered-off box); the
+			// socket stays bound and reads again once it is up.
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
 		if err != nil {
 			return err
 		}
