@@ -5,10 +5,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
+	"github.com/ultramonkey/ultramonkey/internal/daemon"
 	"github.com/ultramonkey/ultramonkey/internal/heartbeat"
 	"github.com/ultramonkey/ultramonkey/internal/heartbeat/member"
 )
@@ -77,6 +79,11 @@ func (a *app) clStatus(ctx context.Context, args []string) int {
 	if cmd == "hbstatus" {
 		if err != nil {
 			fmt.Fprintln(a.stdout, "Heartbeat is stopped on this machine.")
+			if !errors.Is(err, daemon.ErrNotRunning) {
+				// Heartbeat's words, as its failed signon printed them; the
+				// reason says when hbd runs but refused this caller.
+				fmt.Fprintf(a.stderr, "cl_status: REASON: %v\n", err)
+			}
 			return clNormalFail
 		}
 		fmt.Fprintln(a.stdout, "Heartbeat is running on this machine.")

@@ -161,7 +161,14 @@ func (a *app) serve(ctx context.Context, d *daemon.Detached) int {
 	defer pf.Remove(os.Getpid())
 	sctx, stopServe := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopServe()
-	go ctl.Serve(sctx, a.handler(node, resourceDetails{mgr: mgr, groups: cfg.groups}))
+	acc, warnings := resolveAPIAccess(cfg.hacf, systemUsers)
+	for _, w := range warnings {
+		log.Warn(w)
+	}
+	if err := shareControl(ctl, acc); err != nil {
+		log.Warn("status stays root only", "err", err)
+	}
+	go ctl.Serve(sctx, authorize(a.handler(node, resourceDetails{mgr: mgr, groups: cfg.groups}), acc))
 	sigDone := a.handleSignals(sctx, node, logs, log)
 	// hbd.service sets WatchdogSec: without pings systemd kills hbd.
 	go daemon.RunWatchdog(sctx)

@@ -174,12 +174,19 @@ var (
 		[]string{"state", "interface", "syncid"}, nil)
 	descSyncReadable = prometheus.NewDesc("hbd_lvs_sync_daemons_readable",
 		"1 when the kernel's IPVS sync daemons could be listed (only with an LVSSyncDaemonSwap resource).", nil, nil)
+	descIPfailPingUp = prometheus.NewDesc("hbd_ipfail_ping_nodes_up",
+		"Ping nodes this node reaches, as ipfail compares them with the peer's (only with ipfail).", nil, nil)
+	descIPfailPing = prometheus.NewDesc("hbd_ipfail_ping_nodes",
+		"Ping nodes ipfail counts (only with ipfail).", nil, nil)
+	descIPfailGiveUp = prometheus.NewDesc("hbd_ipfail_give_up_pending",
+		"1 when ipfail has decided to give resources (all, foreign) to the better connected peer and the move is pending.",
+		[]string{"set"}, nil)
 	descUp = prometheus.NewDesc("hbd_status_up", "1 when hbd's loop answered the status request of this scrape.", nil, nil)
 )
 
 func (c *hbdStatusCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descLinkUp, descLinkAge, descNodeStatus, descGroupPhase, descGroupHeld,
-		descGroupFailed, descGroupStopFailed, descResources, descDrops, descSyncDaemon, descSyncReadable, descUp} {
+		descGroupFailed, descGroupStopFailed, descResources, descDrops, descSyncDaemon, descSyncReadable, descIPfailPingUp, descIPfailPing, descIPfailGiveUp, descUp} {
 		ch <- d
 	}
 }
@@ -222,6 +229,13 @@ func (c *hbdStatusCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		for _, s := range rscStates {
 			gauge(descResources, b2f(st.Resources == s), s)
+		}
+		if f := st.IPfail; f != nil {
+			gauge(descIPfailPingUp, float64(f.PingNodesUp))
+			gauge(descIPfailPing, float64(f.PingNodes))
+			for _, set := range []string{"all", "foreign"} {
+				gauge(descIPfailGiveUp, b2f(f.GiveUp == set), set)
+			}
 		}
 		for reason, n := range st.Drops {
 			ch <- prometheus.MustNewConstMetric(descDrops, prometheus.CounterValue, float64(n), reason)

@@ -53,7 +53,9 @@ func TestMetricsProcess(t *testing.T) {
 	}
 	state := t.TempDir()
 	files := goodFiles()
-	files["ha.cf"] = strings.ReplaceAll(files["ha.cf"], "31694", "31695") // not TestDaemonProcess's port
+	// Not TestDaemonProcess's port; a ping node on loopback and ipfail.
+	files["ha.cf"] = strings.ReplaceAll(files["ha.cf"], "31694", "31695") + "ping 127.0.0.1\nrespawn hacluster /usr/lib/heartbeat/ipfail\n"
+
 	files["resource.d/dummy"] = "#!/bin/sh\nS=" + state + "/dummy.on\ncase \"$1\" in start) touch $S;; stop) rm -f $S;; " +
 		"status) if [ -e $S ]; then echo running; else echo stopped; fi;; esac\nexit 0\n"
 	dir := confDir(t, files, 0)

@@ -53,8 +53,9 @@ type Response struct {
 }
 
 // Handler answers control requests. It is called concurrently, once per
-// connection, with a context that ends when Serve stops; it must return
-// promptly once that context is done.
+// connection, with a context that ends when Serve stops and carries the
+// caller's credentials (PeerFrom); it must return promptly once that
+// context is done.
 type Handler func(ctx context.Context, req Request) Response
 
 // ControlListener is a bound control socket, waiting for Serve.
@@ -183,6 +184,9 @@ func serveConn(ctx context.Context, c *net.UnixConn, h Handler) {
 	if err != nil {
 		resp = Response{Exit: 1, Text: "bad request: " + err.Error()}
 	} else {
+		if p, err := peerCred(c); err == nil {
+			ctx = WithPeer(ctx, p)
+		}
 		resp = h(ctx, req)
 	}
 	c.SetDeadline(time.Now().Add(connTimeout))
