@@ -25,6 +25,10 @@ const (
 	MsgDropped = "packet dropped: %s (link %s)"
 	// MsgDroppedMore is hbd's own rate-limited summary: count, reason.
 	MsgDroppedMore = "%d more packets dropped: %s"
+	// MsgConflictingCopy is hbd's own: two copies of one seq from the
+	// peer say different things (someone else holds the key); the later
+	// one is delivered too. Node, seq.
+	MsgConflictingCopy = "conflicting copies of seq %d from %s: delivering both (forged packets?)"
 	// MsgStopStuck is hbd's own CRIT line where Heartbeat reboots
 	// (ResourceManager RecoverFromFailedStop).
 	MsgStopStuck = "Resource STOP failure. Reboot required! (group %s: %s)"

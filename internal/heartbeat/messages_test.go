@@ -20,6 +20,7 @@ func TestEngineMessages(t *testing.T) {
 		{fmt.Sprintf(MsgIrretrievable, "node2", 12), "Irretrievably lost packet: node node2 seq 12"},
 		{fmt.Sprintf(MsgDropped, "bad auth", "eth1"), "packet dropped: bad auth (link eth1)"},
 		{fmt.Sprintf(MsgDroppedMore, 9, "bad auth"), "9 more packets dropped: bad auth"},
+		{fmt.Sprintf(MsgConflictingCopy, 12, "node2"), "conflicting copies of seq 12 from node2: delivering both (forged packets?)"},
 		{fmt.Sprintf(MsgStopStuck, "g", "x"), "Resource STOP failure. Reboot required! (group g: x)"},
 		{fmt.Sprintf(MsgUUIDChanged, "node2"), "node node2 changed its uuid"},
 		{fmt.Sprintf(MsgLeftoverAddr, "10.0.0.1/24", "eth0"), "removed 10.0.0.1/24 from eth0: left behind by a previous run, group not held here"},

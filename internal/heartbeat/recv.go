@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,7 +21,69 @@ const (
 	dropBadFields = "bad message fields"
 	// dropNakNotMissing: an NS_nak_rexmit for a seq that is not missing.
 	dropNakNotMissing = "NAK for a packet not missing"
+	// dropConflict counts the copies of a seq whose content differs from
+	// the copy accepted first; they are delivered all the same.
+	dropConflict = "conflicting copy of a seq (forged packets?)"
 )
+
+// bodyFields are the fields that make what a sequenced message says:
+// two copies of one seq that differ in them are two messages.
+var bodyFields = []string{wire.FType, wire.FDest, wire.FStatus, wire.FResources, wire.FInfo, wire.FIsStable, wire.FRType, wire.FIPAddr}
+
+// maxBodies bounds loopState.bodies (Heartbeat keeps 500 messages of
+// history for retransmission).
+const maxBodies = 512
+
+// body is what m says, for comparing copies of one seq: its generation
+// and bodyFields.
+func body(m *wire.Message, h wire.Header) string {
+	var b strings.Builder
+	b.WriteString(strconv.FormatUint(h.Generation, 16))
+	for _, f := range bodyFields {
+		b.WriteByte(0)
+		if v, ok := m.Get(f); ok {
+			b.WriteString(f + "=" + v)
+		}
+	}
+	return b.String()
+}
+
+// noteBody records what the peer's accepted message h.Seq says.
+func (n *Node) noteBody(m *wire.Message, h wire.Header) {
+	l := &n.l
+	if l.bodies == nil {
+		l.bodies = map[uint64]string{}
+	}
+	l.bodies[h.Seq] = body(m, h)
+	if len(l.bodies) > maxBodies {
+		for seq := range l.bodies {
+			if seq+maxBodies/2 < h.Seq || seq > h.Seq+maxBodies {
+				delete(l.bodies, seq)
+			}
+		}
+	}
+}
+
+// conflictingCopy reports whether m, which the replay guard calls a copy
+// of a seq already accepted, says something else than the copy accepted:
+// someone holding the key sent the peer's next seq first, which would
+// otherwise suppress the peer's own message for good (FuzzEngine: a
+// forged status took the seq of the t=resource that settles a split
+// brain). hbd delivers it too; Heartbeat 3.0.6 drops it.
+func (n *Node) conflictingCopy(m *wire.Message, h wire.Header, p Packet, now time.Time) bool {
+	l := &n.l
+	prior, ok := l.bodies[h.Seq]
+	if !ok {
+		return false
+	}
+	b := body(m, h)
+	if b == prior {
+		return false
+	}
+	l.bodies[h.Seq] = b
+	n.drop(dropConflict, p, now, fmt.Sprintf(MsgConflictingCopy, h.Seq, n.peer))
+	return true
+}
 
 // onPacket handles one received datagram: verify, sequence check,
 // liveness, then the message itself.
@@ -80,18 +143,21 @@ func (n *Node) onPacket(p Packet, now time.Time) {
 	for _, line := range d.Log {
 		n.log.Log(context.Background(), reasonLevel(line), line, "node", n.peer)
 	}
-	switch {
-	case d.Verdict == member.Duplicate || d.Reason == member.ReasonOld:
+	dup := d.Verdict == member.Duplicate || d.Reason == member.ReasonOld
+	if dup && !n.conflictingCopy(m, h, p, now) {
 		// The same packet over another medium, or a late copy of one
 		// already seen: not an error, and the link is alive.
 		n.onLive(l.live.Heard(member.Heard{Node: n.peer, Link: p.Link}, now), now)
 		return
 	}
+	if !dup {
+		n.noteBody(m, h)
+	}
 	l.heard[p.Link] = now
 	if h.Generation != l.peerGen {
 		l.peerGen, l.peerSince = h.Generation, now
 	}
-	if d.Ack != 0 {
+	if d.Ack != 0 && !dup {
 		n.send(wire.Ack{Dest: n.peer, AckSeq: d.Ack}.Message(), now)
 	}
 	heard := member.Heard{Node: n.peer, Link: p.Link}

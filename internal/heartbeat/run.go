@@ -70,8 +70,9 @@ type loopState struct {
 	startedAt      time.Time
 	seq            uint64
 	hist           map[uint64]*sentMsg
-	nakSent        time.Time // the last NS_nak_rexmit answer, against a flood of replayed requests
-	peerShutdone   bool      // the peer's t=shutdone accepted, no running status since
+	nakSent        time.Time         // the last NS_nak_rexmit answer, against a flood of replayed requests
+	peerShutdone   bool              // the peer's t=shutdone accepted, no running status since
+	bodies         map[uint64]string // what the peer's accepted seqs said (recv.go conflictingCopy)
 	nextSend       time.Time
 	ops            map[string]bool
 	opDone         chan opResult
