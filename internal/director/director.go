@@ -50,6 +50,9 @@ type Config struct {
 	// Observer is told of checks, transitions, IPVS changes and reloads
 	// (metrics); nil tells no one.
 	Observer Observer
+	// Routes is told the VIP routes to announce (BGP route health
+	// injection); nil announces nothing.
+	Routes RouteAnnouncer
 }
 
 // defaultMaxInFlight bounds concurrent checks. A check in flight costs a

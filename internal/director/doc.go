@@ -11,7 +11,8 @@
 //     status.go (the Status snapshot), alert.go (which change mails what,
 //     to whom, and when it repeats: ldirectord's email alerts),
 //     maintenance.go (which maintenancedir file names a real), checklog.go
-//     (the monitorfile line);
+//     (the monitorfile line), routes.go (Routes: the VIP routes to
+//     announce over BGP given the health, RouteChanges);
 //   - engine: director.go (Config, New, Run, Reload, Status), reconcile.go
 //     (the state owned by the reconcile goroutine), scheduler.go (one
 //     goroutine with a heap of due checks; a goroutine per check in flight,
@@ -20,7 +21,9 @@
 //     on its own goroutine: slow mail never blocks a check), maintain.go
 //     (reals in maintenance forced down, check log lines queued),
 //     observer.go (the Observer told of checks, transitions, IPVS changes
-//     and reloads, for metrics: the director imports no metrics library);
+//     and reloads, for metrics: the director imports no metrics library),
+//     announce.go (the routes given to the RouteAnnouncer after each
+//     transition and full diff, and withdrawn on stop);
 //   - effects: kernel.go (the only caller of ipvs.Kernel), exec.go,
 //     mail.go (SMTP and the local sendmail), maintdir.go (the maintenance
 //     directory polled and reverse DNS, on a goroutine of its own),

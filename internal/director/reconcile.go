@@ -27,6 +27,11 @@ type engine struct {
 	owned  Owned
 	fbCmd  map[ipvs.ServiceKey]string // last fallbackcommand status run per virtual
 
+	// Route health injection: the indexes of the address virtuals by
+	// address, and the routes last given to Config.Routes.
+	vips   map[netip.Addr][]*virtualIndex
+	routes []netip.Prefix
+
 	// Alerts: the daemon state mails are filtered on, the virtual of each
 	// service key, the reals whose alerts repeat, and the mail queue.
 	daemonState string
@@ -69,6 +74,7 @@ func (e *engine) setConfig(cfg *ldcf.Config) {
 	e.byKey = map[CheckKey][]keyUse{}
 	e.onKeys = map[CheckKey][]keyUse{}
 	e.virt = make(map[ipvs.ServiceKey]*ldcf.Virtual, len(cfg.Virtuals))
+	e.vips = map[netip.Addr][]*virtualIndex{}
 	for _, v := range cfg.Virtuals {
 		e.virt[ServiceFor(v).Key] = v
 	}
@@ -77,6 +83,10 @@ func (e *engine) setConfig(cfg *ldcf.Config) {
 			continue
 		}
 		x, lines := newVirtualIndex(v, e.health)
+		if v.FWMark == 0 {
+			a := v.Addr.Addr().Unmap()
+			e.vips[a] = append(e.vips[a], x)
+		}
 		uses := e.byKey
 		if v.CheckType == ldcf.CheckOn {
 			uses = e.onKeys // never checked; only maintenance changes them
@@ -128,6 +138,7 @@ func (e *engine) fullSync(phase string) {
 	if !e.synced {
 		phase = phaseStart // until the start-up sync has succeeded once, retries are start-ups
 	}
+	e.publishRoutes(Routes(e.cfg, e.health), "full check of the health table")
 	kernel, err := ReadKernel(e.c.Kernel)
 	if err != nil {
 		e.log.Error("cannot read the IPVS table", "err", err)
@@ -214,6 +225,7 @@ func (e *engine) observe(res checkResult) {
 func (e *engine) applyTransition(u keyUse, tr Transition) {
 	x := u.x
 	addrs := x.observe(u.lines, tr, e.health)
+	e.publishAddress(x)
 	ds := x.desired(addrs)
 	svc := ds.Service.Key
 	have, ok := e.known[svc]
@@ -325,6 +337,7 @@ func (e *engine) fallbackCommand(v *ldcf.Virtual, status string) {
 // the director wrote, then the service if the director created it.
 func (e *engine) stop() error {
 	e.daemonState = statusStopping
+	e.publishRoutes(nil, "ldirectord stopping") // traffic leaves before the table goes
 	if kernel, err := ReadKernel(e.c.Kernel); err == nil {
 		e.known = kernel
 	}

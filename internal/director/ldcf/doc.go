@@ -35,4 +35,9 @@
 //   - logfile, monitorfile and maintenancedir are not opened or checked on
 //     disk here; the caller does that I/O.
 //   - Ranges a->b are limited to 4096 addresses and a file to 65536 reals.
+//
+// Additions that ldirectord 4.12 does not have (a 4.12 file has none of
+// them and parses unchanged): the global bgp_asn, bgp_router_id and
+// bgp_peer directives of route health injection (bgp.go, issue 15;
+// docs/scale-out.md), checked together once the file is read.
 package ldcf

@@ -20,7 +20,7 @@ func TestS1(t *testing.T) {
 	}
 	g := defaultGlobal()
 	g.CheckTimeout, g.CheckInterval, g.AutoReload, g.LogFile, g.Quiescent = 10*time.Second, 5*time.Second, true, "local0", true
-	if diff := cmp.Diff(g, c.Global, cmpopts.IgnoreFields(Global{}, "Lines")); diff != "" {
+	if diff := cmp.Diff(g, c.Global, append(cmpOpts, cmpopts.IgnoreFields(Global{}, "Lines"))...); diff != "" {
 		t.Errorf("global (-want +got):\n%s", diff)
 	}
 	if !c.Global.LogToSyslog() {
@@ -54,7 +54,7 @@ func TestDebianExample(t *testing.T) {
 	}
 	g := defaultGlobal()
 	g.CheckTimeout, g.CheckInterval, g.AutoReload = 3*time.Second, time.Second, true
-	if diff := cmp.Diff(g, c.Global, cmpopts.IgnoreFields(Global{}, "Lines")); diff != "" {
+	if diff := cmp.Diff(g, c.Global, append(cmpOpts, cmpopts.IgnoreFields(Global{}, "Lines"))...); diff != "" {
 		t.Errorf("global (-want +got):\n%s", diff)
 	}
 	v := defaultVirtual()

@@ -40,6 +40,9 @@ var globals = map[string]globalFunc{
 	"emailalertfrom":   gset(func(g *Global) *string { return &g.EmailAlertFrom }, parseEmailAlertFrom),
 	"smtp":             gset(func(g *Global) *string { return &g.SMTP }, parseSMTP),
 	"maintenancedir":   gset(func(g *Global) *string { return &g.MaintenanceDir }, absPath("maintenancedir")),
+	"bgp_asn":          globalBGPASN,
+	"bgp_router_id":    globalBGPRouterID,
+	"bgp_peer":         globalBGPPeer,
 }
 
 // gset builds a globalFunc that parses a value and stores it in a field

@@ -93,6 +93,9 @@ func Parse(file string, src []byte, opt Options) (*Config, error) {
 		return nil, err
 	}
 	p.resolveEffective()
+	if err := p.finishBGP(); err != nil {
+		return nil, err
+	}
 	return p.cfg, nil
 }
 
