@@ -223,6 +223,13 @@ func (n *Netlink) realOp(what, prep string, k ServiceKey, r Real,
 	fail := func(err error) error {
 		return fmt.Errorf("%s %s %s %s: %w", what, r.Addr, prep, keyName(k), err)
 	}
+	if Is6(r.Addr.Addr()) != k.Is6() {
+		// moby/ipvs sends no IPVS_DEST_ATTR_ADDR_FAMILY: the kernel would
+		// read the address in the service's family and store another real
+		// (2001:db8::1 under a v4 service became 32.1.13.184, found by
+		// ipvstest's conformance table in the VM).
+		return fail(fmt.Errorf("real of another address family than its service: %w", syscall.EINVAL))
+	}
 	ms, err := toMobyKey(k)
 	if err != nil {
 		return fail(err)
@@ -320,7 +327,7 @@ func keyName(k ServiceKey) string {
 
 // family returns the AF_* of an address, treating 4-in-6 as IPv4.
 func family(a netip.Addr) uint16 {
-	if a.Is6() && !a.Is4In6() {
+	if Is6(a) {
 		return syscall.AF_INET6
 	}
 	return syscall.AF_INET
@@ -426,7 +433,9 @@ func toMobyDest(r Real) (*mobyipvs.Destination, error) {
 		return nil, errors.New("real has no address")
 	}
 	if r.Weight < 0 || r.Weight > 65535 {
-		return nil, fmt.Errorf("weight %d out of range (want 0-65535)", r.Weight)
+		// ipvsadm's limit; the kernel takes more but says ERANGE for a
+		// negative weight, which the netlink u32 would make of 2^31 and up.
+		return nil, fmt.Errorf("weight %d out of range (want 0-65535): %w", r.Weight, syscall.ERANGE)
 	}
 	if r.Forward > Gate {
 		return nil, fmt.Errorf("unknown forwarding method %d", r.Forward)

@@ -49,7 +49,11 @@ type ServiceKey struct {
 func (k ServiceKey) IsFWMark() bool { return k.FWMark != 0 }
 
 // Is6 reports whether the service is an IPv6 one.
-func (k ServiceKey) Is6() bool { return k.Addr.Addr().Is6() && !k.Addr.Addr().Is4In6() }
+func (k ServiceKey) Is6() bool { return Is6(k.Addr.Addr()) }
+
+// Is6 reports whether a is an IPv6 address (an IPv4-mapped one counts as
+// IPv4, as the kernel table holds it).
+func Is6(a netip.Addr) bool { return a.Is6() && !a.Is4In6() }
 
 // FullMaskBits is the prefix length of one address of k's family, 32 or
 // 128: the persistence netmask that gives every client its own template.

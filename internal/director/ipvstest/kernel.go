@@ -6,6 +6,7 @@ package ipvstest
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
 	"slices"
 	"strings"
@@ -27,7 +28,7 @@ type Kernel struct {
 
 type service struct {
 	svc   ipvs.Service
-	reals []ipvs.Real // in insertion order, like the kernel's list
+	reals []ipvs.Real // newest first, like the kernel's list (list_add in __ip_vs_update_dest)
 }
 
 var _ ipvs.Kernel = (*Kernel)(nil)
@@ -91,7 +92,7 @@ func (k *Kernel) Services() ([]ipvs.Service, error) {
 	return out, nil
 }
 
-// Reals lists the reals of service key in insertion order.
+// Reals lists the reals of service key newest first, as the kernel does.
 func (k *Kernel) Reals(key ipvs.ServiceKey) ([]ipvs.Real, error) {
 	defer k.mu.Unlock()
 	if err := k.enter("list reals"); err != nil {
@@ -172,7 +173,7 @@ func (k *Kernel) AddReal(key ipvs.ServiceKey, r ipvs.Real) error {
 		return fmt.Errorf("add real %s to %s: %w", r.Addr, key, syscall.EEXIST)
 	}
 	r.Active, r.Inactive = 0, 0
-	s.reals = append(s.reals, r)
+	s.reals = slices.Insert(s.reals, 0, r)
 	k.ops = append(k.ops, "-a "+realArgs(key, r))
 	return nil
 }
@@ -232,7 +233,7 @@ func (k *Kernel) realTarget(what string, key ipvs.ServiceKey, r ipvs.Real) (*ser
 	if !ok {
 		return nil, fmt.Errorf("%s %s to %s: %w", what, r.Addr, key, syscall.ESRCH)
 	}
-	if err := validReal(r); err != nil {
+	if err := validReal(key, r); err != nil {
 		return nil, fmt.Errorf("%s %s to %s: %w", what, r.Addr, key, err)
 	}
 	return s, nil
@@ -252,10 +253,18 @@ func RewritePort(key ipvs.ServiceKey, r ipvs.Real) ipvs.Real {
 	return r
 }
 
+// KernelSchedulers are the schedulers of the kernel the fake stands for,
+// Debian 12's 6.1 (the test VM's): its ip_vs_<name> modules. twos came
+// with 6.2 (net/netfilter/ipvs/ip_vs_twos.c).
+var KernelSchedulers = []string{"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh"}
+
 func validService(s ipvs.Service) error {
 	switch {
 	case s.Scheduler == "":
 		return fmt.Errorf("empty scheduler: %w", syscall.EINVAL)
+	case !slices.Contains(KernelSchedulers, s.Scheduler):
+		// ip_vs_scheduler_get finds no module ip_vs_<name>.
+		return fmt.Errorf("scheduler %q not found: %w", s.Scheduler, syscall.ENOENT)
 	case !s.Key.IsFWMark() && !s.Key.Addr.Addr().IsValid():
 		return fmt.Errorf("no address: %w", syscall.EINVAL)
 	case !s.Key.IsFWMark() && s.Key.Proto == 0:
@@ -268,14 +277,28 @@ func validService(s ipvs.Service) error {
 	return nil
 }
 
-func validReal(r ipvs.Real) error {
+// validReal checks r as a real of service key with the errors of the
+// netlink adapter over the 6.1 kernel (conformance.go): ERANGE for a
+// negative weight or one above 65535 (the adapter's, as ipvsadm's) and for
+// a lower threshold above the upper one (ip_vs_add_dest); EINVAL for a
+// threshold above 2^31-1 (the kernel's attribute policy) and for a real of
+// another address family than its service (the adapter's: moby/ipvs cannot
+// send the real's family, the kernel would read its address in the
+// service's).
+func validReal(key ipvs.ServiceKey, r ipvs.Real) error {
 	switch {
 	case !r.Addr.Addr().IsValid():
 		return fmt.Errorf("no address: %w", syscall.EINVAL)
 	case r.Weight < 0 || r.Weight > 65535:
-		return fmt.Errorf("weight %d (want 0-65535): %w", r.Weight, syscall.EINVAL)
+		return fmt.Errorf("weight %d (want 0-65535): %w", r.Weight, syscall.ERANGE)
+	case r.Upper > math.MaxInt32 || r.Lower > math.MaxInt32:
+		return fmt.Errorf("thresholds %d/%d (want at most 2^31-1): %w", r.Upper, r.Lower, syscall.EINVAL)
+	case r.Lower > r.Upper:
+		return fmt.Errorf("lower threshold %d above the upper %d: %w", r.Lower, r.Upper, syscall.ERANGE)
 	case r.Forward > ipvs.Gate:
 		return fmt.Errorf("forwarding %d: %w", r.Forward, syscall.EINVAL)
+	case key.Is6() != ipvs.Is6(r.Addr.Addr()):
+		return fmt.Errorf("real of another address family than its service: %w", syscall.EINVAL)
 	}
 	return nil
 }

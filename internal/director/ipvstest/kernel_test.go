@@ -46,8 +46,8 @@ func TestStrictErrors(t *testing.T) {
 		{name: "masq real on vport is not a rewritten gate real", setup: "TCP 10.1.1.10:80 wrr\n -> 10.0.0.2:80 Masq 1", call: func(k *Kernel) error {
 			return k.DelReal(vip, rip)
 		}, want: syscall.ENOENT},
-		{name: "negative weight", setup: "TCP 10.1.1.10:80 wrr", call: func(k *Kernel) error { return k.AddReal(vip, ipvs.Real{Addr: rip, Weight: -1}) }, want: syscall.EINVAL},
-		{name: "weight above 65535", setup: "TCP 10.1.1.10:80 wrr", call: func(k *Kernel) error { return k.AddReal(vip, ipvs.Real{Addr: rip, Weight: 65536}) }, want: syscall.EINVAL},
+		{name: "negative weight", setup: "TCP 10.1.1.10:80 wrr", call: func(k *Kernel) error { return k.AddReal(vip, ipvs.Real{Addr: rip, Weight: -1}) }, want: syscall.ERANGE},
+		{name: "weight above 65535", setup: "TCP 10.1.1.10:80 wrr", call: func(k *Kernel) error { return k.AddReal(vip, ipvs.Real{Addr: rip, Weight: 65536}) }, want: syscall.ERANGE},
 		{name: "injected failure", call: func(k *Kernel) error { k.FailNext(syscall.EBUSY); _, err := k.Services(); return err }, want: syscall.EBUSY},
 	}
 	for _, tc := range tests {
@@ -143,4 +143,10 @@ func TestParseErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestConformance runs the table the VM test runs against the real
+// kernel (internal/director/ipvs, conformance_vm_test.go).
+func TestConformance(t *testing.T) {
+	Conformance(t, func(*testing.T) ipvs.Kernel { return &Kernel{} })
 }

@@ -2,6 +2,7 @@ package checktest
 
 import (
 	"bytes"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -95,23 +96,37 @@ func startDaemon(t testing.TB, cmd *exec.Cmd) (stop func(sig syscall.Signal)) {
 
 // freePort returns a loopback port that was free a moment ago for TCP
 // and for UDP (a DNS server takes both).
-func freePort(t testing.TB) uint16 {
+func freePort(t testing.TB) uint16 { return freePorts(t, 1)[0] }
+
+// freePorts returns n distinct such ports: each is held until all are
+// chosen, since the kernel may hand a just-closed port out again.
+func freePorts(t testing.TB, n int) []uint16 {
 	t.Helper()
-	for range 20 {
+	var ports []uint16
+	var held []io.Closer
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	for tries := 0; len(ports) < n; tries++ {
+		if tries > 20*n {
+			t.Fatalf("no loopback port free for both TCP and UDP")
+		}
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatalf("listen: %v", err)
 		}
+		held = append(held, l)
 		port := netip.MustParseAddrPort(l.Addr().String()).Port()
 		pc, err := net.ListenPacket("udp", netip.AddrPortFrom(loopback, port).String())
-		l.Close()
-		if err == nil {
-			pc.Close()
-			return port
+		if err != nil {
+			continue
 		}
+		held = append(held, pc)
+		ports = append(ports, port)
 	}
-	t.Fatalf("no loopback port free for both TCP and UDP")
-	return 0
+	return ports
 }
 
 // waitUntil polls ready until it returns nil, for at most startTimeout:

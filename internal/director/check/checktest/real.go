@@ -65,10 +65,19 @@ func stopAndWait(t testing.TB, stop func(syscall.Signal), addrs map[string]netip
 
 func newAddrs(t testing.TB, names ...string) map[string]netip.AddrPort {
 	m := map[string]netip.AddrPort{}
-	for _, n := range names {
-		m[n] = netip.AddrPortFrom(loopback, freePort(t))
+	for i, p := range freePorts(t, len(names)) {
+		m[names[i]] = netip.AddrPortFrom(loopback, p)
 	}
 	return m
+}
+
+// waitListening waits until every address of addrs accepts TCP
+// connections.
+func waitListening(t testing.TB, what, logFile string, addrs map[string]netip.AddrPort) {
+	t.Helper()
+	for _, a := range addrs {
+		waitUntil(t, what, logFile, tcpReady(a))
+	}
 }
 
 func portOf(a netip.AddrPort) string { return strconv.Itoa(int(a.Port())) }
@@ -125,7 +134,7 @@ userPassword: %s
 		"-h", "ldap://"+addrs["ldap"].String()+"/ ldaps://"+addrs["ldaps"].String()+"/")
 	cmd.Stdout, cmd.Stderr = out, out
 	stop := startDaemon(t, cmd)
-	waitUntil(t, "slapd", log, tcpReady(addrs["ldaps"]))
+	waitListening(t, "slapd", log, addrs)
 	return realServer(t, addrs, stop)
 }
 
@@ -286,7 +295,7 @@ service pop3-login {
 `, dir, log, cert, key, uid, gid, home,
 		listener("imap", false), listener("imaps", true), listener("pop", false), listener("pops", true)), 0o644)
 	stop := startDaemon(t, exec.Command(dovecot, "-F", "-c", conf))
-	waitUntil(t, "dovecot", log, tcpReady(addrs["pops"]))
+	waitListening(t, "dovecot", log, addrs)
 	return realServer(t, addrs, stop)
 }
 
