@@ -226,23 +226,23 @@ func (a *app) buildNode(ctx context.Context, cfg *loaded, wd heartbeat.Tickler, 
 		return nil, nil, nil, err
 	}
 	cleanup := func() { udp.Close(); nl.Close(); closePinger(pinger); closeSync(syncd) }
-	arp := resources.NewARP(resources.ARPConfig{})
+	vips := resources.NewVIPAnnouncer(resources.VIPAnnouncerConfig{Sender: resources.NewARP(resources.ARPConfig{}), Logger: log})
 	env := resources.Env{ConfDir: a.confDir, InitDir: "/etc/init.d", Ldirectord: siblingBinary("ldirectord"),
-		Addrs: nl, Announcer: arp, Sysctls: resources.ProcSysctls{}, Logger: log, ScriptEnv: []string{
+		Addrs: nl, VIPs: vips, Sysctls: resources.ProcSysctls{}, Logger: log, ScriptEnv: []string{
 			"HA_DIR=" + a.confDir, "HA_RESOURCEDIR=" + filepath.Join(a.confDir, "resource.d"),
 			"HA_CURHOST=" + cfg.local, "HA_LOGFACILITY=" + cf.LogFacility, "HA_LOGFILE=" + cf.LogFile,
 			"HA_DEBUGLOG=" + cf.DebugFile}}
 	if syncd != nil {
 		env.SyncDaemons = syncd
 	}
-	mgr := resources.NewManager(resources.ManagerConfig{Logger: log},
+	mgr := resources.NewManager(resources.ManagerConfig{Logger: log, Addrs: nl, VIPs: vips},
 		func(r resources.Resource) (resources.Agent, error) { return resources.Resolve(r, env) })
 	var pg heartbeat.Pinger // stays nil without ping nodes
 	if pinger != nil {
 		pg = pinger
 	}
 	node, err := heartbeat.New(heartbeat.Config{HaCf: cf, Keys: cfg.keys, Groups: cfg.groups, Local: cfg.local,
-		Transport: udp, PingNodes: pingNodes, Pinger: pg, Runner: mgr, Monitor: mgr, Preparer: mgr, Addrs: nl, Announcer: arp, Generation: gen, UUID: uuid, Logger: log,
+		Transport: udp, PingNodes: pingNodes, Pinger: pg, Runner: mgr, Monitor: mgr, Preparer: mgr, VIPs: mgr, Generation: gen, UUID: uuid, Logger: log,
 		LoadAvg: loadAvg, Watchdog: wd, Observer: a.observer(syncd)})
 	if err != nil {
 		cleanup()

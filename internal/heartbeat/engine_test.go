@@ -187,10 +187,11 @@ func (c *cluster) start(name string) *host {
 	if h.pinger != nil {
 		pinger = h.pinger
 	}
-	mgr := resources.NewManager(resources.ManagerConfig{Logger: log, StopRetries: -1}, h.resolve)
+	mgr := resources.NewManager(resources.ManagerConfig{Logger: log, StopRetries: -1,
+		VIPs: resources.NewVIPAnnouncer(resources.VIPAnnouncerConfig{Sender: h.garp, Logger: log})}, h.resolve)
 	node, err := heartbeat.New(heartbeat.Config{HaCf: cf, Keys: keys, Groups: groups, Local: name,
 		Transport: c.net.Endpoint(name, "eth0", "eth1"), Pinger: pinger,
-		Runner: mgr, Monitor: mgr, Preparer: mgr, Announcer: h.garp, Generation: h.gen, UUID: [16]byte{byte(len(name)), name[4]}, Logger: log, Observer: h.obs})
+		Runner: mgr, Monitor: mgr, Preparer: mgr, VIPs: mgr, Generation: h.gen, UUID: [16]byte{byte(len(name)), name[4]}, Logger: log, Observer: h.obs})
 	if err != nil {
 		t.Fatalf("new node %s: %v", name, err)
 	}

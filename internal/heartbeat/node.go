@@ -47,6 +47,22 @@ type GroupPreparer interface {
 
 var _ GroupPreparer = (*resources.Manager)(nil)
 
+// GroupVIPs owns the groups' VIP effects outside a start or stop;
+// *resources.Manager is the real one. Sweep removes at start the VIPs a
+// killed predecessor left of a group this node does not hold; Reannounce
+// re-sends gratuitous ARP for a group kept after a split brain and returns
+// when the bursts are sent or ctx ends.
+//
+// Concurrency: Sweep is called from Run before the loop starts;
+// Reannounce from one goroutine per call, possibly beside a group
+// operation on another group.
+type GroupVIPs interface {
+	Sweep(ctx context.Context, g resources.Group) ([]resources.Addr, error)
+	Reannounce(ctx context.Context, g resources.Group) error
+}
+
+var _ GroupVIPs = (*resources.Manager)(nil)
+
 // Config configures a Node.
 type Config struct {
 	HaCf   *hacf.Config
@@ -75,12 +91,10 @@ type Config struct {
 	// sends their echo requests; it is required when there are any.
 	PingNodes []PingNode
 	Pinger    Pinger
-	// Addrs, when set, lets the node remove at start the addresses of
-	// groups it does not hold, and find the interface of a VIP to
-	// re-announce. Announcer re-sends gratuitous ARP for a group kept
-	// after a split brain; nil sends none.
-	Addrs     resources.Addrs
-	Announcer resources.Announcer
+	// VIPs, when set, removes at start the addresses of groups this node
+	// does not hold (all of them) and re-announces a group kept after a
+	// split brain; nil does neither.
+	VIPs GroupVIPs
 
 	// Watchdog, when set, is tickled with every heartbeat this node sends
 	// (ha.cf watchdog; *Watchdog is the real device). A failed write is

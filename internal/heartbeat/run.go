@@ -203,15 +203,17 @@ func (n *Node) init(ctx context.Context, now time.Time) error {
 // removeLeftovers deletes the VIPs of every group: at start this node holds
 // none, so any present were left by a killed predecessor.
 func (n *Node) removeLeftovers(ctx context.Context) {
-	if n.cfg.Addrs == nil || len(n.cfg.Groups) == 0 {
+	if n.cfg.VIPs == nil {
 		return
 	}
-	removed, err := resources.RemoveForeign(ctx, n.cfg.Addrs, n.cfg.Groups, func(resources.Group) bool { return false })
-	for _, a := range removed {
-		n.log.Warn(fmt.Sprintf(MsgLeftoverAddr, a.Prefix, a.Iface))
-	}
-	if err != nil {
-		n.log.Error("removing leftover addresses", "err", err)
+	for _, g := range n.cfg.Groups {
+		removed, err := n.cfg.VIPs.Sweep(ctx, g)
+		for _, a := range removed {
+			n.log.Warn(fmt.Sprintf(MsgLeftoverAddr, a.Prefix, a.Iface))
+		}
+		if err != nil {
+			n.log.Error("removing leftover addresses", "group", g.Key(), "err", err)
+		}
 	}
 }
 
@@ -444,44 +446,13 @@ func (n *Node) onOpDone(r opResult, now time.Time) {
 // by its preferred node after a split brain).
 func (n *Node) announce(key string) {
 	g, ok := n.groups[key]
-	if !ok || n.cfg.Announcer == nil {
+	if !ok || n.cfg.VIPs == nil {
 		return
 	}
 	ctx := n.l.opCtx
 	n.l.wg.Go(func() {
-		var present []resources.Addr
-		if n.cfg.Addrs != nil {
-			present, _ = n.cfg.Addrs.List(ctx)
-		}
-		for _, r := range g.Resources {
-			kind := r.Name
-			switch kind {
-			case resources.AgentIPaddr, resources.AgentIPaddr2:
-			case resources.AgentIPaddrDR:
-				kind = resources.AgentIPaddr2 // IPaddrDR takes IPaddr2's arguments
-			default:
-				continue
-			}
-			spec, err := resources.ParseIPSpec(kind, r.Args)
-			if err != nil {
-				continue
-			}
-			iface := spec.Iface
-			for _, a := range present {
-				if iface == "" && a.Prefix.Addr() == spec.IP {
-					iface = a.Iface
-				}
-			}
-			if iface == "" {
-				continue
-			}
-			burst := resources.IPaddrBurst
-			if kind == resources.AgentIPaddr2 {
-				burst = resources.IPaddr2Burst
-			}
-			if err := n.cfg.Announcer.Announce(ctx, iface, spec.IP, burst); err != nil && ctx.Err() == nil {
-				n.log.Error("gratuitous ARP", "ip", spec.IP.String(), "iface", iface, "err", err)
-			}
+		if err := n.cfg.VIPs.Reannounce(ctx, g); err != nil && ctx.Err() == nil {
+			n.log.Error("re-announcing the group's addresses", "group", key, "err", err)
 		}
 	})
 }

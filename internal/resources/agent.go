@@ -83,17 +83,15 @@ type Env struct {
 	LdirectordRunDir string
 	// Addrs manages addresses for IPaddr and IPaddr2; required for them.
 	Addrs Addrs
-	// Announcer sends gratuitous ARP after IPaddr/IPaddr2 start; nil sends
-	// none.
-	Announcer Announcer
+	// VIPs sends the gratuitous ARP of IPaddr, IPaddr2 and IPaddrDR (with
+	// its burst overrides) and is shared with the Manager's Reannounce;
+	// nil sends none.
+	VIPs *VIPAnnouncer
 	// SyncDaemons and Sysctls are the kernel's connection-sync daemons and
 	// IPVS sysctls, for LVSSyncDaemonSwap; nil SyncDaemons makes that
 	// resource unresolvable (a kernel without IPVS).
 	SyncDaemons SyncDaemons
 	Sysctls     Sysctls
-	// IPaddrBurst and IPaddr2Burst override the gratuitous ARP bursts; a
-	// zero Burst means IPaddrBurst / IPaddr2Burst.
-	IPaddrBurst, IPaddr2Burst Burst
 	// ScriptTimeout bounds one script run; 0 means DefaultScriptTimeout.
 	ScriptTimeout time.Duration
 	// ScriptEnv is added to the scripts' environment (os.Environ() plus
@@ -128,16 +126,12 @@ func Resolve(res Resource, env Env) (Agent, error) {
 		if env.Addrs == nil {
 			return nil, fmt.Errorf("resolving %s: no address manager configured", res)
 		}
-		burst := env.IPaddrBurst
-		if res.Name == AgentIPaddr2 {
-			burst = env.IPaddr2Burst
-		}
-		return NewIPAgent(IPConfig{Spec: spec, Addrs: env.Addrs, Announcer: env.Announcer, Burst: burst, Logger: log}), nil
+		return NewIPAgent(IPConfig{Spec: spec, Addrs: env.Addrs, VIPs: env.VIPs, Logger: log}), nil
 	case AgentIPaddrDR:
 		if env.Addrs == nil {
 			return nil, fmt.Errorf("resolving %s: no address manager configured", res)
 		}
-		a, err := NewIPaddrDR(res.Args, env.Addrs, env.Announcer, env.Sysctls, log)
+		a, err := NewIPaddrDR(res.Args, env.Addrs, env.VIPs, env.Sysctls, log)
 		if err != nil {
 			return nil, fmt.Errorf("resolving %s: %w", res, err)
 		}

@@ -19,6 +19,13 @@
 // few seconds and decides when to give up. resource.d and init.d scripts
 // are not monitored: their status output is unreliable (see Monitored).
 //
+// VIP effects have one owner, this package: the IPaddr, IPaddr2 and
+// IPaddrDR agents add and remove the addresses, one VIPAnnouncer
+// (announce.go) runs at most one gratuitous ARP burst per VIP with the
+// burst of its agent kind, and Manager.Reannounce (a group kept after a
+// split brain) and Manager.Sweep (a killed predecessor's VIPs at start)
+// are the group-level effects hbd's engine asks for.
+//
 // Pure files: haresources.go (the parser), ipspec.go (IPaddr arguments,
 // findif), lvssync_spec.go (LVSSyncDaemonSwap arguments), plan.go,
 // standby.go and monitor.go (group logic over the Agent interface).
@@ -26,7 +33,8 @@
 // ARP), script.go (exec), sysctl.go (/proc/sys), ldirectord.go (the
 // built-in ldirectord agent: exec to start and stop, a pid file read for
 // status). ipaddr.go and ipaddrdr.go hold the VIP agents, which reach the
-// kernel only through the Addrs, Announcer and Sysctls interfaces;
+// kernel only through the Addrs and Sysctls interfaces and the network
+// only through the VIPAnnouncer (announce.go, over the Announcer);
 // lvssync.go the sync-daemon agent, through SyncDaemons
 // (ipvs.SyncNetlink) and Sysctls. Nothing here exits, panics or reboots: a stop that
 // cannot be completed is reported in Result.StuckRunning and the caller

@@ -210,10 +210,10 @@ func TestAcquireInNetns(t *testing.T) {
 	writeScript(t, dir+"/resource.d/ldirectord", recorder)
 	env := resources.Env{
 		ConfDir: dir, InitDir: dir + "/init.d", Addrs: nl,
-		Announcer:   resources.NewARP(resources.ARPConfig{Netns: lab.ns}),
-		IPaddrBurst: resources.Burst{Count: 2, Interval: 10 * time.Millisecond},
-		ScriptEnv:   []string{"CALLS=" + calls, "STATUS_OUT=ldirectord is stopped"},
-		Logger:      newLogger(&logBuf{}),
+		VIPs: resources.NewVIPAnnouncer(resources.VIPAnnouncerConfig{Sender: resources.NewARP(resources.ARPConfig{Netns: lab.ns}),
+			IPaddrBurst: resources.Burst{Count: 2, Interval: 10 * time.Millisecond}}),
+		ScriptEnv: []string{"CALLS=" + calls, "STATUS_OUT=ldirectord is stopped"},
+		Logger:    newLogger(&logBuf{}),
 	}
 	m := resources.NewManager(resources.ManagerConfig{Logger: env.Logger},
 		func(r resources.Resource) (resources.Agent, error) { return resources.Resolve(r, env) })

@@ -1,8 +1,9 @@
 package resources
 
 // The IPaddr and IPaddr2 agents. They reach the kernel only through Addrs
-// (netlink.go is the real one) and the network only through Announcer
-// (garp.go), so their logic is tested with fakes.
+// (netlink.go is the real one) and the network only through the
+// VIPAnnouncer (announce.go, over garp.go), so their logic is tested with
+// fakes.
 
 import (
 	"context"
@@ -13,7 +14,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 )
 
 // Addr is one IPv4 address on one interface, as `ip -4 addr` shows it.
@@ -51,11 +51,15 @@ type Addrs interface {
 
 // IPConfig configures an IPAgent.
 type IPConfig struct {
-	Spec      IPSpec
-	Addrs     Addrs
-	Announcer Announcer // nil: no gratuitous ARP
-	Burst     Burst     // zero: IPaddrBurst or IPaddr2Burst by Spec.Agent
-	Logger    *slog.Logger
+	Spec  IPSpec
+	Addrs Addrs
+	// VIPs sends the gratuitous ARP, with the burst of Kind; nil sends
+	// none.
+	VIPs *VIPAnnouncer
+	// Kind is the agent announced as (AgentIPaddrDR for that agent's
+	// address); "" means Spec.Agent.
+	Kind   string
+	Logger *slog.Logger
 }
 
 // IPAgent is the built-in IPaddr / IPaddr2 agent.
@@ -70,10 +74,6 @@ type IPConfig struct {
 type IPAgent struct {
 	cfg IPConfig
 	log *slog.Logger
-
-	mu     sync.Mutex
-	cancel context.CancelFunc
-	done   chan struct{}
 }
 
 var (
@@ -86,17 +86,14 @@ func (a *IPAgent) Monitored() bool { return true }
 
 // NewIPAgent returns the agent for cfg.Spec.
 func NewIPAgent(cfg IPConfig) *IPAgent {
-	if cfg.Burst.Count <= 0 {
-		cfg.Burst = IPaddrBurst
-		if cfg.Spec.Agent == AgentIPaddr2 {
-			cfg.Burst = IPaddr2Burst
-		}
+	if cfg.Kind == "" {
+		cfg.Kind = cfg.Spec.Agent
 	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.Default()
 	}
-	return &IPAgent{cfg: cfg, log: log.With("component", "resources", "agent", cfg.Spec.Agent, "ip", cfg.Spec.IP.String())}
+	return &IPAgent{cfg: cfg, log: log.With("component", "resources", "agent", cfg.Kind, "ip", cfg.Spec.IP.String())}
 }
 
 // matches reports whether a is our address: the same IP, on our interface
@@ -175,39 +172,19 @@ func (a *IPAgent) Stop(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// announce starts the gratuitous ARP burst in its own goroutine, detached
+// announce starts the gratuitous ARP burst in the background, detached
 // from ctx's cancellation (the resource start is over when it runs) but
-// cancelled by Stop or by the next Start.
+// cancelled by Stop or replaced by the next announcement of the address.
 func (a *IPAgent) announce(ctx context.Context, iface string) {
-	if a.cfg.Announcer == nil {
-		return
+	if a.cfg.VIPs != nil {
+		a.cfg.VIPs.Announce(context.WithoutCancel(ctx), a.cfg.Kind, a.cfg.Spec.IP, iface)
 	}
-	a.stopAnnounce()
-	actx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan struct{})
-	a.mu.Lock()
-	a.cancel, a.done = cancel, done
-	a.mu.Unlock()
-	ip := a.cfg.Spec.IP
-	a.log.Debug(fmt.Sprintf(msgSendingGARP, ip, iface, iface), "count", a.cfg.Burst.Count, "interval", a.cfg.Burst.Interval)
-	go func() {
-		defer close(done)
-		defer cancel()
-		if err := a.cfg.Announcer.Announce(actx, iface, ip, a.cfg.Burst); err != nil && actx.Err() == nil {
-			a.log.Error(fmt.Sprintf(msgCouldNotSendARP, err), "iface", iface)
-		}
-	}()
 }
 
 // stopAnnounce cancels the announcement in flight, if any, and waits for it.
 func (a *IPAgent) stopAnnounce() {
-	a.mu.Lock()
-	cancel, done := a.cancel, a.done
-	a.cancel, a.done = nil, nil
-	a.mu.Unlock()
-	if cancel != nil {
-		cancel()
-		<-done
+	if a.cfg.VIPs != nil {
+		a.cfg.VIPs.Stop(a.cfg.Spec.IP)
 	}
 }
 

@@ -163,7 +163,11 @@ func ipAgent(t *testing.T, addrs resources.Addrs, ann resources.Announcer, agent
 	if err != nil {
 		t.Fatal(err)
 	}
-	return resources.NewIPAgent(resources.IPConfig{Spec: spec, Addrs: addrs, Announcer: ann, Logger: newLogger(&logBuf{})})
+	var vips *resources.VIPAnnouncer
+	if ann != nil {
+		vips = resources.NewVIPAnnouncer(resources.VIPAnnouncerConfig{Sender: ann})
+	}
+	return resources.NewIPAgent(resources.IPConfig{Spec: spec, Addrs: addrs, VIPs: vips, Logger: newLogger(&logBuf{})})
 }
 
 func TestIPAgentStartStop(t *testing.T) {

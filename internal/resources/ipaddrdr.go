@@ -2,7 +2,7 @@ package resources
 
 // The built-in IPaddrDR agent: the VIP of a director that is also a real
 // server (seed S2, direct routing). Like IPaddr it reaches the kernel only
-// through Addrs, Announcer and Sysctls.
+// through Addrs, the VIPAnnouncer and Sysctls.
 
 import (
 	"context"
@@ -52,7 +52,7 @@ var (
 
 // NewIPaddrDR parses the resource's arguments (IPaddr2's forms; the
 // interface is required) and returns its agent.
-func NewIPaddrDR(args []string, addrs Addrs, ann Announcer, sysctls Sysctls, log *slog.Logger) (*IPaddrDR, error) {
+func NewIPaddrDR(args []string, addrs Addrs, vips *VIPAnnouncer, sysctls Sysctls, log *slog.Logger) (*IPaddrDR, error) {
 	spec, err := ParseIPSpec(AgentIPaddr2, args)
 	if err != nil {
 		return nil, err
@@ -66,8 +66,7 @@ func NewIPaddrDR(args []string, addrs Addrs, ann Announcer, sysctls Sysctls, log
 	if log == nil {
 		log = slog.Default()
 	}
-	ip := NewIPAgent(IPConfig{Spec: spec, Addrs: addrs, Announcer: ann, Logger: log})
-	ip.log = log.With("component", "resources", "agent", AgentIPaddrDR, "ip", spec.IP.String())
+	ip := NewIPAgent(IPConfig{Spec: spec, Addrs: addrs, VIPs: vips, Kind: AgentIPaddrDR, Logger: log})
 	return &IPaddrDR{ip: ip, addrs: addrs, sysctls: sysctls, spec: spec, restore: map[string]string{}}, nil
 }
 

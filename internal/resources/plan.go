@@ -35,6 +35,11 @@ type ManagerConfig struct {
 	StopRetryInterval time.Duration
 	// Logger receives the Heartbeat-worded logs; nil means slog.Default().
 	Logger *slog.Logger
+	// Addrs and VIPs are what Reannounce and Sweep use (announce.go): the
+	// host's addresses and the announcer the VIP agents share (Env.VIPs).
+	// Nil Addrs sweeps nothing; nil VIPs re-announces nothing.
+	Addrs Addrs
+	VIPs  *VIPAnnouncer
 }
 
 // Manager acquires and releases resource groups the way ResourceManager's
