@@ -64,7 +64,20 @@ type LVSSyncConfig struct {
 	Logger  *slog.Logger
 	// Sleep waits d or until ctx ends (tests pass a fake); nil is a timer.
 	Sleep func(ctx context.Context, d time.Duration) bool
+	// BackupDelay is how long after a release the backup daemon starts
+	// when Spec.BackupOnly is set; 0 means DefaultBackupDelay.
+	BackupDelay time.Duration
 }
+
+// DefaultBackupDelay: with backup_only, the node that released the group
+// starts its backup daemon (and so stops forwarding) only this long after
+// the release. Until the peer has taken the VIP and its gratuitous ARP has
+// reached the clients, their packets still arrive here; with backup_only
+// on at once, those of connections the peer serves as a real server (S2)
+// would meet neither IPVS nor a local socket and be reset. The peer starts
+// its group within milliseconds of the release; two seconds cover a slow
+// node and the ARP. Without backup_only the backup starts at once.
+const DefaultBackupDelay = 2 * time.Second
 
 // LVSSync is the built-in LVSSyncDaemonSwap agent: the node holding the
 // group runs the kernel's sync daemon as master, every other node as
@@ -86,6 +99,11 @@ type LVSSync struct {
 
 	mu      sync.Mutex
 	restore map[string]string // sysctl -> value before the first write
+
+	// opMu serialises the role changes with the deferred backup start,
+	// which runs on a timer goroutine; pending is that timer (nil: none).
+	opMu    sync.Mutex
+	pending *time.Timer
 }
 
 var (
@@ -104,6 +122,9 @@ func NewLVSSync(cfg LVSSyncConfig) *LVSSync {
 	}
 	if cfg.Sleep == nil {
 		cfg.Sleep = sleepCtx
+	}
+	if cfg.BackupDelay <= 0 {
+		cfg.BackupDelay = DefaultBackupDelay
 	}
 	return &LVSSync{cfg: cfg, log: log.With("resource", AgentLVSSync), restore: map[string]string{}}
 }
@@ -128,6 +149,9 @@ func (a *LVSSync) HandOverDelay() time.Duration { return a.cfg.Spec.Settle }
 
 // Prepare puts this node in the backup role.
 func (a *LVSSync) Prepare(ctx context.Context) error {
+	a.opMu.Lock()
+	defer a.opMu.Unlock()
+	a.cancelPendingBackup()
 	if err := a.writeSysctls(); err != nil {
 		return err
 	}
@@ -139,6 +163,9 @@ func (a *LVSSync) Prepare(ctx context.Context) error {
 
 // Start switches this node to the master role.
 func (a *LVSSync) Start(ctx context.Context) error {
+	a.opMu.Lock()
+	defer a.opMu.Unlock()
+	a.cancelPendingBackup()
 	if err := a.writeSysctls(); err != nil {
 		return err
 	}
@@ -153,8 +180,14 @@ func (a *LVSSync) Start(ctx context.Context) error {
 }
 
 // Stop switches this node to the backup role once the master's last sync
-// buffer has gone out.
+// buffer has gone out; with backup_only the backup starts BackupDelay
+// later (DefaultBackupDelay says why).
 func (a *LVSSync) Stop(ctx context.Context) error {
+	a.opMu.Lock()
+	defer a.opMu.Unlock()
+	if a.pending != nil {
+		return nil // released already; the backup is on its way
+	}
 	running, err := a.running(ipvs.SyncMaster)
 	if err != nil {
 		return err
@@ -170,6 +203,10 @@ func (a *LVSSync) Stop(ctx context.Context) error {
 		if err := a.stop(ipvs.SyncMaster); err != nil {
 			return err
 		}
+		if a.cfg.Spec.BackupOnly {
+			a.deferBackup()
+			return nil
+		}
 	}
 	if err := a.start(ipvs.SyncBackup); err != nil {
 		return err
@@ -178,8 +215,40 @@ func (a *LVSSync) Stop(ctx context.Context) error {
 	return nil
 }
 
+// deferBackup starts the backup daemon BackupDelay from now, unless a role
+// change comes first. Called with opMu held.
+func (a *LVSSync) deferBackup() {
+	a.log.Info(fmt.Sprintf("%s: master sync daemon stopped; the backup starts in %v, when the peer holds the VIP (backup_only)", AgentLVSSync, a.cfg.BackupDelay))
+	var t *time.Timer
+	t = time.AfterFunc(a.cfg.BackupDelay, func() {
+		a.opMu.Lock()
+		defer a.opMu.Unlock()
+		if a.pending != t {
+			return // a role change came first
+		}
+		a.pending = nil
+		if err := a.start(ipvs.SyncBackup); err != nil {
+			a.log.Error(err.Error())
+			return
+		}
+		a.log.Info(fmt.Sprintf("%s: backup sync daemon running (%s)", AgentLVSSync, a.cfg.Spec))
+	})
+	a.pending = t
+}
+
+// cancelPendingBackup drops a deferred backup start. Called with opMu held.
+func (a *LVSSync) cancelPendingBackup() {
+	if a.pending != nil {
+		a.pending.Stop()
+		a.pending = nil
+	}
+}
+
 // Retire stops the backup and restores the sysctls this agent changed.
 func (a *LVSSync) Retire(ctx context.Context) error {
+	a.opMu.Lock()
+	defer a.opMu.Unlock()
+	a.cancelPendingBackup()
 	err := a.stop(ipvs.SyncBackup)
 	a.mu.Lock()
 	defer a.mu.Unlock()

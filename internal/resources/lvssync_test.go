@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ import (
 // a second start of a state, ESRCH on a stop of one not running, as
 // ip_vs_ctl.c answers. It records every call.
 type fakeSync struct {
+	mu      sync.Mutex // the deferred backup start runs on a timer goroutine
 	running map[ipvs.SyncState]ipvs.SyncDaemon
 	calls   []string
 	sysctls map[string]string
@@ -31,6 +33,8 @@ func newFakeSync() *fakeSync {
 }
 
 func (f *fakeSync) Start(d ipvs.SyncDaemon) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.calls = append(f.calls, fmt.Sprintf("start %s %s %d", d.State, d.Interface, d.SyncID))
 	if _, ok := f.running[d.State]; ok {
 		return fmt.Errorf("new daemon: %w", syscall.EEXIST)
@@ -40,6 +44,8 @@ func (f *fakeSync) Start(d ipvs.SyncDaemon) error {
 }
 
 func (f *fakeSync) Stop(st ipvs.SyncState) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.calls = append(f.calls, "stop "+st.String())
 	if _, ok := f.running[st]; !ok {
 		return fmt.Errorf("del daemon: %w", syscall.ESRCH)
@@ -49,6 +55,8 @@ func (f *fakeSync) Stop(st ipvs.SyncState) error {
 }
 
 func (f *fakeSync) Daemons() ([]ipvs.SyncDaemon, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	var out []ipvs.SyncDaemon
 	for _, st := range []ipvs.SyncState{ipvs.SyncMaster, ipvs.SyncBackup} {
 		if d, ok := f.running[st]; ok {
@@ -83,7 +91,7 @@ func newLVSSync(t *testing.T, f *fakeSync, args ...string) (*resources.LVSSync, 
 		t.Fatal(err)
 	}
 	var slept []time.Duration
-	a := resources.NewLVSSync(resources.LVSSyncConfig{Spec: spec, Daemons: f, Sysctls: f,
+	a := resources.NewLVSSync(resources.LVSSyncConfig{Spec: spec, Daemons: f, Sysctls: f, BackupDelay: testBackupDelay,
 		Sleep: func(ctx context.Context, d time.Duration) bool { slept = append(slept, d); return true }})
 	return a, &slept
 }
@@ -129,9 +137,11 @@ func TestLVSSyncRoles(t *testing.T) {
 	if err := a.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := f.states(); !slices.Equal(got, []string{"backup"}) {
-		t.Fatalf("after Stop: %v running, want backup only", got)
+	// backup_only: no daemon until the peer has had time to take the VIP.
+	if got := f.states(); len(got) != 0 {
+		t.Fatalf("right after Stop: %v running, want none until the backup delay", got)
 	}
+	waitStates(t, f, "backup")
 	if !slices.Equal(*slept, []time.Duration{resources.SyncFlushTime}) {
 		t.Errorf("Stop slept %v, want one flush wait of %v", *slept, resources.SyncFlushTime)
 	}
@@ -155,6 +165,54 @@ func TestLVSSyncRoles(t *testing.T) {
 
 // TestLVSSyncReplacesForeignDaemon: a daemon of the right state but
 // another sync id (a changed haresources, another tool) is replaced.
+const testBackupDelay = 50 * time.Millisecond
+
+// waitStates waits up to a second for the fake to run exactly want.
+func waitStates(t *testing.T, f *fakeSync, want ...string) {
+	t.Helper()
+	deadline := time.Now().Add(time.Second)
+	for !slices.Equal(f.states(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("running %v, want %v", f.states(), want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestLVSSyncStartCancelsDeferredBackup: a group taken back within the
+// backup delay runs the master only, never master and backup at once
+// (with backup_only that node would not forward).
+func TestLVSSyncStartCancelsDeferredBackup(t *testing.T) {
+	f := newFakeSync()
+	a, _ := newLVSSync(t, f)
+	ctx := context.Background()
+	for _, step := range []func(context.Context) error{a.Prepare, a.Start, a.Stop, a.Start} {
+		if err := step(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(4 * testBackupDelay)
+	if got := f.states(); !slices.Equal(got, []string{"master"}) {
+		t.Errorf("after Stop then Start within the backup delay: %v running, want master only", got)
+	}
+}
+
+// TestLVSSyncNoBackupOnlyStartsBackupAtOnce: without backup_only there is
+// nothing to wait for.
+func TestLVSSyncNoBackupOnlyStartsBackupAtOnce(t *testing.T) {
+	f := newFakeSync()
+	a, _ := newLVSSync(t, f, "backup_only=no")
+	ctx := context.Background()
+	for _, step := range []func(context.Context) error{a.Prepare, a.Start, a.Stop} {
+		if err := step(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := f.states(); !slices.Equal(got, []string{"backup"}) {
+		t.Errorf("after Stop: %v running, want backup", got)
+	}
+}
+
 func TestLVSSyncReplacesForeignDaemon(t *testing.T) {
 	f := newFakeSync()
 	f.running[ipvs.SyncBackup] = ipvs.SyncDaemon{State: ipvs.SyncBackup, Interface: "eth9", SyncID: 7}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ultramonkey/ultramonkey/internal/director/ipvs"
 	"github.com/ultramonkey/ultramonkey/internal/resources"
@@ -53,7 +54,7 @@ func TestLVSSyncInVM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	agent := resources.NewLVSSync(resources.LVSSyncConfig{Spec: spec, Daemons: sd, Sysctls: sys})
+	agent := resources.NewLVSSync(resources.LVSSyncConfig{Spec: spec, Daemons: sd, Sysctls: sys, BackupDelay: 300 * time.Millisecond})
 	ctx := t.Context()
 	want := func(when string, running ...string) {
 		t.Helper()
@@ -100,7 +101,9 @@ func TestLVSSyncInVM(t *testing.T) {
 	if err := agent.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
-	want("after Stop", "backup")
+	want("right after Stop (backup_only: the backup waits for the peer to hold the VIP)")
+	time.Sleep(time.Second)
+	want("a second after Stop", "backup")
 	if err := agent.Retire(ctx); err != nil {
 		t.Fatal(err)
 	}
