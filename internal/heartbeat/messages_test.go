@@ -2,8 +2,6 @@ package heartbeat
 
 import (
 	"fmt"
-	"github.com/ultramonkey/ultramonkey/internal/heartbeat/member"
-	"github.com/ultramonkey/ultramonkey/internal/heartbeat/r1"
 	"testing"
 	"time"
 )
@@ -41,23 +39,6 @@ func TestEngineMessages(t *testing.T) {
 	} {
 		if tc.got != tc.want {
 			t.Errorf("got %q, want %q", tc.got, tc.want)
-		}
-	}
-}
-
-func TestReasonLevel(t *testing.T) {
-	for _, tc := range []struct {
-		line string
-		want string
-	}{
-		{fmt.Sprintf(member.MsgPartition, "node2"), "ERROR+4"},
-		{fmt.Sprintf(r1.MsgSplitKeep, "g", "node1"), "WARN"},
-		{r1.MsgBothOwnLocal, "ERROR"},
-		{fmt.Sprintf(member.MsgLostPackets, 3, "node2", 4, 8), "WARN"},
-		{fmt.Sprintf(r1.MsgResourcesAcquired, "node2"), "INFO"},
-	} {
-		if got := reasonLevel(tc.line).String(); got != tc.want {
-			t.Errorf("reasonLevel(%q) = %s, want %s", tc.line, got, tc.want)
 		}
 	}
 }

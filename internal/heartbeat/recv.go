@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -81,7 +82,7 @@ func (n *Node) conflictingCopy(m *wire.Message, h wire.Header, p Packet, now tim
 		return false
 	}
 	l.bodies[h.Seq] = b
-	n.drop(dropConflict, p, now, fmt.Sprintf(MsgConflictingCopy, h.Seq, n.peer))
+	n.drop(dropConflict, p, now, member.Line{Level: slog.LevelInfo, Text: fmt.Sprintf(MsgConflictingCopy, h.Seq, n.peer)})
 	return true
 }
 
@@ -141,7 +142,7 @@ func (n *Node) onPacket(p Packet, now time.Time) {
 		return
 	}
 	for _, line := range d.Log {
-		n.log.Log(context.Background(), reasonLevel(line), line, "node", n.peer)
+		n.log.Log(context.Background(), line.Level, line.Text, "node", n.peer)
 	}
 	dup := d.Verdict == member.Duplicate || d.Reason == member.ReasonOld
 	if dup && !n.conflictingCopy(m, h, p, now) {
@@ -341,7 +342,7 @@ func (n *Node) transmit(buf []byte, now time.Time) {
 
 // drop counts a dropped packet and logs it, rate-limited per reason:
 // lines (the replay guard's words for it) and, with logbadpack, the packet.
-func (n *Node) drop(reason string, p Packet, now time.Time, lines ...string) {
+func (n *Node) drop(reason string, p Packet, now time.Time, lines ...member.Line) {
 	n.dropAttrs(reason, p, now, lines)
 }
 
@@ -350,13 +351,13 @@ func (n *Node) dropErr(reason string, p Packet, now time.Time, key string, val a
 	n.dropAttrs(reason, p, now, nil, key, val)
 }
 
-func (n *Node) dropAttrs(reason string, p Packet, now time.Time, lines []string, attrs ...any) {
+func (n *Node) dropAttrs(reason string, p Packet, now time.Time, lines []member.Line, attrs ...any) {
 	n.rateLimited(n.l.drops, reason, now, func(more uint64) {
 		if more > 0 {
 			n.log.Warn(fmt.Sprintf(MsgDroppedMore, more, reason))
 		}
 		for _, line := range lines {
-			n.log.Log(context.Background(), reasonLevel(line), line, "node", n.peer, "from", p.From.String())
+			n.log.Log(context.Background(), line.Level, line.Text, "node", n.peer, "from", p.From.String())
 		}
 		if n.cfg.HaCf.LogBadPack {
 			n.log.Warn(fmt.Sprintf(MsgDropped, reason, p.Link), append([]any{"from", p.From.String()}, attrs...)...)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"regexp"
-	"strings"
 	"sync"
 	"time"
 
@@ -17,10 +15,7 @@ import (
 )
 
 // levelCrit is Heartbeat's CRIT priority (daemon.LevelCrit).
-const levelCrit = slog.LevelError + 4
-
-// verbRE matches the fmt verbs of the log formats.
-var verbRE = regexp.MustCompile(`%[dsvt]`)
+const levelCrit = member.LevelCrit
 
 // maxMsgHist is MAXMSGHIST: sent messages kept for retransmission.
 const maxMsgHist = 500
@@ -346,42 +341,11 @@ func (n *Node) step(ev r1.Event, now time.Time) r1.Result {
 	return res
 }
 
-// logLines logs the ownership machine's lines at Heartbeat's levels.
-func (n *Node) logLines(lines []string) {
+// logLines logs the ownership machine's lines at the levels it gave them.
+func (n *Node) logLines(lines []r1.Line) {
 	for _, line := range lines {
-		n.log.Log(context.Background(), reasonLevel(line), line)
+		n.log.Log(context.Background(), line.Level, line.Text)
 	}
-}
-
-func reasonLevel(line string) slog.Level {
-	// prefix matches a line against a format: its literal pieces, in order.
-	prefix := func(format string) bool {
-		rest := line
-		for i, piece := range verbRE.Split(format, -1) {
-			j := strings.Index(rest, piece)
-			if j < 0 || i == 0 && j != 0 {
-				return false
-			}
-			rest = rest[j+len(piece):]
-		}
-		return true
-	}
-	switch {
-	case prefix(r1.MsgBothOwnLocal), prefix(r1.MsgBothOwnForeign), prefix(r1.MsgNoOneOwnsLocal), prefix(r1.MsgStopFailed):
-		return slog.LevelError
-	case prefix(r1.MsgSplitKeep), prefix(r1.MsgSplitRelease), prefix(r1.MsgStartFailed), prefix(r1.MsgRunningFailed), prefix(r1.MsgStandbyTimeout),
-		prefix(r1.MsgStandbyLegacy), prefix(r1.MsgCancelStandby):
-		return slog.LevelWarn
-	case prefix(member.MsgPartition):
-		return levelCrit
-	case prefix(member.MsgReplayAttack), prefix(member.MsgLostALot):
-		return slog.LevelError
-	case prefix(member.MsgLostPackets):
-		return slog.LevelWarn
-	case prefix(member.MsgDuplicate):
-		return slog.LevelDebug
-	}
-	return slog.LevelInfo
 }
 
 // startOp runs a group start or stop on its own goroutine, once a

@@ -1,5 +1,10 @@
 package member
 
+import (
+	"fmt"
+	"log/slog"
+)
+
 // User-visible log text of the membership layer: link and node liveness
 // (liveness.go) and the replay guard (replay.go). Heartbeat 3.0.6 users
 // grep their logs for these lines, so they keep Heartbeat's exact words
@@ -43,3 +48,33 @@ const (
 	// of its generation file, or a forged generation now silent).
 	MsgGenerationBack = "node %s: generation went back from %d to %d in a status sent after its last one: taken for a restart"
 )
+
+// LevelCrit is Heartbeat's CRIT priority, above slog's ERROR
+// (daemon.LevelCrit).
+const LevelCrit = slog.LevelError + 4
+
+// Line is one log line of a replay decision with the level it is logged
+// at: Heartbeat's priority for should_drop_message's lines.
+type Line struct {
+	Level slog.Level
+	Text  string
+}
+
+// lineLevels are the levels of the formats not logged at INFO; line sets
+// each Line's Level from its format.
+var lineLevels = map[string]slog.Level{
+	MsgPartition:    LevelCrit,
+	MsgReplayAttack: slog.LevelError,
+	MsgLostALot:     slog.LevelError,
+	MsgLostPackets:  slog.LevelWarn,
+	MsgDuplicate:    slog.LevelDebug,
+}
+
+// line formats a Line at its format's level.
+func line(format string, args ...any) Line {
+	lvl, ok := lineLevels[format]
+	if !ok {
+		lvl = slog.LevelInfo
+	}
+	return Line{Level: lvl, Text: fmt.Sprintf(format, args...)}
+}

@@ -28,3 +28,21 @@ func TestMessages(t *testing.T) {
 		}
 	}
 }
+
+// TestLineLevels: the replay guard's lines carry the level their format is
+// logged at (the engine once read it back from the text: issue 16 §2).
+func TestLineLevels(t *testing.T) {
+	for _, tc := range []struct {
+		l    Line
+		want string
+	}{
+		{line(MsgPartition, "node2"), "ERROR+4"},
+		{line(MsgLostPackets, 3, "node2", 4, 8), "WARN"},
+		{line(MsgReplayAttack, "node2", 4, 5), "ERROR"},
+		{line(MsgRestart, "node2"), "INFO"},
+	} {
+		if got := tc.l.Level.String(); got != tc.want {
+			t.Errorf("level of %q = %s, want %s", tc.l.Text, got, tc.want)
+		}
+	}
+}

@@ -80,7 +80,7 @@ type ReplayDecision struct {
 	Partition bool     // same generation from a node marked dead
 	Lost      []uint64 // seqs newly found missing; retransmit requests are scheduled
 	Ack       uint64   // send NS_ackmsg ackseq=Ack to the node; 0 = none
-	Log       []string // Heartbeat's log lines for this decision
+	Log       []Line   // Heartbeat's log lines for this decision, with their levels
 }
 
 // ReplayConfig configures a per-source guard.
@@ -174,7 +174,7 @@ func (r *Replay) OldGeneration(gen uint64) bool { return gen != 0 && gen < r.gen
 
 func (r *Replay) check(m SeqMsg, peerDead bool, now time.Time) ReplayDecision {
 	if m.Seq == 0 {
-		return ReplayDecision{Verdict: Drop, Reason: ReasonBadSeq, Log: []string{MsgBadSeq}}
+		return ReplayDecision{Verdict: Drop, Reason: ReasonBadSeq, Log: []Line{line(MsgBadSeq)}}
 	}
 	var d ReplayDecision
 	switch {
@@ -187,7 +187,7 @@ func (r *Replay) check(m SeqMsg, peerDead bool, now time.Time) ReplayDecision {
 		// pushed ahead (FuzzEngine: one forged status shut the real node
 		// out for good). A replay cannot pass: it was sent before.
 		d.Restart = true
-		d.Log = append(d.Log, fmt.Sprintf(MsgGenerationBack, r.cfg.Node, r.gen, m.Gen))
+		d.Log = append(d.Log, line(MsgGenerationBack, r.cfg.Node, r.gen, m.Gen))
 		r.retiredGen, r.retiredSent = r.gen, r.lastSent
 		r.reset()
 		r.statusSeq, r.deadFloor, r.highSeq = 0, 0, 0
@@ -197,18 +197,18 @@ func (r *Replay) check(m SeqMsg, peerDead bool, now time.Time) ReplayDecision {
 		// The second case: a packet of a generation given up for an older
 		// one, sent before it was given up: a replay.
 		return ReplayDecision{Verdict: Drop, Reason: ReasonOldGeneration,
-			Log: []string{fmt.Sprintf(MsgReplayAttack, r.cfg.Node, m.Gen, r.gen)}}
+			Log: []Line{line(MsgReplayAttack, r.cfg.Node, m.Gen, r.gen)}}
 	case peerDead && (m.Gen == r.gen || r.gen == 0) && (m.Seq <= r.deadFloor || m.Status && m.Seq <= r.statusSeq) && !m.Sent.After(r.deadSent):
 		// r.gen == 0: no status accepted yet, only status moves the
 		// generation; the source's other packets count all the same.
-		return ReplayDecision{Verdict: Drop, Reason: ReasonStale, Log: []string{fmt.Sprintf(MsgStale, r.cfg.Node)}}
+		return ReplayDecision{Verdict: Drop, Reason: ReasonStale, Log: []Line{line(MsgStale, r.cfg.Node)}}
 	case m.Status && m.Gen == r.gen && m.Gen > 0 && peerDead:
 		d.Partition = true
-		d.Log = append(d.Log, fmt.Sprintf(MsgPartition, r.cfg.Node))
+		d.Log = append(d.Log, line(MsgPartition, r.cfg.Node))
 	case m.Status && m.Gen > r.gen:
 		d.Restart = true
 		if r.gen > 0 {
-			d.Log = append(d.Log, fmt.Sprintf(MsgRestart, r.cfg.Node))
+			d.Log = append(d.Log, line(MsgRestart, r.cfg.Node))
 		}
 		r.reset()
 		r.statusSeq, r.deadFloor, r.highSeq = 0, 0, 0
@@ -265,13 +265,13 @@ func (r *Replay) check(m SeqMsg, peerDead bool, now time.Time) ReplayDecision {
 // retransmit request, or reset when the gap exceeds the window.
 func (r *Replay) gap(d ReplayDecision, seq uint64, now time.Time) ReplayDecision {
 	nlost := seq - (r.lastSeq + 1)
-	d.Log = append(d.Log, fmt.Sprintf(MsgLostPackets, nlost, r.cfg.Node, r.lastSeq, seq))
+	d.Log = append(d.Log, line(MsgLostPackets, nlost, r.cfg.Node, r.lastSeq, seq))
 	d.Verdict = Accept
 	if nlost > FlowControlLimit {
 		r.reset()
 		r.lastSeq = seq
 		d.Reason = ReasonLostALot
-		d.Log = append(d.Log, MsgLostALot)
+		d.Log = append(d.Log, line(MsgLostALot))
 		return d
 	}
 	d.Reason = ReasonGap
@@ -302,7 +302,7 @@ func (r *Replay) recover(seq uint64, d *ReplayDecision) bool {
 	delete(r.missing, seq)
 	d.Verdict, d.Reason = Accept, ReasonRecovered
 	if len(r.missing) == 0 {
-		d.Log = append(d.Log, fmt.Sprintf(MsgNoPktsMissing, r.cfg.Node))
+		d.Log = append(d.Log, line(MsgNoPktsMissing, r.cfg.Node))
 	}
 	if seq != r.firstMiss {
 		return true

@@ -1,6 +1,7 @@
 package member
 
 import (
+	"log/slog"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -26,7 +27,7 @@ func sent(m SeqMsg, sec int) SeqMsg {
 
 var (
 	inSeq = ReplayDecision{Verdict: Accept, Reason: ReasonInSequence}
-	stale = ReplayDecision{Verdict: Drop, Reason: ReasonStale, Log: []string{"stale packet from dead node node2 (replay?)"}}
+	stale = ReplayDecision{Verdict: Drop, Reason: ReasonStale, Log: []Line{{slog.LevelInfo, "stale packet from dead node node2 (replay?)"}}}
 )
 
 func TestReplay(t *testing.T) {
@@ -52,11 +53,11 @@ func TestReplay(t *testing.T) {
 			steps: []replayStep{
 				{msg: st(5, 1), want: ReplayDecision{Verdict: Accept, Reason: ReasonRestart, Restart: true}},
 				{msg: st(5, 0), want: ReplayDecision{Verdict: Drop, Reason: ReasonBadSeq,
-					Log: []string{"should_drop_message: bad sequence number"}}},
+					Log: []Line{{slog.LevelInfo, "should_drop_message: bad sequence number"}}}},
 				{msg: st(4, 2), want: ReplayDecision{Verdict: Drop, Reason: ReasonOldGeneration,
-					Log: []string{"should_drop_message: attempted replay attack [node2]? [gen = 4, curgen = 5]"}}},
+					Log: []Line{{slog.LevelError, "should_drop_message: attempted replay attack [node2]? [gen = 4, curgen = 5]"}}}},
 				{msg: msg(0, 2), want: ReplayDecision{Verdict: Drop, Reason: ReasonOldGeneration,
-					Log: []string{"should_drop_message: attempted replay attack [node2]? [gen = 0, curgen = 5]"}}},
+					Log: []Line{{slog.LevelError, "should_drop_message: attempted replay attack [node2]? [gen = 0, curgen = 5]"}}}},
 			},
 		},
 		{
@@ -65,7 +66,7 @@ func TestReplay(t *testing.T) {
 				{msg: st(5, 1), want: ReplayDecision{Verdict: Accept, Reason: ReasonRestart, Restart: true}},
 				{msg: st(5, 2), want: inSeq},
 				{msg: st(6, 1), want: ReplayDecision{Verdict: Accept, Reason: ReasonRestart, Restart: true,
-					Log: []string{"Heartbeat restart on node node2"}}},
+					Log: []Line{{slog.LevelInfo, "Heartbeat restart on node node2"}}}},
 				{msg: msg(6, 2), want: inSeq},
 			},
 		},
@@ -82,7 +83,7 @@ func TestReplay(t *testing.T) {
 			steps: []replayStep{
 				{msg: st(5, 1), want: ReplayDecision{Verdict: Accept, Reason: ReasonRestart, Restart: true}},
 				{msg: st(5, 4), want: ReplayDecision{Verdict: Accept, Reason: ReasonGap, Lost: []uint64{2, 3},
-					Log: []string{"2 lost packet(s) for [node2] [1:4]"}}},
+					Log: []Line{{slog.LevelWarn, "2 lost packet(s) for [node2] [1:4]"}}}},
 				{msg: msg(5, 3), want: ReplayDecision{Verdict: Accept, Reason: ReasonRecovered}},
 				{msg: msg(5, 3), want: ReplayDecision{Verdict: Drop, Reason: ReasonOld}},
 			},
@@ -93,9 +94,9 @@ func TestReplay(t *testing.T) {
 			steps: []replayStep{
 				{msg: st(5, 1), want: ReplayDecision{Verdict: Accept, Reason: ReasonRestart, Restart: true}},
 				{msg: st(5, 3), want: ReplayDecision{Verdict: Accept, Reason: ReasonGap, Lost: []uint64{2},
-					Log: []string{"1 lost packet(s) for [node2] [1:3]"}}},
+					Log: []Line{{slog.LevelWarn, "1 lost packet(s) for [node2] [1:3]"}}}},
 				{msg: msg(5, 2), want: ReplayDecision{Verdict: Accept, Reason: ReasonRecovered,
-					Log: []string{"No pkts missing from node2!"}}},
+					Log: []Line{{slog.LevelInfo, "No pkts missing from node2!"}}}},
 			},
 		},
 		{
@@ -103,7 +104,7 @@ func TestReplay(t *testing.T) {
 			steps: []replayStep{
 				{msg: st(5, 1), want: ReplayDecision{Verdict: Accept, Reason: ReasonRestart, Restart: true}},
 				{msg: st(5, 253), want: ReplayDecision{Verdict: Accept, Reason: ReasonLostALot,
-					Log: []string{"251 lost packet(s) for [node2] [1:253]", "lost a lot of packets!"}}},
+					Log: []Line{{slog.LevelWarn, "251 lost packet(s) for [node2] [1:253]"}, {slog.LevelError, "lost a lot of packets!"}}}},
 				{msg: st(5, 254), want: inSeq},
 			},
 		},
@@ -116,9 +117,9 @@ func TestReplay(t *testing.T) {
 			},
 			steps: []replayStep{
 				{msg: st(5, 2), dead: true, want: ReplayDecision{Verdict: Drop, Reason: ReasonStale,
-					Log: []string{"stale packet from dead node node2 (replay?)"}}},
+					Log: []Line{{slog.LevelInfo, "stale packet from dead node node2 (replay?)"}}}},
 				{msg: st(5, 9), dead: true, want: ReplayDecision{Verdict: Accept, Reason: ReasonPartition, Partition: true,
-					Log: []string{"Cluster node node2 returning after partition."}}},
+					Log: []Line{{LevelCrit, "Cluster node node2 returning after partition."}}}},
 				{msg: st(5, 10), want: ReplayDecision{Verdict: Accept, Reason: ReasonInSequence, Ack: 10}},
 			},
 		},
@@ -144,7 +145,7 @@ func TestReplay(t *testing.T) {
 				// Its next packet after a partition: accepted, a new sequence.
 				{msg: msg(5, 9), dead: true, want: inSeq},
 				{msg: st(5, 10), dead: true, want: ReplayDecision{Verdict: Accept, Reason: ReasonPartition, Partition: true,
-					Log: []string{"Cluster node node2 returning after partition."}}},
+					Log: []Line{{LevelCrit, "Cluster node node2 returning after partition."}}}},
 				// Alive again: an old replay is an old packet, not delivered.
 				{msg: msg(5, 4), want: ReplayDecision{Verdict: Drop, Reason: ReasonOld}},
 				{msg: msg(5, 11), want: inSeq},
@@ -161,10 +162,10 @@ func TestReplay(t *testing.T) {
 			steps: []replayStep{
 				{msg: msg(5, 300), dead: true, want: stale},
 				{msg: st(6, 1), dead: true, want: ReplayDecision{Verdict: Accept, Reason: ReasonRestart, Restart: true,
-					Log: []string{"Heartbeat restart on node node2"}}},
+					Log: []Line{{slog.LevelInfo, "Heartbeat restart on node node2"}}}},
 				{msg: msg(6, 2), want: inSeq},
 				{msg: msg(5, 301), want: ReplayDecision{Verdict: Drop, Reason: ReasonOldGeneration,
-					Log: []string{"should_drop_message: attempted replay attack [node2]? [gen = 5, curgen = 6]"}}},
+					Log: []Line{{slog.LevelError, "should_drop_message: attempted replay attack [node2]? [gen = 5, curgen = 6]"}}}},
 			},
 		},
 		{
@@ -181,7 +182,7 @@ func TestReplay(t *testing.T) {
 				{msg: st(5, 2), dead: true, want: stale},
 				{msg: st(5, 8), dead: true, want: stale},
 				{msg: st(5, 9), dead: true, want: ReplayDecision{Verdict: Accept, Reason: ReasonPartition, Partition: true,
-					Log: []string{"Cluster node node2 returning after partition."}}},
+					Log: []Line{{LevelCrit, "Cluster node node2 returning after partition."}}}},
 			},
 		},
 		{
@@ -200,7 +201,7 @@ func TestReplay(t *testing.T) {
 				{msg: sent(st(5, 2), 11), dead: true, want: stale},
 				{msg: sent(msg(5, 3), 11), dead: true, want: stale},
 				{msg: sent(st(5, 4), 14), dead: true, want: ReplayDecision{Verdict: Accept, Reason: ReasonPartition, Partition: true,
-					Log: []string{"Cluster node node2 returning after partition."}}},
+					Log: []Line{{LevelCrit, "Cluster node node2 returning after partition."}}}},
 				{msg: sent(st(5, 5), 15), want: inSeq},
 			},
 		},
@@ -217,7 +218,7 @@ func TestReplay(t *testing.T) {
 			},
 			steps: []replayStep{
 				{msg: st(5, 3), dead: true, want: ReplayDecision{Verdict: Accept, Reason: ReasonPartition, Partition: true,
-					Log: []string{"Cluster node node2 returning after partition."}}},
+					Log: []Line{{LevelCrit, "Cluster node node2 returning after partition."}}}},
 				{msg: msg(5, 4), want: inSeq},
 				{msg: msg(5, 5), want: ReplayDecision{Verdict: Duplicate, Reason: ReasonDuplicate}},
 				{msg: msg(5, 6), want: inSeq},
@@ -232,20 +233,20 @@ func TestReplay(t *testing.T) {
 			},
 			steps: []replayStep{
 				{msg: sent(st(5, 2), 11), dead: true, want: ReplayDecision{Verdict: Drop, Reason: ReasonOldGeneration,
-					Log: []string{"should_drop_message: attempted replay attack [node2]? [gen = 5, curgen = 9]"}}},
+					Log: []Line{{slog.LevelError, "should_drop_message: attempted replay attack [node2]? [gen = 5, curgen = 9]"}}}},
 				{msg: sent(msg(5, 3), 14), dead: true, want: ReplayDecision{Verdict: Drop, Reason: ReasonOldGeneration,
-					Log: []string{"should_drop_message: attempted replay attack [node2]? [gen = 5, curgen = 9]"}}},
+					Log: []Line{{slog.LevelError, "should_drop_message: attempted replay attack [node2]? [gen = 5, curgen = 9]"}}}},
 				{msg: sent(st(5, 4), 14), want: ReplayDecision{Verdict: Drop, Reason: ReasonOldGeneration,
-					Log: []string{"should_drop_message: attempted replay attack [node2]? [gen = 5, curgen = 9]"}}},
+					Log: []Line{{slog.LevelError, "should_drop_message: attempted replay attack [node2]? [gen = 5, curgen = 9]"}}}},
 				{msg: sent(st(5, 5), 15), dead: true, want: ReplayDecision{Verdict: Accept, Reason: ReasonRestart, Restart: true,
-					Log: []string{"node node2: generation went back from 9 to 5 in a status sent after its last one: taken for a restart"}}},
+					Log: []Line{{slog.LevelInfo, "node node2: generation went back from 9 to 5 in a status sent after its last one: taken for a restart"}}}},
 				{msg: sent(st(5, 6), 16), want: inSeq},
 				// A replay of the given-up generation stays out; a restart
 				// after the rollback is a restart.
 				{msg: sent(st(9, 2), 11), want: ReplayDecision{Verdict: Drop, Reason: ReasonOldGeneration,
-					Log: []string{"should_drop_message: attempted replay attack [node2]? [gen = 9, curgen = 5]"}}},
+					Log: []Line{{slog.LevelError, "should_drop_message: attempted replay attack [node2]? [gen = 9, curgen = 5]"}}}},
 				{msg: sent(st(6, 1), 20), want: ReplayDecision{Verdict: Accept, Reason: ReasonRestart, Restart: true,
-					Log: []string{"Heartbeat restart on node node2"}}},
+					Log: []Line{{slog.LevelInfo, "Heartbeat restart on node node2"}}}},
 			},
 		},
 		{
@@ -258,7 +259,7 @@ func TestReplay(t *testing.T) {
 			},
 			steps: []replayStep{
 				{msg: st(5, 3), dead: true, want: ReplayDecision{Verdict: Accept, Reason: ReasonPartition, Partition: true,
-					Log: []string{"Cluster node node2 returning after partition."}}},
+					Log: []Line{{LevelCrit, "Cluster node node2 returning after partition."}}}},
 			},
 		},
 		{
@@ -270,14 +271,14 @@ func TestReplay(t *testing.T) {
 				{msg: st(5, 3), want: inSeq},
 				// 5 is the trigger, but it arrives through a gap: no ACK past the hole at 4.
 				{msg: st(5, 5), want: ReplayDecision{Verdict: Accept, Reason: ReasonGap, Lost: []uint64{4},
-					Log: []string{"1 lost packet(s) for [node2] [3:5]"}}},
+					Log: []Line{{slog.LevelWarn, "1 lost packet(s) for [node2] [3:5]"}}}},
 				{msg: st(5, 6), want: inSeq},
 				// 4 recovered: nothing missing, ACK the trigger seq 5 now covered.
 				{msg: st(5, 4), want: ReplayDecision{Verdict: Accept, Reason: ReasonRecovered, Ack: 5,
-					Log: []string{"No pkts missing from node2!"}}},
+					Log: []Line{{slog.LevelInfo, "No pkts missing from node2!"}}}},
 				{msg: st(5, 7), want: inSeq},
 				{msg: st(5, 15), want: ReplayDecision{Verdict: Accept, Reason: ReasonGap,
-					Lost: []uint64{8, 9, 10, 11, 12, 13, 14}, Log: []string{"7 lost packet(s) for [node2] [7:15]"}}},
+					Lost: []uint64{8, 9, 10, 11, 12, 13, 14}, Log: []Line{{slog.LevelWarn, "7 lost packet(s) for [node2] [7:15]"}}}},
 				// 8 recovered but 9 still missing: the ACK stays below the new first hole.
 				{msg: st(5, 8), want: ReplayDecision{Verdict: Accept, Reason: ReasonRecovered}},
 			},

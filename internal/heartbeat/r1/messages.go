@@ -1,5 +1,7 @@
 package r1
 
+import "log/slog"
+
 // User-visible log text. Heartbeat 3.0.6 users grep their logs for these
 // lines, so they keep Heartbeat's exact words (style.md §1.7); each one is
 // pinned by TestMessages. Format verbs are filled by the functions that use
@@ -115,3 +117,27 @@ const (
 	// Group, peer, retry interval.
 	MsgStopFailed = "resource group %s still running after a failed stop: kept held, not released to %s; retrying the stop every %s"
 )
+
+// Line is one log line of a Step with the level it is logged at: Heartbeat's
+// priority for its lines, hbd's choice for its own.
+type Line struct {
+	Level slog.Level
+	Text  string
+}
+
+// lineLevels are the levels of the formats not logged at INFO. logf sets
+// each Line's Level from its format, so the engine never reads a level
+// back from the finished text.
+var lineLevels = map[string]slog.Level{
+	MsgBothOwnLocal:   slog.LevelError,
+	MsgBothOwnForeign: slog.LevelError,
+	MsgNoOneOwnsLocal: slog.LevelError,
+	MsgStopFailed:     slog.LevelError,
+	MsgSplitKeep:      slog.LevelWarn,
+	MsgSplitRelease:   slog.LevelWarn,
+	MsgStartFailed:    slog.LevelWarn,
+	MsgRunningFailed:  slog.LevelWarn,
+	MsgStandbyTimeout: slog.LevelWarn,
+	MsgStandbyLegacy:  slog.LevelWarn,
+	MsgCancelStandby:  slog.LevelWarn,
+}

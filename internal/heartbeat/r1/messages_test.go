@@ -63,3 +63,24 @@ func TestMessages(t *testing.T) {
 		}
 	}
 }
+
+// TestLineLevels: a Step's lines carry the level their format is logged at
+// (the engine once read it back from the text: issue 16 §2).
+func TestLineLevels(t *testing.T) {
+	for _, tc := range []struct {
+		format string
+		args   []any
+		want   string
+	}{
+		{MsgSplitKeep, []any{"g", "node1"}, "WARN"},
+		{MsgBothOwnLocal, nil, "ERROR"},
+		{MsgStopFailed, []any{"g", "node2", "1s"}, "ERROR"},
+		{MsgResourcesAcquired, []any{"node2"}, "INFO"},
+	} {
+		var o Ownership
+		o.logf(tc.format, tc.args...)
+		if got := o.reasons[0].Level.String(); got != tc.want {
+			t.Errorf("level of %q = %s, want %s", o.reasons[0].Text, got, tc.want)
+		}
+	}
+}

@@ -85,9 +85,9 @@ func TestResourceFailed(t *testing.T) {
 	}
 }
 
-func contains(lines []string, s string) bool {
+func contains(lines []Line, s string) bool {
 	for _, l := range lines {
-		if l == s {
+		if l.Text == s {
 			return true
 		}
 	}

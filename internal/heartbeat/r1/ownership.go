@@ -3,6 +3,7 @@ package r1
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 )
@@ -177,8 +178,8 @@ type Action struct {
 // Result is Step's answer: the actions, and the reason in log words.
 type Result struct {
 	Actions []Action
-	Lines   []string // the log lines, in order
-	Reason  string   // Lines joined by "; "
+	Lines   []Line // the log lines, in order, with their levels
+	Reason  string // the Lines' texts joined by "; "
 }
 
 // Ownership is the R1 ownership machine. It performs no I/O and reads no
@@ -188,7 +189,7 @@ type Ownership struct {
 	st  State
 
 	acts    []Action
-	reasons []string
+	reasons []Line
 }
 
 // NewOwnership validates the configuration and returns a machine in RInit
@@ -281,7 +282,11 @@ func (o *Ownership) Step(ev Event, now time.Time) Result {
 	if ev.Kind == EvShutdown && o.st.R != RShutdown {
 		o.logf(MsgShutdownDelayed)
 	}
-	return Result{Actions: o.acts, Lines: o.reasons, Reason: strings.Join(o.reasons, "; ")}
+	texts := make([]string, len(o.reasons))
+	for i, l := range o.reasons {
+		texts[i] = l.Text
+	}
+	return Result{Actions: o.acts, Lines: o.reasons, Reason: strings.Join(texts, "; ")}
 }
 
 // NextDeadline is the earliest time a Tick has work, or zero.
@@ -307,7 +312,11 @@ func (o *Ownership) NextDeadline() time.Time {
 func (o *Ownership) nice() bool { return o.cfg.AutoFailback != FailbackLegacy }
 
 func (o *Ownership) logf(format string, args ...any) {
-	o.reasons = append(o.reasons, fmt.Sprintf(format, args...))
+	lvl, ok := lineLevels[format]
+	if !ok {
+		lvl = slog.LevelInfo
+	}
+	o.reasons = append(o.reasons, Line{Level: lvl, Text: fmt.Sprintf(format, args...)})
 }
 
 func (o *Ownership) send(m Message) {
