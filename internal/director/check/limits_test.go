@@ -124,6 +124,7 @@ func TestSlowDrip(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // each waits out its timeout
 			addr := tc.server(t)
 			target := tc.t
 			target.Type = ldcf.CheckNegotiate
