@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/ultramonkey/ultramonkey/internal/resources"
 )
 
 // Bounds are the limits the scenario holds the pair to. They are wide
@@ -66,9 +68,17 @@ type Scenario struct {
 	clientDone chan struct{}
 }
 
-// NewScenario returns the scenario for p with the default bounds.
+// NewScenario returns the scenario for p with the default bounds. With
+// LVSSyncDaemonSwap (ModeSync, ModeColocatedDR) a planned move is
+// allowed resources.SyncFlushTime more: the releasing director waits that
+// long after removing the VIPs, so that its sync daemon's last buffer
+// reaches the peer, before the peer takes them.
 func NewScenario(p *Pair, say func(string)) *Scenario {
-	return &Scenario{Pair: p, Bounds: DefaultBounds(p.Timers), Say: say, T0: time.Now()}
+	b := DefaultBounds(p.Timers)
+	if p.Mode.WarmStandby() {
+		b.FailbackGap += resources.SyncFlushTime
+	}
+	return &Scenario{Pair: p, Bounds: b, Say: say, T0: time.Now()}
 }
 
 // Sayf narrates one line, prefixed with the time since the start.
