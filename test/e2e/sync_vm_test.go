@@ -83,7 +83,7 @@ func TestPairStock(t *testing.T) {
 // the standby's); the standby never answers ARP for the VIP; after `hbd
 // standby` the roles swap and the same holds; a crash of the active keeps
 // every download its surviving peer serves. (`hbd standby` under
-// downloads: TestColocatedDRStandbyDownloads, build tag knownbugs.)
+// downloads: TestColocatedDRStandbyDownloads.)
 func TestColocatedDR(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
 	defer cancel()
