@@ -65,7 +65,8 @@ const AuthKeys = "auth 2\n2 sha1 PASSWORD\n"
 // HaCf renders /etc/ha.d/ha.cf for director i (0 or 1): S1's file with
 // the short timers, ucast to the peer on both links, and logs under
 // /var/log (each director's own). logfacility and ipfail's respawn line
-// are left out: there is no syslog in the VM and no ipfail in hbd.
+// are left out: there is no syslog in the VM, and S1 names no ping node
+// for ipfail to act on (seeds.md X12).
 func HaCf(i int, tm Timers) string {
 	peer := 1 - i
 	var b strings.Builder
