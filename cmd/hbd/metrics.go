@@ -43,7 +43,9 @@ func (a *app) observer(syncd *ipvs.SyncNetlink) heartbeat.Observer {
 	if a.metrics == nil {
 		return nil
 	}
-	a.metrics.status.syncd = syncd
+	if syncd != nil { // a nil *SyncNetlink must stay a nil syncLister
+		a.metrics.status.syncd = syncd
+	}
 	return a.metrics
 }
 
@@ -137,7 +139,12 @@ func (m *hbdMetrics) GroupDone(group string, start, ok bool, took time.Duration)
 // syncd are set once the node is built (before the endpoint serves).
 type hbdStatusCollector struct {
 	node  *heartbeat.Node
-	syncd *ipvs.SyncNetlink // nil without an LVSSyncDaemonSwap resource
+	syncd syncLister // nil without an LVSSyncDaemonSwap resource
+}
+
+// syncLister lists the kernel's IPVS sync daemons (ipvs.SyncNetlink).
+type syncLister interface {
+	Daemons() ([]ipvs.SyncDaemon, error)
 }
 
 // Node and group states, listed in full so each state is a series that is
@@ -242,11 +249,16 @@ func (c *hbdStatusCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	if c.syncd != nil {
-		ds, err := c.syncd.Daemons()
-		gauge(descSyncReadable, b2f(err == nil))
-		for _, d := range ds {
-			gauge(descSyncDaemon, 1, d.State.String(), d.Interface, strconv.Itoa(int(d.SyncID)))
-		}
+		collectSync(c.syncd, gauge)
+	}
+}
+
+// collectSync reports the running sync daemons.
+func collectSync(l syncLister, gauge func(d *prometheus.Desc, v float64, labels ...string)) {
+	ds, err := l.Daemons()
+	gauge(descSyncReadable, b2f(err == nil))
+	for _, d := range ds {
+		gauge(descSyncDaemon, 1, d.State.String(), d.Interface, strconv.Itoa(int(d.SyncID)))
 	}
 }
 

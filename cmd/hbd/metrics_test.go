@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -14,6 +16,11 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ultramonkey/ultramonkey/internal/director/ipvs"
 )
 
 // scrapeMetrics GETs /metrics from addr ("" and the error on failure).
@@ -159,6 +166,40 @@ func TestMetricsAddressRefused(t *testing.T) {
 			}
 			if _, err := os.Stat(marker); err == nil {
 				t.Errorf("a resource ran")
+			}
+		})
+	}
+}
+
+// fakeSync lists fixed sync daemons (the real listing is ipvs.SyncNetlink,
+// tested against the kernel in the VM: internal/director/ipvs).
+type fakeSync struct {
+	ds  []ipvs.SyncDaemon
+	err error
+}
+
+func (f fakeSync) Daemons() ([]ipvs.SyncDaemon, error) { return f.ds, f.err }
+
+func TestCollectSync(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		l    fakeSync
+		want []string
+	}{
+		{"master and backup", fakeSync{ds: []ipvs.SyncDaemon{{State: ipvs.SyncMaster, Interface: "eth1", SyncID: 7}, {State: ipvs.SyncBackup, Interface: "eth1", SyncID: 7}}},
+			// labels: state, interface, syncid
+			[]string{"hbd_lvs_sync_daemons_readable[] 1", "hbd_lvs_sync_daemon_running[master eth1 7] 1", "hbd_lvs_sync_daemon_running[backup eth1 7] 1"}},
+		{"none", fakeSync{}, []string{"hbd_lvs_sync_daemons_readable[] 1"}},
+		{"unreadable", fakeSync{err: errors.New("no IPVS")}, []string{"hbd_lvs_sync_daemons_readable[] 0"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			collectSync(tc.l, func(d *prometheus.Desc, v float64, labels ...string) {
+				name := regexp.MustCompile(`fqName: "([^"]+)"`).FindStringSubmatch(d.String())[1]
+				got = append(got, fmt.Sprintf("%s%v %g", name, labels, v))
+			})
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
 	}
