@@ -39,8 +39,11 @@ func TestMetricsVM(t *testing.T) {
 	if err := ns.Start(cmd); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	// done closes when ldirectord has exited (waitErr set): the loop and
+	// the cleanup may both wait for it.
+	done := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(done) }()
 	t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGTERM)
 		select {
@@ -61,9 +64,9 @@ func TestMetricsVM(t *testing.T) {
 		select {
 		case <-ctx.Done():
 			t.Fatalf("no real up in the metrics after 2 min: %v\n%s", err, text)
-		case err := <-done:
+		case <-done:
 			log, _ := os.ReadFile(filepath.Join(dir, "ldirectord.log"))
-			t.Fatalf("ldirectord exited: %v\nstderr: %s\nlog:\n%s", err, stderr.String(), log)
+			t.Fatalf("ldirectord exited: %v\nstderr: %s\nlog:\n%s", waitErr, stderr.String(), log)
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
