@@ -78,3 +78,19 @@ func (d *Director) Table() (Table, error) {
 	}
 	return tb, nil
 }
+
+// Conns reads the director's IPVS connection table (ip_vs_conn_sync: each
+// entry says whether the backup sync daemon made it, Origin "SYNC", or
+// this node scheduled it, "LOCAL").
+func (d *Director) Conns() ([]ipvs.Conn, error) {
+	var out []ipvs.Conn
+	err := d.NS.Do(func() error {
+		var err error
+		out, err = ipvs.ReadConns()
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", d.Name, err)
+	}
+	return out, nil
+}

@@ -88,6 +88,18 @@ type Downloads struct {
 	results  []Download
 	progress []atomic.Int64
 	stage    []atomic.Value // string: where each download is (Stages)
+	local    []atomic.Value // netip.AddrPort: its client end, once connected (Locals)
+}
+
+// Locals returns the client ends of the connections made so far.
+func (b *Downloads) Locals() []netip.AddrPort {
+	var out []netip.AddrPort
+	for i := range b.local {
+		if a, ok := b.local[i].Load().(netip.AddrPort); ok {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // Stages tells, per download, where it is: "dialling", "asked from
@@ -106,6 +118,7 @@ func (b *Downloads) Start(ctx context.Context, k int, firstSeed uint64) {
 	b.results = make([]Download, k)
 	b.progress = make([]atomic.Int64, k)
 	b.stage = make([]atomic.Value, k)
+	b.local = make([]atomic.Value, k)
 	for i := range k {
 		b.wg.Add(1)
 		go func() {
@@ -152,7 +165,7 @@ func (b *Downloads) one(ctx context.Context, i int, seed uint64) Download {
 	defer cancel()
 	ver := NewVerifier(seed)
 	b.stage[i].Store("dialling")
-	err := b.fetch(ctx, &d, ver, &b.progress[i], &b.stage[i])
+	err := b.fetch(ctx, &d, ver, &b.progress[i], &b.stage[i], &b.local[i])
 	b.stage[i].Store("ended")
 	d.End = time.Now()
 	d.Got = ver.N
@@ -170,7 +183,7 @@ func (b *Downloads) one(ctx context.Context, i int, seed uint64) Download {
 
 // fetch dials, sends the request and reads the body into ver, keeping d's
 // stall record and the progress counter up to date.
-func (b *Downloads) fetch(ctx context.Context, d *Download, ver *Verifier, progress *atomic.Int64, stage *atomic.Value) error {
+func (b *Downloads) fetch(ctx context.Context, d *Download, ver *Verifier, progress *atomic.Int64, stage, local *atomic.Value) error {
 	c, err := b.Dial(ctx, "tcp", b.Addr.String())
 	if err != nil {
 		return fmt.Errorf("dial %s: %w", b.Addr, err)
@@ -179,7 +192,8 @@ func (b *Downloads) fetch(ctx context.Context, d *Download, ver *Verifier, progr
 	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Now()) })
 	defer stop()
 	if a, ok := c.LocalAddr().(*net.TCPAddr); ok {
-		d.Local = a.AddrPort()
+		d.Local = netip.AddrPortFrom(a.AddrPort().Addr().Unmap(), a.AddrPort().Port())
+		local.Store(d.Local)
 	}
 	st := stall{last: time.Now()}
 	defer func() { d.LongestStall, d.StallFrom = st.longest, st.from }()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mdlayher/arp"
 
+	"github.com/ultramonkey/ultramonkey/internal/director/ipvs"
 	"github.com/ultramonkey/ultramonkey/test/netlab"
 )
 
@@ -140,6 +141,13 @@ func (s *Scenario) Alternation(ctx context.Context, label string, n int) error {
 		return errStep(step, err)
 	}
 	standby := s.Pair.Other(active)
+	// Entries the standby scheduled while it was active (TIME_WAIT lasts
+	// 2 min) are not new; a new one would be a connection it scheduled as
+	// the standby.
+	earlier, err := localConns(standby)
+	if err != nil {
+		return errStep(step, err)
+	}
 	before := map[*Director]IPVSStats{}
 	for _, d := range s.Pair.Directors {
 		if before[d], err = s.settledStats(ctx, d); err != nil {
@@ -205,6 +213,21 @@ func (s *Scenario) Alternation(ctx context.Context, label string, n int) error {
 	if ds.Conns != 0 || ds.InPkts != 0 {
 		return errStep(step, fmt.Errorf("the standby %s's IPVS handled %d connections and %d packets: traffic ran through it (a loop)", standby.Name, ds.Conns, ds.InPkts))
 	}
+	conns, err := standby.Conns()
+	if err != nil {
+		return errStep(step, err)
+	}
+	synced := 0
+	for _, c := range conns {
+		switch {
+		case c.Virtual != vipPort():
+		case c.Origin == ipvs.OriginSync:
+			synced++
+		case !earlier[c.Client]:
+			return errStep(step, fmt.Errorf("the standby %s scheduled a connection itself: %s -> %s (%s, origin %s)", standby.Name, c.Client, c.Real, c.State, c.Origin))
+		}
+	}
+	s.Sayf("%s (standby) holds %d connections to the VIP synced from %s, and scheduled none", standby.Name, synced, active.Name)
 	s.row(step, from, fmt.Sprintf("%d requests alternate, each served once", n))
 	return nil
 }
@@ -294,4 +317,20 @@ func (s *Scenario) settledStats(ctx context.Context, d *Director) (IPVSStats, er
 		return same, fmt.Sprintf("%+v still changing", st), nil
 	})
 	return last, err
+}
+
+// localConns returns the clients of d's connections to the VIP that d
+// scheduled itself (origin LOCAL).
+func localConns(d *Director) (map[netip.AddrPort]bool, error) {
+	conns, err := d.Conns()
+	if err != nil {
+		return nil, err
+	}
+	out := map[netip.AddrPort]bool{}
+	for _, c := range conns {
+		if c.Virtual == vipPort() && c.Origin != ipvs.OriginSync {
+			out[c.Client] = true
+		}
+	}
+	return out, nil
 }
