@@ -1,6 +1,6 @@
 //go:build vm
 
-package main
+package ldirectord
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,6 +18,15 @@ import (
 
 	"github.com/ultramonkey/ultramonkey/test/vm/vmnet"
 )
+
+// metricValue finds `name{labels} value` in a scrape ("" when absent).
+func metricValue(text, series string) string {
+	re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`)
+	if m := re.FindStringSubmatch(text); m != nil {
+		return m[1]
+	}
+	return ""
+}
 
 // TestMetricsVM runs the real ldirectord binary (/opt/bin/ldirectord)
 // against the VM kernel's IPVS in a namespace of its own, scrapes
@@ -33,7 +43,7 @@ func TestMetricsVM(t *testing.T) {
 		t.Fatal(err)
 	}
 	const addr = "127.0.0.1:9640"
-	cmd := exec.Command("/opt/bin/ldirectord", "--rundir", dir, "--metrics-address", addr, "--foreground", cfg, "start")
+	cmd := exec.Command(binary, "--rundir", dir, "--metrics-address", addr, "--foreground", cfg, "start")
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	if err := ns.Start(cmd); err != nil {
@@ -79,7 +89,7 @@ func TestMetricsVM(t *testing.T) {
 		`ldirectord_virtual_in_kernel{virtual="tcp:192.0.2.10:80"}`:                  "1",
 		`ldirectord_ipvs_operations_total{op="-A"}`:                                  "1",
 		`ldirectord_ipvs_operations_total{op="-a"}`:                                  "1",
-		`ldirectord_sync_ok`:                                                         "1",
+		`ldirectord_sync_ok`: "1",
 	} {
 		if got := metricValue(text, series); got != want {
 			t.Errorf("%s = %q, want %q", series, got, want)
@@ -98,14 +108,15 @@ func TestMetricsVM(t *testing.T) {
 	}
 	defer busy.Close()
 	dir2 := t.TempDir()
-	second := exec.Command("/opt/bin/ldirectord", "--rundir", dir2, "--metrics-address", addr, "--foreground", cfg, "start")
+	second := exec.Command(binary, "--rundir", dir2, "--metrics-address", addr, "--foreground", cfg, "start")
 	var msg strings.Builder
 	second.Stderr = &msg
 	if err := other.Start(second); err != nil {
 		t.Fatal(err)
 	}
 	second.Wait()
-	if code := second.ProcessState.ExitCode(); code != exitConfig || !strings.Contains(msg.String(), "address already in use") {
+	// Exit 2 is ldirectord's config_error.
+	if code := second.ProcessState.ExitCode(); code != 2 || !strings.Contains(msg.String(), "address already in use") {
 		t.Errorf("second start on a busy address: exit %d, stderr %q; want 2 and address already in use", code, msg.String())
 	}
 	if out, _ := other.Run(ctx, "/opt/bin/ipvsadm", "-Ln"); strings.Contains(string(out), "192.0.2.10") {
