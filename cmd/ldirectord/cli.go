@@ -14,6 +14,7 @@ import (
 
 	"github.com/ultramonkey/ultramonkey/internal/buildinfo"
 	"github.com/ultramonkey/ultramonkey/internal/daemon"
+	"github.com/ultramonkey/ultramonkey/internal/director/bgp"
 	"github.com/ultramonkey/ultramonkey/internal/director/check"
 	"github.com/ultramonkey/ultramonkey/internal/director/ipvs"
 	"github.com/ultramonkey/ultramonkey/internal/director/ldcf"
@@ -58,6 +59,9 @@ type deps struct {
 	ReadyTimeout time.Duration
 	// Self is this program, run for the instances of execute=.
 	Self string
+	// NewSpeaker builds the BGP speaker of the bgp_* directives; nil means
+	// bgp.NewGoBGP (GoBGP in process).
+	NewSpeaker func(cfg ldcf.BGP, log *slog.Logger) bgp.Speaker
 	// RunInstance runs `ldirectord <config> <verb>` for execute=.
 	RunInstance func(ctx context.Context, argv []string, stdout, stderr io.Writer) error
 }
@@ -65,6 +69,9 @@ type deps struct {
 func (d deps) withDefaults() deps {
 	if d.Checkers == nil {
 		d.Checkers = check.Default()
+	}
+	if d.NewSpeaker == nil {
+		d.NewSpeaker = func(cfg ldcf.BGP, log *slog.Logger) bgp.Speaker { return bgp.NewGoBGP(cfg, log) }
 	}
 	if d.Options == nil {
 		o := ldcf.SystemOptions()

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/ultramonkey/ultramonkey/internal/daemon"
+	"github.com/ultramonkey/ultramonkey/internal/director/bgp"
+	"github.com/ultramonkey/ultramonkey/internal/director/bgp/bgptest"
 	"github.com/ultramonkey/ultramonkey/internal/director/check"
 	"github.com/ultramonkey/ultramonkey/internal/director/ipvs"
 	"github.com/ultramonkey/ultramonkey/internal/director/ipvstest"
@@ -38,6 +40,7 @@ type harness struct {
 	kernel *ipvstest.Kernel
 	checks *fakeChecks
 	logs   *syncBuffer
+	bgp    *bgptest.Speaker // every generation's BGP speaker
 
 	mu        sync.Mutex
 	gens      map[int]*gen
@@ -87,7 +90,7 @@ func newHarness(t *testing.T, config string) *harness {
 	t.Helper()
 	h := &harness{
 		t: t, etc: t.TempDir(), rundir: t.TempDir(), kernel: &ipvstest.Kernel{},
-		checks: &fakeChecks{up: map[netip.AddrPort]bool{}}, logs: &syncBuffer{}, gens: map[int]*gen{},
+		checks: &fakeChecks{up: map[netip.AddrPort]bool{}}, logs: &syncBuffer{}, gens: map[int]*gen{}, bgp: &bgptest.Speaker{},
 	}
 	h.cfg = filepath.Join(h.etc, "ldirectord.cf")
 	writeFile(t, h.cfg, config)
@@ -123,6 +126,7 @@ func (h *harness) deps(pid int, sigs chan os.Signal) deps {
 			h.cmds = append(h.cmds, argv)
 			return nil
 		},
+		NewSpeaker:    func(ldcf.BGP, *slog.Logger) bgp.Speaker { return h.bgp },
 		Self:          "/usr/sbin/ldirectord",
 		RunInstance:   h.runInstance,
 		WatchInterval: 10 * time.Millisecond,

@@ -8,12 +8,14 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"reflect"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/ultramonkey/ultramonkey/internal/daemon"
 	"github.com/ultramonkey/ultramonkey/internal/director"
+	"github.com/ultramonkey/ultramonkey/internal/director/bgp"
 	"github.com/ultramonkey/ultramonkey/internal/director/ldcf"
 	"github.com/ultramonkey/ultramonkey/internal/metrics"
 )
@@ -81,6 +83,17 @@ func (c *cli) serve(ctx context.Context, det *daemon.Detached) int {
 	if metricsLn != nil {
 		s.metrics = newLdMetrics(func() director.Status { return s.dir.Status() })
 		dc.Observer = s.metrics
+	}
+	if bc := c.cfg.Global.BGP; bc.Enabled() {
+		// Route health injection: the announcer outlives the director's
+		// Run (this defer runs after the ones below), so the director's
+		// last, empty set is withdrawn before the sessions close.
+		ann := bgp.NewAnnouncer(bgp.Config{Speaker: c.d.NewSpeaker(bc, s.log), Logger: s.log})
+		bctx, stopBGP := context.WithCancel(context.Background())
+		bgpDone := make(chan struct{})
+		go func() { ann.Run(bctx); close(bgpDone) }()
+		defer func() { stopBGP(); <-bgpDone }()
+		dc.Routes = ann
 	}
 	s.dir = director.New(dc)
 	s.fw = newFileWatch(c.inst.config)
@@ -289,6 +302,9 @@ func (s *server) reload() {
 		return
 	}
 	s.logWarnings(cfg)
+	if !reflect.DeepEqual(cfg.Global.BGP, s.cfg.Global.BGP) {
+		s.log.Warn("bgp_* directives changed: restart ldirectord to apply them; the running BGP sessions keep their settings")
+	}
 	stop, keep, start := childrenOfReload(s.cfg.Global.Execute, cfg.Global.Execute) // reread_config
 	s.daemonChildren("stop", stop)
 	s.daemonChildren("reload_or_start", keep)

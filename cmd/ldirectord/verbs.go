@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"syscall"
 
 	"github.com/ultramonkey/ultramonkey/internal/daemon"
@@ -20,7 +21,34 @@ func (c *cli) check() int {
 		fmt.Fprintln(c.stderr, w)
 	}
 	fmt.Fprint(c.stdout, director.FormatTable(director.Plan(c.cfg)))
+	fmt.Fprint(c.stdout, bgpPlan(c.cfg))
 	return exitOK
+}
+
+// bgpPlan is check's account of route health injection: the speaker, its
+// peers and the routes it can announce (each while its virtual has a real
+// up); "" without bgp_asn.
+func bgpPlan(cfg *ldcf.Config) string {
+	b := cfg.Global.BGP
+	if !b.Enabled() {
+		return ""
+	}
+	var s strings.Builder
+	fmt.Fprintf(&s, "BGP: asn %d, router id %s (GoBGP in process)\n", b.ASN, b.RouterID)
+	for _, p := range b.Peers {
+		fmt.Fprintf(&s, "  peer %s asn %d holdtime %s port %d", p.Addr, p.ASN, p.HoldTime, p.Port)
+		if p.Local.IsValid() {
+			fmt.Fprintf(&s, " local %s", p.Local)
+		}
+		if p.Passive {
+			s.WriteString(" passive")
+		}
+		s.WriteString("\n")
+	}
+	for _, r := range director.Routes(cfg, director.AllUp{}) {
+		fmt.Fprintf(&s, "  announces %s while a real server of it is up\n", r)
+	}
+	return s.String()
 }
 
 // warnings are the config's warnings as "file:line: warning: msg", plus
