@@ -4,11 +4,8 @@ package main
 // use_logd, debug), replaced live when SIGHUP reloads ha.cf.
 
 import (
-	"context"
 	"log/slog"
-	"slices"
 	"sync"
-	"sync/atomic"
 
 	"github.com/ultramonkey/ultramonkey/internal/daemon"
 	"github.com/ultramonkey/ultramonkey/internal/heartbeat/hacf"
@@ -20,7 +17,7 @@ type logState struct {
 	app    *app
 	logger *slog.Logger
 	level  *slog.LevelVar
-	sw     *swapHandler
+	sw     *daemon.SwapHandler
 
 	mu  sync.Mutex
 	set *logSet
@@ -55,7 +52,7 @@ func (a *app) newLogState(cf *hacf.Config) (*logState, error) {
 	if err != nil {
 		return nil, err
 	}
-	sw := newSwapHandler(set.handler)
+	sw := daemon.NewSwapHandler(set.handler)
 	return &logState{app: a, logger: slog.New(sw), level: level, sw: sw, set: set, cf: directivesOf(cf)}, nil
 }
 
@@ -76,7 +73,7 @@ func (s *logState) apply(cf *hacf.Config) error {
 		return err
 	}
 	old := s.set
-	s.sw.swap(set.handler)
+	s.sw.Swap(set.handler)
 	s.set, s.cf = set, want
 	old.close()
 	return nil
@@ -92,53 +89,6 @@ func (s *logState) close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.set.close()
-}
-
-// swapHandler is a slog.Handler whose destination can be replaced while
-// the loggers derived from it (With, WithGroup) keep working.
-type swapHandler struct {
-	cur  *atomic.Pointer[slog.Handler]
-	wrap []func(slog.Handler) slog.Handler // the With/WithGroup calls, in order
-}
-
-func newSwapHandler(h slog.Handler) *swapHandler {
-	sw := &swapHandler{cur: new(atomic.Pointer[slog.Handler])}
-	sw.swap(h)
-	return sw
-}
-
-func (h *swapHandler) swap(to slog.Handler) { h.cur.Store(&to) }
-
-func (h *swapHandler) inner() slog.Handler {
-	x := *h.cur.Load()
-	for _, w := range h.wrap {
-		x = w(x)
-	}
-	return x
-}
-
-func (h *swapHandler) with(w func(slog.Handler) slog.Handler) *swapHandler {
-	return &swapHandler{cur: h.cur, wrap: append(slices.Clip(h.wrap), w)}
-}
-
-// Enabled implements slog.Handler.
-func (h *swapHandler) Enabled(ctx context.Context, l slog.Level) bool {
-	return (*h.cur.Load()).Enabled(ctx, l)
-}
-
-// Handle implements slog.Handler.
-func (h *swapHandler) Handle(ctx context.Context, r slog.Record) error {
-	return h.inner().Handle(ctx, r)
-}
-
-// WithAttrs implements slog.Handler.
-func (h *swapHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	return h.with(func(x slog.Handler) slog.Handler { return x.WithAttrs(as) })
-}
-
-// WithGroup implements slog.Handler.
-func (h *swapHandler) WithGroup(name string) slog.Handler {
-	return h.with(func(x slog.Handler) slog.Handler { return x.WithGroup(name) })
 }
 
 // logSet is the open log destinations.

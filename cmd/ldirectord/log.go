@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"log/slog"
 	"sync"
 
@@ -29,23 +28,23 @@ type daemonLog struct {
 	mu     sync.Mutex
 	target daemon.LogConfig
 	log    *daemon.Log // nil when an injected handler is used
-	h      slog.Handler
+	sw     *daemon.SwapHandler
 }
 
 // openDaemonLog opens lc, or uses injected when it is non-nil (tests).
 func openDaemonLog(lc daemon.LogConfig, injected slog.Handler) (*daemonLog, error) {
 	if injected != nil {
-		return &daemonLog{target: lc, h: injected}, nil
+		return &daemonLog{target: lc, sw: daemon.NewSwapHandler(injected)}, nil
 	}
 	l, err := daemon.OpenLog(lc)
 	if err != nil {
 		return nil, err
 	}
-	return &daemonLog{target: lc, log: l, h: l.Handler()}, nil
+	return &daemonLog{target: lc, log: l, sw: daemon.NewSwapHandler(l.Handler())}, nil
 }
 
 // Logger returns a logger that follows every later switch.
-func (d *daemonLog) Logger() *slog.Logger { return slog.New(switchHandler{d: d}) }
+func (d *daemonLog) Logger() *slog.Logger { return slog.New(d.sw) }
 
 // reopen reopens a log file (logrotate) on SIGHUP.
 func (d *daemonLog) reopen() error {
@@ -70,7 +69,8 @@ func (d *daemonLog) retarget(lc daemon.LogConfig) error {
 		return err
 	}
 	old := d.log
-	d.target, d.log, d.h = lc, l, l.Handler()
+	d.target, d.log = lc, l
+	d.sw.Swap(l.Handler())
 	return old.Close()
 }
 
@@ -81,45 +81,4 @@ func (d *daemonLog) close() error {
 		return nil
 	}
 	return d.log.Close()
-}
-
-func (d *daemonLog) handler() slog.Handler {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.h
-}
-
-// switchHandler forwards to the daemonLog's current handler, replaying the
-// attributes and groups it was derived with.
-type switchHandler struct {
-	d   *daemonLog
-	ops []func(slog.Handler) slog.Handler
-}
-
-func (s switchHandler) current() slog.Handler {
-	h := s.d.handler()
-	for _, op := range s.ops {
-		h = op(h)
-	}
-	return h
-}
-
-// Enabled implements slog.Handler.
-func (s switchHandler) Enabled(ctx context.Context, l slog.Level) bool {
-	return s.current().Enabled(ctx, l)
-}
-
-// Handle implements slog.Handler.
-func (s switchHandler) Handle(ctx context.Context, r slog.Record) error {
-	return s.current().Handle(ctx, r)
-}
-
-// WithAttrs implements slog.Handler.
-func (s switchHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	return switchHandler{d: s.d, ops: append(s.ops[:len(s.ops):len(s.ops)], func(h slog.Handler) slog.Handler { return h.WithAttrs(as) })}
-}
-
-// WithGroup implements slog.Handler.
-func (s switchHandler) WithGroup(name string) slog.Handler {
-	return switchHandler{d: s.d, ops: append(s.ops[:len(s.ops):len(s.ops)], func(h slog.Handler) slog.Handler { return h.WithGroup(name) })}
 }

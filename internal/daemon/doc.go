@@ -1,7 +1,9 @@
 // Package daemon is the process plumbing hbd and ldirectord share: pid files,
 // the control socket, detaching into the background, signals, logging to
-// syslog or a file in Heartbeat's and ldirectord's line formats, and
-// sd_notify.
+// syslog or a file in Heartbeat's and ldirectord's line formats (with
+// SwapHandler, a log destination replaced live on reload), sd_notify, and
+// InNetns, which opens a socket inside a network namespace from a thread
+// of its own (the daemons' sockets in tests' namespaces).
 //
 // It owns process-level effects only. It knows nothing about clusters,
 // resources or virtual services, never calls os.Exit, and never chooses an

@@ -21,8 +21,6 @@ type Config struct {
 	Checkers check.Registry
 	// Logger receives ldirectord's log lines; nil means slog.Default().
 	Logger *slog.Logger
-	// Now is the clock for check timestamps; nil means time.Now.
-	Now func() time.Time
 	// RunCommand runs fallbackcommand; nil means ExecCommand.
 	RunCommand func(ctx context.Context, argv []string) error
 	// RepairInterval is the period of the full diff that repairs drift; 0
@@ -88,9 +86,6 @@ func New(c Config) *Director {
 		c.Logger = slog.Default()
 	}
 	c.Logger = c.Logger.With("component", "ldirectord")
-	if c.Now == nil {
-		c.Now = time.Now
-	}
 	if c.RunCommand == nil {
 		c.RunCommand = ExecCommand
 	}

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"time"
 )
 
 // This file is the reconcile goroutine's side of maintenancedir and
@@ -95,7 +96,7 @@ func (e *engine) maintain(key CheckKey, file string, apply bool) {
 // with force, logged to the monitorfile as "Server in maintenance".
 func (e *engine) forceDown(key CheckKey, file string, apply bool) {
 	uses, on := e.usesOf(key)
-	tr := forceMaintenance(e.health, key, on, maintenanceReason(file), e.c.Now())
+	tr := forceMaintenance(e.health, key, on, maintenanceReason(file), time.Now())
 	e.logCheck(key, false, msgInMaintenance)
 	if tr.Changed {
 		e.transition(uses, tr, apply)
@@ -123,7 +124,7 @@ func (e *engine) logCheck(key CheckKey, up bool, msg string) {
 		if path == "" {
 			continue
 		}
-		line := checkLogLine(e.c.Now().Local(), e.pid, u.x.v, u.x.v.Reals[u.lines[0]], up, msg)
+		line := checkLogLine(time.Now().Local(), e.pid, u.x.v, u.x.v.Reals[u.lines[0]], up, msg)
 		w := e.checkLogWriter
 		e.checkLog.enqueue(func(context.Context) { w.write(path, line) })
 	}

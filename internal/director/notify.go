@@ -31,7 +31,7 @@ func (e *engine) alert(op Op, phase string) {
 	if v == nil {
 		return // a service no longer configured
 	}
-	e.repeats.note(op, v, e.c.Now())
+	e.repeats.note(op, v, time.Now())
 	e.sendAlert(v, subject)
 }
 
@@ -39,7 +39,7 @@ func (e *engine) alert(op Op, phase string) {
 // daemon state. Delivery runs on the mail queue's goroutine.
 func (e *engine) sendAlert(v *ldcf.Virtual, subject string) {
 	m, ok := composeAlert(v, e.cfg.Global.EmailAlertFrom, subject, e.daemonState,
-		alertIdentity{Host: e.c.Hostname, User: e.c.User}, e.c.Now())
+		alertIdentity{Host: e.c.Hostname, User: e.c.User}, time.Now())
 	if !ok {
 		return
 	}
@@ -60,7 +60,7 @@ func (e *engine) sendAlert(v *ldcf.Virtual, subject string) {
 
 // resendAlerts repeats the alerts that are due (ld_emailalert_resend).
 func (e *engine) resendAlerts() {
-	for _, a := range e.repeats.due(e.c.Now()) {
+	for _, a := range e.repeats.due(time.Now()) {
 		e.sendAlert(a.v, a.subject)
 	}
 }

@@ -170,7 +170,7 @@ func (e *engine) fullSync(phase string) {
 			delete(e.fbCmd, key)
 		}
 	}
-	e.lastSync = e.c.Now()
+	e.lastSync = time.Now()
 	if !e.dirty {
 		e.failures, e.syncErr, e.synced = 0, "", true
 	}
@@ -200,7 +200,7 @@ func (e *engine) observe(res checkResult) {
 		e.forceDown(res.key, file, true) // ldirectord: in maintenance, the check is skipped
 		return
 	}
-	tr := e.health.Observe(res.key, res.result, e.c.Now())
+	tr := e.health.Observe(res.key, res.result, time.Now())
 	e.c.Observer.CheckDone(res.key.Target, res.result)
 	if tr.Changed {
 		e.c.Observer.RealChanged(res.key.Target, tr)

@@ -22,22 +22,6 @@ type CheckKey struct {
 	FailureCount int
 }
 
-// Default timeouts when the configuration leaves them unset (ldirectord
-// set_defaults: checktimeout 5 s, negotiatetimeout 30 s).
-const (
-	defaultCheckTimeout     = 5 * time.Second
-	defaultNegotiateTimeout = 30 * time.Second
-	defaultCheckInterval    = 10 * time.Second
-)
-
-// servicePorts is ldirectord's ld_service_to_port: the well-known port of a
-// negotiate service, used when neither checkport= nor the real gives one.
-var servicePorts = map[string]uint16{
-	"ftp": 21, "smtp": 25, "dns": 53, "http": 80, "pop": 110, "nntp": 119, "imap": 143,
-	"ldap": 389, "https": 443, "submission": 587, "ldaps": 636, "imaps": 993, "pops": 995,
-	"oracle": 1521, "radius": 1812, "http_proxy": 3128, "mysql": 3306, "sip": 5060, "pgsql": 5432,
-}
-
 // CheckKeyFor returns the check identity of real r of virtual v.
 func CheckKeyFor(v *ldcf.Virtual, r ldcf.Real) CheckKey {
 	return CheckKey{Target: TargetFor(v, r), FailureCount: max(v.FailureCount, 1)}
@@ -68,7 +52,7 @@ func TargetFor(v *ldcf.Virtual, r ldcf.Real) check.Target {
 		t.Receive = r.Receive
 	}
 	if t.Timeout <= 0 {
-		t.Timeout = defaultCheckTimeout
+		t.Timeout = ldcf.DefaultCheckTimeout
 	}
 	switch v.CheckType {
 	case ldcf.CheckNegotiate, ldcf.CheckCombined:
@@ -77,7 +61,7 @@ func TargetFor(v *ldcf.Virtual, r ldcf.Real) check.Target {
 		t.CheckTimeout = t.Timeout // combined's connect half, ldap and radius use it
 		t.Timeout = v.NegotiateTimeout
 		if t.Timeout <= 0 {
-			t.Timeout = defaultNegotiateTimeout
+			t.Timeout = ldcf.DefaultNegotiateTimeout
 		}
 	case ldcf.CheckExternal, ldcf.CheckExternalPerl:
 		t.Command = v.CheckCommand
@@ -95,8 +79,9 @@ func checkPort(v *ldcf.Virtual, r ldcf.Real) uint16 {
 		return v.CheckPort
 	case r.Addr.Port() != 0:
 		return r.Addr.Port()
-	case servicePorts[v.Service] != 0:
-		return servicePorts[v.Service]
+	}
+	if p, ok := ldcf.PortForService(v.Service); ok {
+		return p
 	}
 	return v.Addr.Port()
 }
@@ -106,5 +91,5 @@ func checkInterval(v *ldcf.Virtual) time.Duration {
 	if v.CheckInterval > 0 {
 		return v.CheckInterval
 	}
-	return defaultCheckInterval
+	return ldcf.DefaultCheckInterval
 }

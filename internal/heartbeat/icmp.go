@@ -19,6 +19,8 @@ import (
 	"github.com/vishvananda/netns"
 	"golang.org/x/net/icmp"
 	"golang.org/x/net/ipv4"
+
+	"github.com/ultramonkey/ultramonkey/internal/daemon"
 )
 
 // ICMPConfig configures the ICMP ping medium.
@@ -54,7 +56,7 @@ func OpenICMP(cfg ICMPConfig) (*ICMP, error) {
 		id = os.Getpid() & 0xffff
 	}
 	p := &ICMP{id: id, log: log.With("component", "ping")}
-	err := inNetns(cfg.Netns, func() error {
+	err := daemon.InNetns(cfg.Netns, func() error {
 		c, err := icmp.ListenPacket("ip4:icmp", "0.0.0.0")
 		p.conn = c
 		return err

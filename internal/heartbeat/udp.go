@@ -14,7 +14,6 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"runtime"
 	"slices"
 	"sync"
 	"syscall"
@@ -24,6 +23,7 @@ import (
 	"golang.org/x/net/ipv4"
 	"golang.org/x/sys/unix"
 
+	"github.com/ultramonkey/ultramonkey/internal/daemon"
 	"github.com/ultramonkey/ultramonkey/internal/heartbeat/hacf"
 )
 
@@ -73,7 +73,7 @@ func OpenUDP(ctx context.Context, cfg UDPConfig) (*UDP, error) {
 		log = slog.Default()
 	}
 	u := &UDP{log: log.With("component", "udp"), first: map[string]int{}}
-	err := inNetns(cfg.Netns, func() error { return u.open(ctx, cfg) })
+	err := daemon.InNetns(cfg.Netns, func() error { return u.open(ctx, cfg) })
 	if err != nil {
 		u.Close()
 		return nil, err
@@ -343,38 +343,4 @@ func (u *UDP) Close() error {
 		errs = append(errs, s.conn.Close())
 	}
 	return errors.Join(errs...)
-}
-
-// inNetns runs fn on a thread of its own inside ns (when positive), so the
-// caller's thread never changes namespace.
-func inNetns(ns netns.NsHandle, fn func() error) error {
-	if ns <= 0 {
-		return fn()
-	}
-	done := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := netns.Get()
-		if err != nil {
-			runtime.UnlockOSThread()
-			done <- fmt.Errorf("entering netns: %w", err)
-			return
-		}
-		defer orig.Close()
-		if err := netns.Set(ns); err != nil {
-			runtime.UnlockOSThread()
-			done <- fmt.Errorf("entering netns: %w", err)
-			return
-		}
-		ferr := fn()
-		if err := netns.Set(orig); err != nil {
-			// The thread stays locked and is discarded when this
-			// goroutine ends.
-			done <- errors.Join(ferr, fmt.Errorf("leaving netns: %w", err))
-			return
-		}
-		runtime.UnlockOSThread()
-		done <- ferr
-	}()
-	return <-done
 }

@@ -10,12 +10,13 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"runtime"
 	"time"
 
 	"github.com/mdlayher/arp"
 	"github.com/mdlayher/packet"
 	"github.com/vishvananda/netns"
+
+	"github.com/ultramonkey/ultramonkey/internal/daemon"
 )
 
 // Burst is how many gratuitous ARP rounds to send and how far apart. Each
@@ -67,7 +68,7 @@ func NewARP(cfg ARPConfig) *ARP { return &ARP{cfg: cfg} }
 func (a *ARP) Announce(ctx context.Context, iface string, ip netip.Addr, b Burst) error {
 	var conn *packet.Conn
 	var mac net.HardwareAddr
-	err := inNetns(a.cfg.Netns, func() error {
+	err := daemon.InNetns(a.cfg.Netns, func() error {
 		ifi, err := net.InterfaceByName(iface)
 		if err != nil {
 			return fmt.Errorf("looking up interface %s: %w", iface, err)
@@ -130,38 +131,4 @@ func GARPFrames(mac net.HardwareAddr, ip netip.Addr) ([2][]byte, error) {
 		out[i] = append(f, body...)
 	}
 	return out, nil
-}
-
-// inNetns runs fn on an OS thread switched into ns (when ns is positive),
-// then switches the thread back. Sockets opened by fn stay in ns.
-func inNetns(ns netns.NsHandle, fn func() error) error {
-	if ns <= 0 {
-		return fn()
-	}
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := netns.Get()
-		if err != nil {
-			runtime.UnlockOSThread()
-			errc <- fmt.Errorf("getting current netns: %w", err)
-			return
-		}
-		defer orig.Close()
-		if err := netns.Set(ns); err != nil {
-			runtime.UnlockOSThread()
-			errc <- fmt.Errorf("entering netns: %w", err)
-			return
-		}
-		ferr := fn()
-		if err := netns.Set(orig); err != nil {
-			// Leave the thread locked: it dies with this goroutine
-			// instead of running others in the wrong namespace.
-			errc <- fmt.Errorf("returning from netns: %w", err)
-			return
-		}
-		runtime.UnlockOSThread()
-		errc <- ferr
-	}()
-	return <-errc
 }

@@ -39,4 +39,9 @@
 // The package needs root, network namespaces, veth and bridge, and IPVS
 // in the kernel (the test VM of test/vm); the pure parts (configuration
 // text, client sample analysis) are tested everywhere.
+//
+// Size: about 3,800 lines, over the ~2,000 guide: one scenario's
+// topology, boot and power cycle of the directors, web servers and
+// downloads, client and samples, IPVS reading, and the narrated steps of
+// three modes; it is test code, linked into no daemon.
 package e2e

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -15,6 +14,8 @@ import (
 	"testing"
 
 	"github.com/vishvananda/netns"
+
+	"github.com/ultramonkey/ultramonkey/internal/daemon"
 )
 
 // NS is a network namespace created by New. It is bind-mounted as
@@ -108,28 +109,7 @@ func (ns *NS) Handle() netns.NsHandle { return ns.h }
 // even when used later from other goroutines. Goroutines that fn starts do
 // NOT run in ns. Do returns fn's error, or an error if the switch failed.
 func (ns *NS) Do(fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := netns.Get()
-		if err != nil {
-			errc <- fmt.Errorf("get current netns: %w", err)
-			return
-		}
-		defer orig.Close()
-		if err := netns.Set(ns.h); err != nil {
-			errc <- fmt.Errorf("enter netns %s: %w", ns.Name, err)
-			return
-		}
-		ferr := fn()
-		if err := netns.Set(orig); err != nil {
-			errc <- errors.Join(ferr, fmt.Errorf("leave netns %s: %w", ns.Name, err))
-			return // the thread stays locked and dies with the goroutine
-		}
-		runtime.UnlockOSThread()
-		errc <- ferr
-	}()
-	return <-errc
+	return daemon.InNetns(ns.h, fn)
 }
 
 // Start starts cmd inside ns (the child inherits the namespace of the

@@ -5,5 +5,6 @@
 // check_for_timeouts, HBDoMsg_T_STATUS, should_drop_message and
 // hb_rexmit.c. It performs no I/O and reads no clock: every method takes
 // the time, and decisions come back with their reason in Heartbeat's log
-// words (messages.go).
+// words, each replay-guard line with the level it is logged at (Line;
+// messages.go).
 package member

@@ -3,7 +3,8 @@
 // two-node cluster, decided by messages with the peer. It performs no I/O
 // and reads no clock: Step takes the event and the time and returns the
 // actions (start, stop, announce, send) for the engine to carry out, and the
-// reason in Heartbeat's log words (messages.go).
+// reason in Heartbeat's log words, each line with the level it is logged at
+// (Line; messages.go).
 //
 // The machine follows Heartbeat 3.0.6's hb_resource.c (anchors §1.6)
 // message for message, so it interoperates with a real 3.0.6 peer, with

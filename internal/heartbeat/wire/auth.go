@@ -154,24 +154,6 @@ func SignNetstring(m *Message, a Auth) ([]byte, error) {
 	return out, nil
 }
 
-// SignClassic returns the datagram a Heartbeat with glue < 1.0.10 sent:
-// the classic framing with the "auth" field set, plus the trailing NUL the
-// sender counted (strlen+1).
-func SignClassic(m *Message, a Auth) ([]byte, error) {
-	c, err := withFieldAuth(m, a)
-	if err != nil {
-		return nil, fmt.Errorf("signing message: %w", err)
-	}
-	b, err := EncodeClassic(c)
-	if err != nil {
-		return nil, fmt.Errorf("signing message: %w", err)
-	}
-	if len(b)+1 > MaxMessageSize {
-		return nil, fmt.Errorf("signing message: %d bytes exceed %d", len(b)+1, MaxMessageSize)
-	}
-	return append(b, 0), nil
-}
-
 // Verify decodes a datagram and checks it as Heartbeat does: a netstring
 // datagram by its trailer only (glue netstring2msg, is_auth_netstring), a
 // classic one by its "auth" field (heartbeat isauthentic). keys maps each

@@ -92,20 +92,6 @@ func decodeClassicLine(line []byte, at, depth int) (Field, error) {
 	return f, nil
 }
 
-// EncodeClassic renders m in the classic framing, ">>>\n" name=value lines
-// "<<<\n" (glue msg2string), without the trailing NUL the old sender
-// counted in the datagram.
-func EncodeClassic(m *Message) ([]byte, error) {
-	b, err := appendClassic(nil, m, 0, true)
-	if err != nil {
-		return nil, fmt.Errorf("encoding classic: %w", err)
-	}
-	if len(b) > MaxMessageSize {
-		return nil, fmt.Errorf("encoding classic: %d bytes exceed %d", len(b), MaxMessageSize)
-	}
-	return b, nil
-}
-
 // appendClassic renders m's lines; without head it leaves out the markers
 // and every "auth" field, which is the text the field auth signs (glue
 // msg2string_buf with NOHEAD).

@@ -4,7 +4,8 @@
 //
 // A Message is an ordered list of fields kept exactly as on the wire, so a
 // decoded datagram re-encodes to the same bytes. Decode reads either
-// framing; EncodeNetstring and EncodeClassic write them. Sign produces the
+// framing; EncodeNetstring writes the netstring one (hbd never sends the
+// classic framing: its encoder is test code). Sign produces the
 // datagram Heartbeat sends (netstring, with both the inner "auth" field and
 // the outer trailer HMAC), and Verify checks a received one the way
 // Heartbeat does, returning errors that match ErrMalformed, ErrNoAuth,
@@ -14,7 +15,7 @@
 // heartbeats, the R1 resource messages, ACKs and retransmission requests,
 // and Control.Stamp adds the control fields (src, seq, hg, ts, ...).
 //
-// Size: about 1150 lines of codec and auth plus 550 of message types,
+// Size: about 1,150 lines of codec and auth plus 550 of message types,
 // over the ~1500 guideline; the types stay here because they are the
 // codec's vocabulary (field names, hex/decimal choices) and are pinned by
 // the same capture tests.

@@ -428,28 +428,6 @@ func ReadIPRequestResp(m *Message) (IPRequestResp, error) {
 		WeOwn: m.Value(FWeOwn) == "yes", OK: m.Value(FOK)}, nil
 }
 
-// Stonith reports a STONITH outcome for a node (hb_resource.c send_stonith_msg).
-type Stonith struct {
-	Node   string
-	Result string // OK, badhost, bad, n_stnth, unneeded
-}
-
-// Message builds t=stonith node result.
-func (s Stonith) Message() *Message {
-	m := NewMessage(TStonith)
-	m.Add(FNode, s.Node)
-	m.Add(FResult, s.Result)
-	return m
-}
-
-// ReadStonith reads a t=stonith message.
-func ReadStonith(m *Message) (Stonith, error) {
-	if err := wantType(m, TStonith); err != nil {
-		return Stonith{}, err
-	}
-	return Stonith{Node: m.Value(FNode), Result: m.Value(FResult)}, nil
-}
-
 // Ack acknowledges every message of Dest up to AckSeq (heartbeat.c send_ack).
 type Ack struct {
 	Dest   string
@@ -462,18 +440,6 @@ func (a Ack) Message() *Message {
 	m.Add(FDest, a.Dest)
 	m.Add(FAckSeq, strconv.FormatUint(a.AckSeq, 16))
 	return m
-}
-
-// ReadAck reads a t=NS_ackmsg message.
-func ReadAck(m *Message) (Ack, error) {
-	if err := wantType(m, TAck); err != nil {
-		return Ack{}, err
-	}
-	seq, err := m.Hex(FAckSeq)
-	if err != nil {
-		return Ack{}, fmt.Errorf("reading ack: %w", err)
-	}
-	return Ack{Dest: m.Value(FDest), AckSeq: seq}, nil
 }
 
 // Rexmit asks Dest to resend its messages First..Last (hb_rexmit.c
@@ -575,22 +541,6 @@ func joinNodes(nodes []string) string {
 		b.WriteByte(' ')
 	}
 	return b.String()
-}
-
-// ReadRepNodes reads a t=repnodes message.
-func ReadRepNodes(m *Message) (RepNodes, error) {
-	if err := wantType(m, TRepNodes); err != nil {
-		return RepNodes{}, err
-	}
-	return RepNodes{Dest: m.Value(FDest), Nodes: nodeNames(m.Value(FNodeList)),
-		DelNodes: nodeNames(m.Value(FDelNodeList))}, nil
-}
-
-func nodeNames(s string) []string {
-	if f := strings.Fields(s); len(f) > 0 {
-		return f
-	}
-	return nil
 }
 
 // PingStatus is the heartbeat a ping medium sends in the payload of an ICMP
