@@ -68,11 +68,20 @@ func need(t *testing.T, root bool, tools ...string) {
 var (
 	buildOnce sync.Once
 	built     struct {
-		deb, rpm string
-		err      error
+		dist, deb, rpm string
+		err            error
 	}
 	repoRoot, _ = filepath.Abs("../..")
 )
+
+// TestMain removes the packages built for the tests once they are done.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dist != "" {
+		os.RemoveAll(built.dist)
+	}
+	os.Exit(code)
+}
 
 // packages builds the .deb and .rpm once for every test of the package.
 func packages(t *testing.T) (deb, rpm string) {
@@ -83,7 +92,7 @@ func packages(t *testing.T) (deb, rpm string) {
 			built.err = err
 			return
 		}
-		// Left for the process: every test of this package reads it.
+		built.dist = dist // every test of the package reads it; TestMain removes it
 		r := run(t, repoRoot, nil, "make", "--no-print-directory", "packages", "DIST="+dist)
 		if r.code != 0 {
 			built.err = fmt.Errorf("make packages: %s", r)
