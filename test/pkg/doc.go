@@ -4,7 +4,8 @@
 //   - lintian reports no error on the .deb (its warnings are listed);
 //   - rpm -qpil, --conflicts, --provides and -c show the .rpm's metadata,
 //     file list and config files, and rpmlint (with packaging/rpmlintrc)
-//     reports no error;
+//     reports no error; the .rpm is also installed and erased with this
+//     machine's rpm (--nodeps) in an overlay namespace (TestRPMInstallErase);
 //   - the .deb is installed, upgraded, refused removal while hbd runs, and
 //     purged with the real dpkg of this machine, inside a private mount
 //     namespace whose /etc, /usr and /var are overlays (overlay.sh): the

@@ -369,3 +369,35 @@ func TestDebReplacesHeartbeat(t *testing.T) {
 		}
 	}
 }
+
+// TestRPMInstallErase installs the .rpm with this machine's rpm (Debian's
+// rpm package, its own database under /var/lib/rpm; --nodeps, as the
+// Debian host provides no RPM capabilities) in an overlay namespace, runs
+// the daemons from the installed paths, and erases it: the scriptlets run
+// with RPM's arguments (1 on install, 0 on erase), a config file already
+// on disk is kept (.rpmnew), and the erase removes the binaries.
+func TestRPMInstallErase(t *testing.T) {
+	need(t, true, "rpm", "unshare")
+	t.Parallel()
+	_, rpm := packages(t)
+	state := t.TempDir()
+	out := nsOK(t, state, "rpm -i", `set -e
+mkdir -p /etc/ha.d && printf '# mine\n' > /etc/ha.d/haresources
+rpm -i --nodeps `+rpm+` 2>&1
+rpm -q --qf '%{NAME}\n' ultramonkey
+stat -c '%a %U' /etc/ha.d/authkeys
+/usr/sbin/hbd --version | head -1
+/usr/sbin/ldirectord /etc/ha.d/ldirectord.cf check | grep -c '^TCP'
+cat /etc/ha.d/haresources
+ls /etc/ha.d/haresources.rpmnew
+rpm -e ultramonkey 2>&1
+test ! -e /usr/sbin/hbd && test ! -e /usr/bin/cl_status && echo erased`)
+	for _, want := range []string{
+		"ultramonkey: wrote /etc/ha.d/authkeys", "nothing was enabled, started or restarted", "\nultramonkey\n600 root\nhbd ",
+		"\n1\n# mine\n/etc/ha.d/haresources.rpmnew\n", "erased\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("rpm install and erase: output lacks %q:\n%s", want, out)
+		}
+	}
+}
