@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
-	"strings"
 
 	"github.com/ultramonkey/ultramonkey/internal/director/ipvs"
 )
@@ -13,10 +12,7 @@ import (
 type Table []TableService
 
 // TableService is one virtual service and its reals.
-type TableService struct {
-	Service ipvs.Service
-	Reals   []ipvs.Real
-}
+type TableService = ipvs.Entry
 
 // Weights maps each real's address to its weight in the service on
 // addr:port; ok is false when the table has no such service.
@@ -38,15 +34,7 @@ func (tb Table) String() string {
 	if len(tb) == 0 {
 		return "(empty IPVS table)\n"
 	}
-	var b strings.Builder
-	b.WriteString("Prot LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n")
-	for _, s := range tb {
-		fmt.Fprintf(&b, "%-4s %s %s\n", strings.ToUpper(s.Service.Key.Proto.String()), s.Service.Key.Addr, s.Service.Scheduler)
-		for _, r := range s.Reals {
-			fmt.Fprintf(&b, "  -> %-28s %-7s %-6d %-10d %d\n", r.Addr, r.Forward, r.Weight, r.Active, r.Inactive)
-		}
-	}
-	return b.String()
+	return ipvs.Header + ipvs.FormatText(tb)
 }
 
 // Table reads the director's IPVS table (a netlink socket opened inside

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/ultramonkey/ultramonkey/internal/daemon"
+	"github.com/ultramonkey/ultramonkey/internal/director/ipvs"
 	"github.com/ultramonkey/ultramonkey/test/vm/vmnet"
 )
 
@@ -335,22 +336,19 @@ func (s *stream) flowing(t *testing.T, when string) {
 // space) → real address → "Forward Weight".
 type ipvsTable map[string]map[string]string
 
-// parseIpvsadm reads ipvsadm -Ln output (connection counters ignored).
+// parseIpvsadm reads ipvsadm -Ln output (connection counters ignored)
+// with the project's one reader of that text, ipvs.ParseText.
 func parseIpvsadm(text string) (ipvsTable, error) {
+	entries, err := ipvs.ParseText(text)
+	if err != nil {
+		return nil, fmt.Errorf("ipvsadm -Ln: %w", err)
+	}
 	t := ipvsTable{}
-	var svc string
-	for n, line := range strings.Split(text, "\n") {
-		f := strings.Fields(line)
-		switch {
-		case len(f) == 0 || f[0] == "IP" || f[0] == "Prot" || len(f) > 1 && f[1] == "RemoteAddress:Port":
-		case f[0] == "->":
-			if svc == "" || len(f) < 4 {
-				return nil, fmt.Errorf("ipvsadm line %d: %q", n+1, line)
-			}
-			t[svc][f[1]] = f[2] + " " + f[3]
-		default:
-			svc = strings.Join(f, " ")
-			t[svc] = map[string]string{}
+	for _, e := range entries {
+		svc := strings.Join(strings.Fields(ipvs.ServiceLine(e.Service)), " ")
+		t[svc] = map[string]string{}
+		for _, r := range e.Reals {
+			t[svc][r.Addr.String()] = r.Forward.String() + " " + strconv.Itoa(r.Weight)
 		}
 	}
 	return t, nil
