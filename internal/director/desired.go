@@ -60,60 +60,116 @@ func Desired(cfg *ldcf.Config, health HealthView) Table {
 // real).
 func Plan(cfg *ldcf.Config) Table { return Desired(cfg, AllUp{}) }
 
-// DesiredVirtual is Desired for one virtual.
+// DesiredVirtual is Desired for one virtual. It and the per-result index
+// (index.go) share one rule set: lineState for each real= line,
+// addrWant.next folded over the lines of one kernel address, fallbackActive for the fallback, and
+// DesiredService.place for how either lands in the table.
 func DesiredVirtual(v *ldcf.Virtual, health HealthView) DesiredService {
-	svc := ServiceFor(v)
-	ds := DesiredService{
+	ds := newDesiredService(ServiceFor(v))
+	up, unknown := 0, 0
+	for _, r := range v.Reals {
+		real := RealFor(v, r)
+		st := lineState(v, CheckKeyFor(v, r), health)
+		up += boolInt(st == Up)
+		unknown += boolInt(st == Unknown)
+		ds.place(real.Addr, ds.want(real.Addr).next(v, st, real))
+	}
+	if fb, ok := FallbackFor(v); ok {
+		ds.placeFallback(fb, fallbackActive(v, up, unknown))
+	}
+	return ds
+}
+
+func newDesiredService(svc ipvs.Service) DesiredService {
+	return DesiredService{
 		Service: svc,
 		Reals:   map[netip.AddrPort]ipvs.Real{},
 		Pending: map[netip.AddrPort]bool{},
 		Roles:   map[netip.AddrPort]Role{},
 	}
-	anyUp, anyUnknown := false, false
-	for _, r := range v.Reals {
-		real := RealFor(v, r)
-		ds.Roles[real.Addr] = RoleReal
-		switch realState(v, r, health) {
-		case Up:
-			anyUp = true
-			ds.Reals[real.Addr] = real
-			delete(ds.Pending, real.Addr)
-		case Unknown:
-			anyUnknown = true
-			if _, ok := ds.Reals[real.Addr]; !ok {
-				ds.Pending[real.Addr] = true
-			}
-		case Down:
-			if v.Quiescent && v.CheckType != ldcf.CheckOff {
-				real.Weight = 0
-				if _, ok := ds.Reals[real.Addr]; !ok {
-					ds.Reals[real.Addr] = real
-				}
-				delete(ds.Pending, real.Addr)
-			}
-		}
-	}
-	if fb, ok := FallbackFor(v); ok {
-		ds.Roles[fb.Addr] = RoleFallback
-		if !anyUp && !anyUnknown && v.CheckType != ldcf.CheckOff {
-			ds.Reals[fb.Addr] = fb
-			delete(ds.Pending, fb.Addr)
-		}
-	}
-	return ds
 }
 
-// realState is the state of real r of v: checktype on is up unless a
-// maintenance file forced it down, off always down, anything else what the
-// health table says.
-func realState(v *ldcf.Virtual, r ldcf.Real, health HealthView) State {
+// addrWant is what one real address gets from the lines that share it.
+type addrWant struct {
+	real    ipvs.Real
+	present bool // in the table at real.Weight
+	pending bool // health not known yet: left as it is
+}
+
+// next is the rule for one kernel address, folded over its lines in
+// configuration order (the zero addrWant before the first): the last up
+// line wins at its weight; else, with quiescent, the first down line at
+// weight 0; an unknown line leaves the address pending unless another line
+// placed it.
+func (w addrWant) next(v *ldcf.Virtual, st State, real ipvs.Real) addrWant {
+	switch st {
+	case Up:
+		return addrWant{real: real, present: true}
+	case Unknown:
+		if !w.present {
+			w.pending = true
+		}
+	case Down:
+		if v.Quiescent && v.CheckType != ldcf.CheckOff {
+			if !w.present {
+				w.real, w.present = real, true
+				w.real.Weight = 0
+			}
+			w.pending = false
+		}
+	}
+	return w
+}
+
+// fallbackActive is the fallback rule: every line is known and none is up
+// (up and unknown count lines), and the virtual is checked at all.
+func fallbackActive(v *ldcf.Virtual, up, unknown int) bool {
+	return up == 0 && unknown == 0 && v.CheckType != ldcf.CheckOff
+}
+
+// place records what real address a gets, replacing what it had.
+func (ds DesiredService) place(a netip.AddrPort, w addrWant) {
+	ds.Roles[a] = RoleReal
+	if w.present {
+		ds.Reals[a] = w.real
+	} else {
+		delete(ds.Reals, a)
+	}
+	if w.pending {
+		ds.Pending[a] = true
+	} else {
+		delete(ds.Pending, a)
+	}
+}
+
+// want is what place last recorded for real address a (the zero addrWant
+// before).
+func (ds DesiredService) want(a netip.AddrPort) addrWant {
+	r, present := ds.Reals[a]
+	return addrWant{real: r, present: present, pending: ds.Pending[a]}
+}
+
+// placeFallback records the fallback, present when active; it takes the
+// place of a real of the same address.
+func (ds DesiredService) placeFallback(fb ipvs.Real, active bool) {
+	ds.Roles[fb.Addr] = RoleFallback
+	if active {
+		ds.Reals[fb.Addr] = fb
+		delete(ds.Pending, fb.Addr)
+	}
+}
+
+// lineState is the state of the real= line checked as key in v: checktype
+// on is up unless a maintenance file forced it down, off always down,
+// anything else what the health table says.
+func lineState(v *ldcf.Virtual, key CheckKey, health HealthView) State {
 	switch v.CheckType {
 	case ldcf.CheckOn:
-		return onState(health.State(CheckKeyFor(v, r)))
+		return onState(health.State(key))
 	case ldcf.CheckOff:
 		return Down
 	}
-	return health.State(CheckKeyFor(v, r))
+	return health.State(key)
 }
 
 // ServiceFor returns the kernel service of virtual v.

@@ -14,9 +14,12 @@ import (
 // size of the virtual: DesiredVirtual walks every real, which at 10000
 // reals, once per result, is the whole CPU budget.
 //
-// It answers exactly what DesiredVirtual and fallbackStatus answer (the
-// property test in index_test.go holds it to that), for the addresses
-// asked. It is pure: health comes in as a HealthView.
+// It applies DesiredVirtual's rules (desired.go: lineState, addrWant.next,
+// fallbackActive, place) and keeps only the bookkeeping of its own: which
+// lines to recompute and the running counts. The property test in
+// index_test.go holds that bookkeeping to DesiredVirtual and
+// fallbackStatus computed from scratch, for the addresses asked. It is
+// pure: health comes in as a HealthView.
 type virtualIndex struct {
 	v        *ldcf.Virtual
 	svc      ipvs.Service
@@ -33,13 +36,6 @@ type virtualIndex struct {
 type realEntry struct {
 	key  CheckKey
 	real ipvs.Real
-}
-
-// addrWant is what one real address gets from the lines that share it.
-type addrWant struct {
-	real    ipvs.Real
-	present bool // in the table at real.Weight
-	pending bool // health not known yet: left as it is
 }
 
 // newVirtualIndex indexes v, counting health, and returns with it the
@@ -67,16 +63,9 @@ func newVirtualIndex(v *ldcf.Virtual, health HealthView) (*virtualIndex, map[Che
 	return x, byKey
 }
 
-// state is line i's state: checktype on is up (unless in maintenance), off
-// always down.
+// state is line i's state (lineState).
 func (x *virtualIndex) state(i int, health HealthView) State {
-	switch x.v.CheckType {
-	case ldcf.CheckOn:
-		return onState(health.State(x.lines[i].key))
-	case ldcf.CheckOff:
-		return Down
-	}
-	return health.State(x.lines[i].key)
+	return lineState(x.v, x.lines[i].key, health)
 }
 
 func (x *virtualIndex) count(s State, n int) {
@@ -88,28 +77,11 @@ func (x *virtualIndex) count(s State, n int) {
 	}
 }
 
-// compute is DesiredVirtual's rule for one address: the last up line wins
-// at its weight; else the first down line at weight 0 with quiescent; an
-// unknown line leaves the address pending unless another line placed it.
+// compute folds addrWant.next over a's lines, with their states now.
 func (x *virtualIndex) compute(a netip.AddrPort, health HealthView) addrWant {
 	var w addrWant
 	for _, i := range x.byAddr[a] {
-		switch x.state(i, health) {
-		case Up:
-			w = addrWant{real: x.lines[i].real, present: true}
-		case Unknown:
-			if !w.present {
-				w.pending = true
-			}
-		case Down:
-			if x.v.Quiescent && x.v.CheckType != ldcf.CheckOff {
-				if !w.present {
-					w.real, w.present = x.lines[i].real, true
-					w.real.Weight = 0
-				}
-				w.pending = false
-			}
-		}
+		w = w.next(x.v, x.state(i, health), x.lines[i].real)
 	}
 	return w
 }
@@ -162,38 +134,16 @@ func containsAddr(as []netip.AddrPort, a netip.AddrPort) bool {
 
 // desired is DesiredVirtual restricted to addrs.
 func (x *virtualIndex) desired(addrs []netip.AddrPort) DesiredService {
-	ds := DesiredService{
-		Service: x.svc,
-		Reals:   map[netip.AddrPort]ipvs.Real{},
-		Pending: map[netip.AddrPort]bool{},
-		Roles:   map[netip.AddrPort]Role{},
-	}
+	ds := newDesiredService(x.svc)
 	for _, a := range addrs {
-		w, ok := x.want[a]
-		if !ok {
-			continue
-		}
-		ds.Roles[a] = RoleReal
-		if w.present {
-			ds.Reals[a] = w.real
-		}
-		if w.pending {
-			ds.Pending[a] = true
+		if w, ok := x.want[a]; ok {
+			ds.place(a, w)
 		}
 	}
 	if fb := x.fallback; fb != nil && containsAddr(addrs, fb.Addr) {
-		ds.Roles[fb.Addr] = RoleFallback
-		if x.fallbackActive() {
-			ds.Reals[fb.Addr] = *fb
-			delete(ds.Pending, fb.Addr)
-		}
+		ds.placeFallback(*fb, fallbackActive(x.v, x.up, x.unknown))
 	}
 	return ds
-}
-
-// fallbackActive: every line is known and none is up (DesiredVirtual).
-func (x *virtualIndex) fallbackActive() bool {
-	return x.up == 0 && x.unknown == 0 && x.v.CheckType != ldcf.CheckOff
 }
 
 // fallbackStatus is fallbackStatus(v, DesiredVirtual(v, health)).

@@ -35,7 +35,7 @@ func Routes(cfg *ldcf.Config, health HealthView) []netip.Prefix {
 			continue
 		}
 		for _, r := range v.Reals {
-			if realState(v, r, health) == Up {
+			if lineState(v, CheckKeyFor(v, r), health) == Up {
 				out = append(out, p)
 				break
 			}

@@ -88,7 +88,7 @@ func (e *engine) virtualStatus(v *ldcf.Virtual) VirtualStatus {
 		rs := RealStatus{
 			Addr: kr.Addr.String(), Forward: kr.Forward.String(), Weight: r.Weight,
 			DesiredWeight: weightOf(ds.Reals, kr.Addr), KernelWeight: weightOf(have.Reals, kr.Addr),
-			State: realState(v, r, e.health),
+			State: lineState(v, CheckKeyFor(v, r), e.health),
 		}
 		if h, ok := e.health.Get(CheckKeyFor(v, r)); ok && v.CheckType != ldcf.CheckOn && v.CheckType != ldcf.CheckOff {
 			rs.LastResult = map[bool]string{true: "up", false: "down"}[h.LastUp]
