@@ -4,11 +4,14 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ultramonkey/ultramonkey/internal/director/ipvs"
 )
 
 // The ipvsadm stand-in: a table kept in a file, changed and listed with
@@ -193,15 +196,21 @@ func orDefault(s, def string) string {
 	return s
 }
 
-// list writes the table as ipvsadm -L -n [--thresholds] prints it.
-func (t *siTable) list(w io.Writer, thresholds bool) {
+// list writes the table as ipvsadm -L -n [--thresholds] prints it. The
+// plain listing is the project's one ipvsadm -Ln text (ipvs.FormatText);
+// the --thresholds columns, which only this stand-in prints, are its own.
+func (t *siTable) list(w io.Writer, thresholds bool) error {
+	if !thresholds {
+		entries, err := t.entries()
+		if err != nil {
+			return err
+		}
+		_, err = io.WriteString(w, ipvs.Header+ipvs.FormatText(entries))
+		return err
+	}
 	fmt.Fprintln(w, "IP Virtual Server version 1.2.1 (size=4096)")
 	fmt.Fprintln(w, "Prot LocalAddress:Port Scheduler Flags")
-	if thresholds {
-		fmt.Fprintln(w, "  -> RemoteAddress:Port           Uthreshold Lthreshold ActiveConn InActConn")
-	} else {
-		fmt.Fprintln(w, "  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn")
-	}
+	fmt.Fprintln(w, "  -> RemoteAddress:Port           Uthreshold Lthreshold ActiveConn InActConn")
 	for _, s := range t.svcs {
 		line := fmt.Sprintf("%s  %s %s", s.proto, s.key, s.sched)
 		if s.persistent != "" {
@@ -209,13 +218,48 @@ func (t *siTable) list(w io.Writer, thresholds bool) {
 		}
 		fmt.Fprintln(w, line)
 		for _, r := range s.reals {
-			if thresholds {
-				fmt.Fprintf(w, "  -> %-28s %-10d %-10d %-10d %d\n", r.addr, r.upper, r.lower, 0, 0)
-			} else {
-				fmt.Fprintf(w, "  -> %-28s %-7s %-6d %-10d %d\n", r.addr, r.fwd, r.weight, 0, 0)
-			}
+			fmt.Fprintf(w, "  -> %-28s %-10d %-10d %-10d %d\n", r.addr, r.upper, r.lower, 0, 0)
 		}
 	}
+	return nil
+}
+
+// entries converts the table to ipvs values: the thresholds are left out,
+// as ipvsadm -Ln leaves them out.
+func (t *siTable) entries() ([]ipvs.Entry, error) {
+	var out []ipvs.Entry
+	for _, s := range t.svcs {
+		var svc ipvs.Service
+		if s.proto == "FWM" {
+			mark, err := strconv.ParseUint(s.key, 10, 32)
+			if err != nil {
+				return nil, fmt.Errorf("fwmark %q: %w", s.key, err)
+			}
+			svc.Key = ipvs.FWMarkKey(uint32(mark), false)
+		} else {
+			ap, err := netip.ParseAddrPort(s.key)
+			if err != nil {
+				return nil, fmt.Errorf("service %q: %w", s.key, err)
+			}
+			svc.Key = ipvs.ServiceKey{Proto: map[string]ipvs.Proto{"TCP": ipvs.TCP, "UDP": ipvs.UDP}[s.proto], Addr: ap}
+		}
+		svc.Scheduler, svc.NetmaskBits = s.sched, svc.Key.FullMaskBits()
+		if s.persistent != "" {
+			svc.Flags |= ipvs.FlagPersistent
+			svc.Timeout = uint32(atoiOr(s.persistent, 300))
+		}
+		e := ipvs.Entry{Service: svc}
+		for _, r := range s.reals {
+			ap, err := netip.ParseAddrPort(r.addr)
+			if err != nil {
+				return nil, fmt.Errorf("real %q: %w", r.addr, err)
+			}
+			fwd := map[string]ipvs.Forward{"Masq": ipvs.Masq, "Route": ipvs.Gate, "Tunnel": ipvs.IPIP}[r.fwd]
+			e.Reals = append(e.Reals, ipvs.Real{Addr: ap, Forward: fwd, Weight: r.weight})
+		}
+		out = append(out, e)
+	}
+	return out, nil
 }
 
 // encode writes t in the state-file format: "S proto key sched persistent"
@@ -295,8 +339,12 @@ func standinLocked(f *os.File, argv []string, stdout, stderr io.Writer) int {
 	}
 	if a.cmd == "L" {
 		bw := bufio.NewWriter(stdout)
-		t.list(bw, a.thresholds)
+		err := t.list(bw, a.thresholds)
 		bw.Flush()
+		if err != nil {
+			fmt.Fprintf(stderr, "ipvsadm stand-in: %v\n", err)
+			return 2
+		}
 		return 0
 	}
 	if err := t.apply(a); err != nil {
