@@ -28,6 +28,12 @@ type DesiredService struct {
 	// changes nor deletes them, so a restart does not drop reals that the
 	// previous instance left serving, and nothing unchecked is added.
 	Pending map[netip.AddrPort]bool
+	// Placeholders are Pending reals of an mh virtual that a full diff adds
+	// at weight 0 when the kernel lacks them: Maglev builds its table from
+	// the order of the real list, so every director must add the reals in
+	// one order (address order, at start), not in the order their first
+	// checks happen to pass. A health event then only changes the weight.
+	Placeholders map[netip.AddrPort]ipvs.Real
 	// Roles names every configured address (reals and the fallback,
 	// whatever their state), for log wording: an address without a role
 	// inside a managed service is purged.
@@ -77,7 +83,25 @@ func DesiredVirtual(v *ldcf.Virtual, health HealthView) DesiredService {
 	if fb, ok := FallbackFor(v); ok {
 		ds.placeFallback(fb, fallbackActive(v, up, unknown))
 	}
+	if v.Scheduler == "mh" && v.CheckType != ldcf.CheckOff {
+		ds.placeholders(v)
+	}
 	return ds
+}
+
+// placeholders fills ds.Placeholders with v's pending reals at weight 0.
+func (ds *DesiredService) placeholders(v *ldcf.Virtual) {
+	for _, r := range v.Reals {
+		real := RealFor(v, r)
+		if !ds.Pending[real.Addr] {
+			continue
+		}
+		if ds.Placeholders == nil {
+			ds.Placeholders = map[netip.AddrPort]ipvs.Real{}
+		}
+		real.Weight = 0
+		ds.Placeholders[real.Addr] = real
+	}
 }
 
 func newDesiredService(svc ipvs.Service) DesiredService {

@@ -82,6 +82,9 @@ type OwnedService struct {
 //   - in a desired service, missing reals are added, different ones updated,
 //     and reals that are neither desired nor Pending are deleted
 //     (ldirectord purges untracked reals, purge_untracked_service);
+//   - a placeholder (DesiredService.Placeholders: a pending real of an mh
+//     virtual) missing from the kernel is added at weight 0, in address
+//     order with the other adds;
 //   - an owned service no longer desired is deleted (its reals with it);
 //   - a manual weight change is kept (ldirectord PR #125): a real whose
 //     kernel config differs from the desired one only in weight, while
@@ -117,10 +120,15 @@ func Diff(desired, kernel Table, owned Owned) []Op {
 func diffReals(want DesiredService, have, applied map[netip.AddrPort]ipvs.Real) []Op {
 	var adds, updates, dels []Op
 	key := want.Service.Key
-	for _, a := range sortedAddrs(want.Reals) {
-		w := want.Reals[a]
+	for _, a := range sortedUnion(want.Reals, want.Placeholders) {
+		w, wanted := want.Reals[a]
 		h, ok := have[a]
 		switch {
+		case !wanted:
+			if p := want.Placeholders[a]; !ok && want.Pending[a] {
+				adds = append(adds, Op{Kind: AddReal, Service: ipvs.Service{Key: key}, Real: p, Role: want.Roles[a],
+					Reason: "placeholder at weight 0 until checked: mh needs one real order on every director"})
+			}
 		case !ok:
 			adds = append(adds, Op{Kind: AddReal, Service: ipvs.Service{Key: key}, Real: w, Role: want.Roles[a], Reason: "real not in the kernel"})
 		case w.SameConfig(h):
@@ -250,6 +258,12 @@ func sortedKeys[V any](m map[ipvs.ServiceKey]V) []ipvs.ServiceKey {
 
 func sortedAddrs[V any](m map[netip.AddrPort]V) []netip.AddrPort {
 	return slices.SortedFunc(maps.Keys(m), netip.AddrPort.Compare)
+}
+
+// sortedUnion is the sorted keys of a and b, without duplicates.
+func sortedUnion(a, b map[netip.AddrPort]ipvs.Real) []netip.AddrPort {
+	keys := slices.AppendSeq(slices.Collect(maps.Keys(a)), maps.Keys(b))
+	return slices.Compact(slices.SortedFunc(slices.Values(keys), netip.AddrPort.Compare))
 }
 
 // RepairOps filters a full diff for the periodic drift repair, which fixes

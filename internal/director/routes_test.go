@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/ultramonkey/ultramonkey/internal/director/ldcf"
 )
 
 var prefixCmp = cmpopts.EquateComparable(netip.Prefix{})
@@ -155,5 +156,36 @@ func TestRoutesFollowHealth(t *testing.T) {
 			t.Fatal(err)
 		}
 		expect("stop", nil)
+	})
+}
+
+// TestRunMHPlaceholders: an mh virtual gets all its reals at start, at
+// weight 0 and in address order, before any check has answered; the first
+// results only raise weights, so the real list has one order on every
+// director whatever order their checks pass in.
+func TestRunMHPlaceholders(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fc := newFakeChecker()
+		fc.gate = make(chan struct{})
+		for _, a := range []string{"10.0.0.2:80", "10.0.0.3:80", "10.0.0.4:80"} {
+			fc.set(a, true)
+		}
+		cfg := conf(virt("10.1.1.10:80", []ldcf.Real{rl("10.0.0.4:80", 1, ldcf.Gate), rl("10.0.0.2:80", 1, ldcf.Gate), rl("10.0.0.3:80", 1, ldcf.Gate)},
+			func(v *ldcf.Virtual) { v.Scheduler, v.SchedFlags, v.Quiescent = "mh", "mh-port", true }))
+		h := start(t, "", cfg, fc)
+		h.expectOps("-A -t 10.1.1.10:80 -s mh -b mh-port",
+			"-a -t 10.1.1.10:80 -r 10.0.0.2:80 -g -w 0", "-a -t 10.1.1.10:80 -r 10.0.0.3:80 -g -w 0", "-a -t 10.1.1.10:80 -r 10.0.0.4:80 -g -w 0")
+		close(fc.gate)
+		synctest.Wait()
+		got := h.ops()
+		slices.Sort(got)
+		want := []string{"-e -t 10.1.1.10:80 -r 10.0.0.2:80 -g -w 1", "-e -t 10.1.1.10:80 -r 10.0.0.3:80 -g -w 1", "-e -t 10.1.1.10:80 -r 10.0.0.4:80 -g -w 1"}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("ops after the first results (-want +got):\n%s", diff)
+		}
+		fc.set("10.0.0.3:80", false)
+		h.advance(10 * time.Second)
+		h.expectOps("-e -t 10.1.1.10:80 -r 10.0.0.3:80 -g -w 0")
+		h.stop()
 	})
 }
