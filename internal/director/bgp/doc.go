@@ -12,7 +12,7 @@
 // github.com/osrg/gobgp/v3 as a library: no gRPC listener, no BGP
 // listener, sessions dialled out to the configured peers); bgptest has a
 // recording fake for unit tests, and gobgp_test.go runs the real one
-// against BIRD 2.
+// against BIRD 2 (main_test.go: the one child process that test kills).
 //
 // A dead director's routes go with it: its TCP sessions close (or, when
 // the machine vanishes, the peer's hold timer expires) and the router

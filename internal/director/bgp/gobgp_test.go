@@ -248,3 +248,25 @@ func TestGoBGPRefusedPeer(t *testing.T) {
 		t.Errorf("BIRD holds %v from a refused session", got)
 	}
 }
+
+// TestGoBGPDiesWithProcess: the session lives in the speaker's process, so
+// when that process is killed (SIGKILL: no withdrawal, no Cease) the
+// kernel resets its TCP connection and BIRD drops the route at once, well
+// within the hold time. This is what takes a dead director's routes away.
+func TestGoBGPDiesWithProcess(t *testing.T) {
+	r := startBIRD(t, map[string]uint32{"127.0.0.5": 65005})
+	child := exec.Command(os.Args[0], "-test.run=^$")
+	child.Env = append(os.Environ(), fmt.Sprintf("%s=%d", speakerChildEnv, r.port))
+	var out logBuffer
+	child.Stdout, child.Stderr = &out, &out
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { child.Process.Kill(); child.Wait() })
+	r.waitRoute("10.1.1.10/32", 15*time.Second, "127.0.0.5")
+	if err := child.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	took := r.waitRoute("10.1.1.10/32", 3*time.Second)
+	t.Logf("speaker process killed: BIRD dropped its route in %v (hold time 3 s)", took.Round(time.Millisecond))
+}
