@@ -807,3 +807,39 @@ func TestVMSyncNetlinkConcurrent(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestVMSyncAllToAll is the scale-out mode (docs/scale-out.md): every
+// director runs a master and a backup daemon with one sync id. A
+// connection through A reaches B's table as SYNC, and B's master does not
+// echo it back: A's entry stays LOCAL.
+func TestVMSyncAllToAll(t *testing.T) {
+	dmesgOnFailure(t)
+	l := newSyncLab(t)
+	l.sink(t)
+	for _, n := range []*SyncNetlink{openSyncInNS(t, l.a), openSyncInNS(t, l.b)} {
+		for _, s := range []SyncState{SyncMaster, SyncBackup} {
+			if err := n.Start(SyncDaemon{State: s, Interface: "eth1", SyncID: 9}); err != nil {
+				t.Fatalf("start %s: %v", s, err)
+			}
+		}
+	}
+	start := time.Now()
+	u := l.startFlow(t, l.svc, 100*time.Millisecond, false)
+	local, took, ok := waitConn(t, l.a, u.client, start, 5*time.Second)
+	if !ok {
+		t.Fatalf("connection %s not ESTABLISHED on A after %v: %+v", u.client, took, local)
+	}
+	got, delay, ok := waitConn(t, l.b, u.client, start, 10*time.Second)
+	if !ok {
+		t.Fatalf("connection %s not on B after %v (A has %+v)", u.client, delay, local)
+	}
+	t.Logf("FIGURE all-to-all: connection on B %v after connect", delay.Round(time.Millisecond))
+	if got.Origin != OriginSync || got.Real != l.real {
+		t.Errorf("B's entry %+v, want SYNC to %s", got, l.real)
+	}
+	time.Sleep(4 * time.Second) // a refresh period and the master's 3 s flush: any echo would be back by now
+	again, ok, err := findConn(l.a, u.client)
+	if err != nil || !ok || again.Origin != OriginLocal {
+		t.Errorf("A's entry after 4 s: %+v (found %v, %v), want it still LOCAL", again, ok, err)
+	}
+}
