@@ -54,6 +54,15 @@ func OpenWatchdog(path string, deadtime time.Duration) (w *Watchdog, warn error,
 	return w, warn, nil
 }
 
+// Timeout reads the device's timeout in seconds (WDIOC_GETTIMEOUT).
+func (w *Watchdog) Timeout() (int, error) {
+	n, err := unix.IoctlGetInt(int(w.f.Fd()), unix.WDIOC_GETTIMEOUT)
+	if err != nil {
+		return 0, fmt.Errorf("reading the timeout of watchdog %s: %w", w.path, err)
+	}
+	return n, nil
+}
+
 // Path returns the device path.
 func (w *Watchdog) Path() string { return w.path }
 

@@ -1,6 +1,6 @@
 //go:build vm
 
-package heartbeat
+package hbd
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ultramonkey/ultramonkey/internal/heartbeat"
 )
 
 // kmsg returns the kernel log (SYSLOG_ACTION_READ_ALL).
@@ -43,14 +45,14 @@ func TestWatchdogSoftdog(t *testing.T) {
 	before := bytes.Count([]byte(log), []byte(fired))
 	deadtime := 1500 * time.Millisecond
 
-	w, warn, err := OpenWatchdog(dev, deadtime)
+	w, warn, err := heartbeat.OpenWatchdog(dev, deadtime)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if warn != nil {
 		t.Errorf("WDIOC_SETTIMEOUT on softdog: %v", warn)
 	}
-	got, err := unix.IoctlGetInt(int(w.f.Fd()), unix.WDIOC_GETTIMEOUT)
+	got, err := w.Timeout()
 	if err != nil || got != 2 {
 		t.Errorf("WDIOC_GETTIMEOUT = %d (%v), want 2 (deadtime 1.5 s + 10 ms, rounded up)", got, err)
 	}
@@ -68,7 +70,7 @@ func TestWatchdogSoftdog(t *testing.T) {
 		t.Fatalf("the watchdog fired while tickled or after the magic close (%d times)", n-before)
 	}
 
-	w, _, err = OpenWatchdog(dev, deadtime)
+	w, _, err = heartbeat.OpenWatchdog(dev, deadtime)
 	if err != nil {
 		t.Fatal(err)
 	}

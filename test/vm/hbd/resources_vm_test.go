@@ -1,6 +1,6 @@
 //go:build vm
 
-package resources
+package hbd
 
 import (
 	"net/netip"
