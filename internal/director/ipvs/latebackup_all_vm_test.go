@@ -1,0 +1,7 @@
+//go:build vm && vmbench
+
+package ipvs
+
+// lateBackupAll: with the vmbench tag TestVMSyncLateBackup measures every
+// case (IPVSVM_TAGS=vmbench IPVSVM_PKGS=./internal/director/ipvs test/vm/run.sh TestVMSyncLateBackup).
+const lateBackupAll = true
