@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,6 +12,8 @@ import (
 
 	"github.com/ultramonkey/ultramonkey/internal/director/check"
 	"github.com/ultramonkey/ultramonkey/internal/director/ldcf"
+
+	"github.com/ultramonkey/ultramonkey/test/repo"
 )
 
 // ldirectordDirectives is every ldirectord.cf directive of ldirectord
@@ -110,36 +111,6 @@ func readLdirectordTable(t *testing.T, path string) map[string]ldDocRow {
 	return rows
 }
 
-// repoTests returns the names of every Test function in the repository.
-func repoTests(t *testing.T, root string) map[string]bool {
-	t.Helper()
-	out := map[string]bool{}
-	re := regexp.MustCompile(`(?m)^func (Test[A-Za-z0-9_]+)\(`)
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && (d.Name() == ".git" || d.Name() == "testdata" || d.Name() == ".cache") {
-			return filepath.SkipDir
-		}
-		if !strings.HasSuffix(p, "_test.go") {
-			return nil
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		for _, m := range re.FindAllStringSubmatch(string(b), -1) {
-			out[m[1]] = true
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // classify runs `ldirectord <file> check` on the sample and says what it
 // did to the sample's line: refused (exit 2 naming file:line), warning
 // (exit 0, a warning naming file:line) or behaviour (exit 0, no remark).
@@ -185,7 +156,10 @@ func TestLdirectordDirectiveTable(t *testing.T) {
 	root := filepath.Join("..", "..")
 	doc := filepath.Join(root, "docs", "migration.md")
 	rows := readLdirectordTable(t, doc)
-	tests := repoTests(t, root)
+	tests, err := repo.TestFuncs(root)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for key, row := range rows {
 		scope, name, _ := strings.Cut(key, " ")
 		if !slices.Contains(ldirectordDirectives[scope], name) {

@@ -2,13 +2,14 @@ package hacf
 
 import (
 	"bufio"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ultramonkey/ultramonkey/test/repo"
 )
 
 // heartbeatDirectives is every ha.cf directive of Heartbeat 3.0.6
@@ -101,36 +102,6 @@ func readDirectiveTable(t *testing.T, path string) map[string]docRow {
 	return rows
 }
 
-// testFuncs returns the names of every Test function in the repository.
-func testFuncs(t *testing.T, root string) map[string]bool {
-	t.Helper()
-	out := map[string]bool{}
-	re := regexp.MustCompile(`(?m)^func (Test[A-Za-z0-9_]+)\(`)
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && (d.Name() == ".git" || d.Name() == "testdata") {
-			return filepath.SkipDir
-		}
-		if !strings.HasSuffix(p, "_test.go") {
-			return nil
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		for _, m := range re.FindAllStringSubmatch(string(b), -1) {
-			out[m[1]] = true
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // TestDirectiveTable: docs/migration.md lists every Heartbeat 3.0.6 ha.cf
 // directive once, with the class the parser gives it and a test that
 // exists (issue 12: no directive silently ignored).
@@ -138,7 +109,10 @@ func TestDirectiveTable(t *testing.T) {
 	root := filepath.Join("..", "..", "..")
 	doc := filepath.Join(root, "docs", "migration.md")
 	rows := readDirectiveTable(t, doc)
-	tests := testFuncs(t, root)
+	tests, err := repo.TestFuncs(root)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for name := range rows {
 		if !slices.Contains(heartbeatDirectives, name) {
 			t.Errorf("%s:%d: %s is not a Heartbeat 3.0.6 ha.cf directive", doc, rows[name].line, name)
