@@ -2,6 +2,6 @@
 
 package ipvs
 
-// lateBackupAll: with the vmbench tag TestVMSyncLateBackup measures every
-// case (IPVSVM_TAGS=vmbench IPVSVM_PKGS=./internal/director/ipvs test/vm/run.sh TestVMSyncLateBackup).
-const lateBackupAll = true
+// With the vmbench tag TestVMSyncLateBackup measures every case
+// (IPVSVM_TAGS=vmbench IPVSVM_PKGS=./internal/director/ipvs test/vm/run.sh TestVMSyncLateBackup).
+func init() { lateBackupAll = true }
