@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net/netip"
 	"slices"
-	"sync"
 )
 
 // AgentIPaddrDR is the built-in VIP agent for directors that are also real
@@ -37,11 +36,8 @@ const loopback = "lo"
 type IPaddrDR struct {
 	ip      *IPAgent
 	addrs   Addrs
-	sysctls Sysctls
+	sysctls savedSysctls // the ARP settings, written at Prepare, restored at Retire
 	spec    IPSpec
-
-	mu      sync.Mutex
-	restore map[string]string
 }
 
 var (
@@ -67,7 +63,7 @@ func NewIPaddrDR(args []string, addrs Addrs, vips *VIPAnnouncer, sysctls Sysctls
 		log = slog.Default()
 	}
 	ip := NewIPAgent(IPConfig{Spec: spec, Addrs: addrs, VIPs: vips, Kind: AgentIPaddrDR, Logger: log})
-	return &IPaddrDR{ip: ip, addrs: addrs, sysctls: sysctls, spec: spec, restore: map[string]string{}}, nil
+	return &IPaddrDR{ip: ip, addrs: addrs, sysctls: savedSysctls{set: sysctls}, spec: spec}, nil
 }
 
 // Monitored: the status is an address list.
@@ -89,19 +85,8 @@ func (a *IPaddrDR) arpSysctls() [][2]string {
 
 // Prepare puts the node in the standby role.
 func (a *IPaddrDR) Prepare(ctx context.Context) error {
-	if a.sysctls != nil {
-		a.mu.Lock()
-		for _, kv := range a.arpSysctls() {
-			prev, err := a.sysctls.Set(kv[0], kv[1])
-			if err != nil {
-				a.mu.Unlock()
-				return fmt.Errorf("%s %s: %w", AgentIPaddrDR, a.spec.IP, err)
-			}
-			if _, ok := a.restore[kv[0]]; !ok {
-				a.restore[kv[0]] = prev
-			}
-		}
-		a.mu.Unlock()
+	if err := a.sysctls.apply(a.arpSysctls()); err != nil {
+		return fmt.Errorf("%s %s: %w", AgentIPaddrDR, a.spec.IP, err)
 	}
 	if err := a.ip.Stop(ctx); err != nil {
 		return err
@@ -130,16 +115,7 @@ func (a *IPaddrDR) Status(ctx context.Context) (Status, error) { return a.ip.Sta
 
 // Retire removes the VIP from lo and restores the sysctls.
 func (a *IPaddrDR) Retire(ctx context.Context) error {
-	err := a.delLo(ctx)
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for name, v := range a.restore {
-		if _, e := a.sysctls.Set(name, v); e != nil {
-			err = errors.Join(err, e)
-		}
-	}
-	clear(a.restore)
-	return err
+	return errors.Join(a.delLo(ctx), a.sysctls.restore())
 }
 
 func (a *IPaddrDR) addLo(ctx context.Context) error {

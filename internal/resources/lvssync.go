@@ -97,8 +97,7 @@ type LVSSync struct {
 	cfg LVSSyncConfig
 	log *slog.Logger
 
-	mu      sync.Mutex
-	restore map[string]string // sysctl -> value before the first write
+	sysctls savedSysctls // written at Prepare and Start, restored at Retire
 
 	// opMu serialises the role changes with the deferred backup start,
 	// which runs on a timer goroutine; pending is that timer (nil: none).
@@ -126,7 +125,7 @@ func NewLVSSync(cfg LVSSyncConfig) *LVSSync {
 	if cfg.BackupDelay <= 0 {
 		cfg.BackupDelay = DefaultBackupDelay
 	}
-	return &LVSSync{cfg: cfg, log: log.With("resource", AgentLVSSync), restore: map[string]string{}}
+	return &LVSSync{cfg: cfg, log: log.With("resource", AgentLVSSync), sysctls: savedSysctls{set: cfg.Sysctls}}
 }
 
 // Daemon is the sync daemon of state s this resource runs. The backup
@@ -249,16 +248,7 @@ func (a *LVSSync) Retire(ctx context.Context) error {
 	a.opMu.Lock()
 	defer a.opMu.Unlock()
 	a.cancelPendingBackup()
-	err := a.stop(ipvs.SyncBackup)
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for name, v := range a.restore {
-		if _, e := a.cfg.Sysctls.Set(name, v); e != nil {
-			err = errors.Join(err, e)
-		}
-	}
-	clear(a.restore)
-	return err
+	return errors.Join(a.stop(ipvs.SyncBackup), a.sysctls.restore())
 }
 
 // Status is running while the master runs.
@@ -359,19 +349,8 @@ func (s SyncSpec) syncSysctls() [][2]string {
 
 // writeSysctls writes the sysctls, remembering each one's first value.
 func (a *LVSSync) writeSysctls() error {
-	if a.cfg.Sysctls == nil {
-		return nil
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for _, kv := range a.cfg.Spec.syncSysctls() {
-		prev, err := a.cfg.Sysctls.Set(kv[0], kv[1])
-		if err != nil {
-			return fmt.Errorf("%s: %w", AgentLVSSync, err)
-		}
-		if _, ok := a.restore[kv[0]]; !ok {
-			a.restore[kv[0]] = prev
-		}
+	if err := a.sysctls.apply(a.cfg.Spec.syncSysctls()); err != nil {
+		return fmt.Errorf("%s: %w", AgentLVSSync, err)
 	}
 	return nil
 }

@@ -5,10 +5,12 @@ package resources
 // knows their names and shapes and says ErrNoIPVS when they are missing.
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/ultramonkey/ultramonkey/internal/director/ipvs"
 )
@@ -46,4 +48,51 @@ func (p ProcSysctls) Set(name, value string) (string, error) {
 		return "", fmt.Errorf("sysctl %s=%q: %w", name, value, err)
 	}
 	return old, nil
+}
+
+// savedSysctls writes sysctls through an agent's Sysctls and remembers the
+// value each one had before the agent's first write, so that the agent's
+// Retire can put them back (LVSSyncDaemonSwap's sync settings, IPaddrDR's
+// ARP settings). A nil Sysctls writes nothing. Safe for concurrent use.
+type savedSysctls struct {
+	set  Sysctls
+	mu   sync.Mutex
+	prev map[string]string
+}
+
+// apply writes each NAME=VALUE pair in order; the first error stops it.
+func (s *savedSysctls) apply(pairs [][2]string) error {
+	if s.set == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, kv := range pairs {
+		prev, err := s.set.Set(kv[0], kv[1])
+		if err != nil {
+			return err
+		}
+		if _, ok := s.prev[kv[0]]; !ok {
+			if s.prev == nil {
+				s.prev = map[string]string{}
+			}
+			s.prev[kv[0]] = prev
+		}
+	}
+	return nil
+}
+
+// restore writes back every remembered value and forgets them; it tries
+// all and joins the errors.
+func (s *savedSysctls) restore() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	for name, v := range s.prev {
+		if _, err := s.set.Set(name, v); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	clear(s.prev)
+	return errors.Join(errs...)
 }
