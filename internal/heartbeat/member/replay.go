@@ -2,6 +2,7 @@ package member
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -52,6 +53,7 @@ const (
 	ReasonGap           ReplayReason = "accepted after a gap"
 	ReasonLostALot      ReplayReason = "accepted after a gap over the window; tracking reset"
 	ReasonRecovered     ReplayReason = "missing packet recovered"
+	ReasonLateAfterNak  ReplayReason = "accepted: a packet given up on (NAK) arrived late"
 	ReasonRestart       ReplayReason = "accepted: new generation (restart)"
 	ReasonPartition     ReplayReason = "accepted: returning after partition"
 	ReasonDuplicate     ReplayReason = "duplicate packet"
@@ -124,6 +126,14 @@ type Replay struct {
 	retiredSent time.Time
 	firstMiss   uint64
 	missing     map[uint64]time.Time // seq -> next request time; zero = not scheduled
+	// given holds the seqs a NAK made us give up on. Heartbeat forgets
+	// them, so the packet is dropped as old if it comes after all. hbd
+	// accepts it once: it was never delivered, so it is no duplicate,
+	// and the sender NAKs a seq it has not sent yet when someone holding
+	// the key pushed our tracking ahead with a forged seq; its real
+	// packets of those seqs then come later (FuzzEngine: a dropped
+	// t=resource left both nodes holding one group).
+	given map[uint64]bool
 	// sinceDead holds the seqs accepted while the source was dead. A
 	// return's status may be older than one of them (reordering): the
 	// tracking then restarts at the status, as Heartbeat's does, and
@@ -143,7 +153,7 @@ func NewReplay(cfg ReplayConfig) *Replay {
 		cfg.MaxRexmitDelay = DefaultMaxRexmitDelay
 	}
 	cfg.AckTrigger %= AckDiv
-	return &Replay{cfg: cfg, missing: map[uint64]time.Time{}, sinceDead: map[uint64]bool{}, counters: map[ReplayReason]uint64{}}
+	return &Replay{cfg: cfg, missing: map[uint64]time.Time{}, given: map[uint64]bool{}, sinceDead: map[uint64]bool{}, counters: map[ReplayReason]uint64{}}
 }
 
 // Check decides one message. peerDead is the source's liveness status at
@@ -245,6 +255,11 @@ func (r *Replay) check(m SeqMsg, peerDead bool, now time.Time) ReplayDecision {
 		return r.gap(d, m.Seq, now)
 	}
 	if r.recover(m.Seq, &d) {
+		return d
+	}
+	if r.given[m.Seq] && !d.Restart && !d.Partition {
+		delete(r.given, m.Seq)
+		d.Verdict, d.Reason = Accept, ReasonLateAfterNak
 		return d
 	}
 	if d.Restart || d.Partition {
@@ -352,6 +367,7 @@ func (r *Replay) firstDelay() time.Duration {
 // reset is reset_seqtrack.
 func (r *Replay) reset() {
 	clear(r.missing)
+	clear(r.given)
 	r.firstMiss = 0
 	r.lastSeq = 0
 }
@@ -368,11 +384,19 @@ func (r *Replay) NodeDead() {
 }
 
 // Nak records an NS_nak_rexmit for seq: it is irretrievably lost, so it is
-// no longer missing and no longer requested. It reports whether seq was
-// missing (false: a copy of a NAK already applied, or a replay).
+// no longer missing and no longer requested; if it arrives after all it is
+// still accepted, once (Replay.given). It reports whether seq was missing
+// (false: a copy of a NAK already applied, or a replay).
 func (r *Replay) Nak(seq uint64) bool {
 	var d ReplayDecision
-	return r.recover(seq, &d)
+	if !r.recover(seq, &d) {
+		return false
+	}
+	if len(r.given) >= MaxMissing {
+		delete(r.given, slices.Min(slices.Collect(maps.Keys(r.given))))
+	}
+	r.given[seq] = true
+	return true
 }
 
 // RexmitDue returns the missing seqs whose retransmit request is due at

@@ -90,6 +90,22 @@ func TestReplay(t *testing.T) {
 			missing: []uint64{2},
 		},
 		{
+			name: "a seq given up on (NAK) that arrives late is accepted once",
+			setup: func(r *Replay) {
+				r.Check(st(5, 1), false, t0)
+				r.Check(st(5, 4), false, t0) // a forged seq ahead: 2 and 3 missing
+				if !r.Nak(2) || r.Nak(2) {
+					panic("Nak(2) twice: want true, then false")
+				}
+			},
+			steps: []replayStep{
+				{msg: msg(5, 2), want: ReplayDecision{Verdict: Accept, Reason: ReasonLateAfterNak}},
+				{msg: msg(5, 2), want: ReplayDecision{Verdict: Drop, Reason: ReasonOld}},
+				{msg: msg(5, 3), want: ReplayDecision{Verdict: Accept, Reason: ReasonRecovered,
+					Log: []Line{{slog.LevelInfo, "No pkts missing from node2!"}}}},
+			},
+		},
+		{
 			name: "all missing recovered logs it",
 			steps: []replayStep{
 				{msg: st(5, 1), want: ReplayDecision{Verdict: Accept, Reason: ReasonRestart, Restart: true}},
