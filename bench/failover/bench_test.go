@@ -25,6 +25,8 @@ import (
 //	FAILOVER_IMPLS=hbd,heartbeat
 //	FAILOVER_LOAD=60s         load window (0 skips the load test)
 //	FAILOVER_BUSY=4           busy-loop processes during the load window
+//	FAILOVER_CPU=15s          idle CPU window per run (QUICK: 5 s; 0 skips)
+//	FAILOVER_CPU_ROUNDS=3     rounds of the idle CPU runs (one hbd, one Heartbeat)
 //	FAILOVER_OUT=path         the JSON file (bench/results/failover-<date>.json)
 //	FAILOVER_HBD_REV=rev      hbd's revision for the report
 type benchConfig struct {
@@ -34,6 +36,8 @@ type benchConfig struct {
 	impls    []interop.Impl
 	load     time.Duration
 	busy     int
+	cpu      time.Duration
+	rounds   int
 	out      string
 	rev      string
 }
@@ -41,10 +45,10 @@ type benchConfig struct {
 func configFromEnv(t *testing.T, now time.Time) benchConfig {
 	t.Helper()
 	c := benchConfig{quick: os.Getenv("QUICK") == "1", trials: 10, load: time.Minute, busy: 4,
-		impls: []interop.Impl{interop.HBD, interop.Heartbeat}, profiles: Profiles,
+		impls: []interop.Impl{interop.HBD, interop.Heartbeat}, profiles: Profiles, cpu: 15 * time.Second, rounds: MinCPURounds,
 		out: filepath.Join("..", "results", "failover-"+now.Format("2006-01-02")+".json"), rev: "unknown"}
 	if c.quick {
-		c.trials, c.load = 3, 15*time.Second
+		c.trials, c.load, c.cpu = 3, 15*time.Second, 5*time.Second
 	}
 	var err error
 	if v := os.Getenv("FAILOVER_TRIALS"); v != "" {
@@ -55,6 +59,16 @@ func configFromEnv(t *testing.T, now time.Time) benchConfig {
 	if v := os.Getenv("FAILOVER_LOAD"); v != "" {
 		if c.load, err = time.ParseDuration(v); err != nil {
 			t.Fatalf("FAILOVER_LOAD=%q: %v", v, err)
+		}
+	}
+	if v := os.Getenv("FAILOVER_CPU"); v != "" {
+		if c.cpu, err = time.ParseDuration(v); err != nil {
+			t.Fatalf("FAILOVER_CPU=%q: %v", v, err)
+		}
+	}
+	if v := os.Getenv("FAILOVER_CPU_ROUNDS"); v != "" {
+		if c.rounds, err = strconv.Atoi(v); err != nil || c.rounds < 1 {
+			t.Fatalf("FAILOVER_CPU_ROUNDS=%q: want a positive count", v)
 		}
 	}
 	if v := os.Getenv("FAILOVER_BUSY"); v != "" {
@@ -142,6 +156,10 @@ func TestFailoverBench(t *testing.T) {
 				t.Logf("%+v", run)
 			})
 		}
+	}
+	if c.cpu > 0 {
+		rep.CPU = runCPUs(t, c.impls, c.rounds, c.cpu)
+		rep.CPUCompare = CompareCPU(rep.CPU)
 	}
 	rep.Ratios = Ratios(rep.Sets)
 	rep.Targets = Targets(rep, LoadProfile)

@@ -20,6 +20,9 @@ type Report struct {
 	Sets   []Set     `json:"sets"`
 	Ratios []Ratio   `json:"ratios_hbd_over_heartbeat"`
 	Load   []LoadRun `json:"load"`
+	// CPU are the idle CPU runs (issue 14), CPUCompare their comparison.
+	CPU        []CPURun     `json:"cpu,omitempty"`
+	CPUCompare []CPUCompare `json:"cpu_compare,omitempty"`
 	// Targets are issue 5's goals judged against the sets and load runs.
 	Targets []Target `json:"targets"`
 }
@@ -71,9 +74,14 @@ func (r Report) Markdown() string {
 	}
 	r.markdownRatios(w)
 	r.markdownLoad(w)
+	r.markdownCPU(w)
 	if len(r.Targets) > 0 {
 		w("")
-		w("Targets (issue 5):")
+		if len(r.CPUCompare) > 0 {
+			w("Targets (issue 5; idle CPU: issue 14):")
+		} else {
+			w("Targets (issue 5):")
+		}
 		w("")
 		for _, t := range r.Targets {
 			verdict := "**missed**"

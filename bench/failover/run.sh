@@ -13,6 +13,9 @@
 #   FAILOVER_IMPLS=a,b      hbd,heartbeat                       (both)
 #   FAILOVER_LOAD=60s       load window; 0 skips the load test  (60s)
 #   FAILOVER_BUSY=4         busy-loop processes in the window   (4)
+#   FAILOVER_CPU=15s        idle CPU window per run at 10 ms and 100 ms
+#                           keepalive, hbd against Heartbeat (QUICK 5s; 0 skips)
+#   FAILOVER_CPU_ROUNDS=3   rounds of that comparison (one run of each)
 #   FAILOVER_OUT=path       the JSON file
 #   HBD=/path/to/hbd        another binary (skips make build)
 set -euo pipefail

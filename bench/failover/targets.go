@@ -31,7 +31,8 @@ type Target struct {
 // Targets judges r: per profile hbd's failover p50 minus deadtime (kill →
 // VIP and kill → GARP), with Heartbeat's beside it; the trial counts of
 // every profile and implementation; and hbd's false failovers in the
-// loaded window at loadProfile. A goal without data is missed.
+// loaded window at loadProfile; hbd's idle CPU against Heartbeat's, when
+// the CPU runs were made. A goal without data is missed.
 func Targets(r Report, loadProfile string) []Target {
 	var out []Target
 	for _, p := range Profiles {
@@ -49,8 +50,8 @@ func Targets(r Report, loadProfile string) []Target {
 		}
 		out = append(out, t)
 	}
-	out = append(out, trialTarget(r))
-	return append(out, loadTarget(r, loadProfile))
+	out = append(out, trialTarget(r), loadTarget(r, loadProfile))
+	return append(out, cpuTargets(r.CPUCompare)...)
 }
 
 func trialTarget(r Report) Target {

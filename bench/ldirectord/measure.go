@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"slices"
 	"time"
+
+	"github.com/ultramonkey/ultramonkey/test/netlab"
 )
 
 // Startup is the time from starting the subject to a complete table.
@@ -99,7 +101,7 @@ func (r *run) steady(ctx context.Context, skip map[string]bool) (Steady, error) 
 	if err := r.fc.Reset(); err != nil {
 		return Steady{}, err
 	}
-	c0, err := ReadCPU(r.pid)
+	c0, err := netlab.ReadCPU(r.pid)
 	if err != nil {
 		return Steady{}, err
 	}
@@ -113,7 +115,7 @@ func (r *run) steady(ctx context.Context, skip map[string]bool) (Steady, error) 
 		rss, _ := ReadMem(r.pid)
 		rssMax = max(rssMax, rss)
 	}
-	c1, err := ReadCPU(r.pid)
+	c1, err := netlab.ReadCPU(r.pid)
 	if err != nil {
 		return Steady{}, err
 	}

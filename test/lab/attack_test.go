@@ -11,11 +11,9 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -250,19 +248,14 @@ func (f *flood) String() string {
 		f.total(), d.Seconds(), float64(f.total())/d.Seconds(), strings.Join(parts, ", "), f.errs.Load())
 }
 
-// cpuTime is a process's user+system CPU time from /proc/PID/stat.
+// cpuTime is a process's user+system CPU time.
 func cpuTime(t testing.TB, pid int) time.Duration {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	c, err := netlab.ReadCPU(pid)
 	if err != nil {
 		t.Fatalf("reading hbd's CPU time: %v", err)
 	}
-	// Fields after the ")" that ends comm: state is field 3, utime 14, stime 15.
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-	ut, _ := strconv.ParseUint(f[11], 10, 64)
-	st, _ := strconv.ParseUint(f[12], 10, 64)
-	const hz = 100 // USER_HZ, 100 on every Linux ABI
-	return time.Duration(ut+st) * time.Second / hz
+	return c.Total()
 }
 
 // ownerSample is one look at which nodes hold the VIP.
