@@ -31,7 +31,7 @@
 #
 # What it does:
 #   1. apt-get installs what is missing: qemu-system-x86 busybox-static
-#      ipvsadm cpio kmod iproute2.
+#      ipvsadm cpio kmod iproute2 bird2.
 #   2. Resolves the kernel package behind linux-image-cloud-amd64 with
 #      apt-cache depends (never a pinned version: Debian drops superseded
 #      ABIs), apt-get downloads it, dpkg-deb -x + depmod -b into
@@ -41,7 +41,7 @@
 #      package with a "//go:build ... vm" test file.
 #   4. Packs an initramfs: busybox, test/vm/init.sh as /init, the test
 #      binaries under /opt/tests/<name>/ (with the package's testdata/),
-#      /opt/bin/{ipvsadm,ip,hbd,ldirectord} with their shared libraries, the
+#      /opt/bin/{ipvsadm,ip,bird,birdc,hbd,ldirectord} with their shared libraries, the
 #      module closure of ip_vs, every scheduler, veth, dummy, bridge and
 #      softdog (loaded with soft_noboot=1).
 #   5. Boots qemu (-nographic -nic none -no-reboot, panic=-1) under timeout,
@@ -77,7 +77,7 @@ die() { echo "vm: FAIL: $*" >&2; exit 1; }
 # --- 1. host packages -------------------------------------------------------
 need_pkgs() {
 	local missing=() p
-	for p in qemu-system-x86 busybox-static ipvsadm cpio kmod iproute2; do
+	for p in qemu-system-x86 busybox-static ipvsadm cpio kmod iproute2 bird2; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0
@@ -185,6 +185,10 @@ copy_with_libs() { # $1 = host binary, $2 = name under /opt/bin
 }
 copy_with_libs "$(command -v ipvsadm || echo /usr/sbin/ipvsadm)" ipvsadm
 copy_with_libs /usr/sbin/ip ip # iproute2's ip (busybox ip has no netns)
+# BIRD 2, the upstream router of the scale-out lab (test/vm/ldirectord,
+# TestScaleOut): Debian's bird2 from the host, with its libraries.
+copy_with_libs /usr/sbin/bird bird
+copy_with_libs /usr/sbin/birdc birdc
 for b in hbd ldirectord; do
 	[ -x "bin/$b" ] && cp "bin/$b" "$INITRD/opt/bin/$b"
 done

@@ -25,6 +25,7 @@ import (
 
 	"github.com/ultramonkey/ultramonkey/internal/daemon"
 	"github.com/ultramonkey/ultramonkey/internal/director/ipvs"
+	"github.com/ultramonkey/ultramonkey/test/e2e"
 	"github.com/ultramonkey/ultramonkey/test/vm/vmnet"
 )
 
@@ -198,6 +199,7 @@ func (rs *realServer) start(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.Handle("/", vmnet.Text(rs.name))
 	mux.HandleFunc("/stream", rs.stream)
+	mux.HandleFunc(e2e.SlowPath, func(w http.ResponseWriter, r *http.Request) { e2e.ServeSlow(rs.name, w, r) })
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	rs.mu.Lock()
 	rs.ln, rs.srvs = ln, append(rs.srvs, srv)
