@@ -12,8 +12,15 @@
 #   BENCH_WINDOW     steady-state window              (20s; QUICK 10s)
 #   BENCH_HOST=0     skip the host part (keeps bench/results/host.json)
 #   BENCH_VM=0       skip the VM part
-#   BENCH_VM_N       N in the VM                      (1000)
+#   BENCH_VM_NS      N in the VM, comma-separated     (100,1000; QUICK 1000;
+#                    BENCH_VM_N, the older knob, is one N)
+#   BENCH_VM_REPEAT  repetitions of every VM point in one boot (3; QUICK 1);
+#                    the report gives the median and spread of the ratios
 #   BENCH_VM_WINDOW  steady window in the VM, seconds (20)
+#   BENCH_VM_PROFILE=1 instead of the VM bench, profile (issue 14): a CPU
+#                    profile of this project's engine and strace -c of it
+#                    and of keepalived's checker at each N, into
+#                    bench/out/vm-profile/ (go tool pprof -top is printed)
 #   BENCH_FAILOVER=0 skip the hbd failover part (bench/failover/run.sh;
 #                    keeps bench/results/failover.json); QUICK=1 applies
 set -euo pipefail
@@ -27,8 +34,13 @@ mkdir -p "$OUT" "$RES"
 
 if [ "${QUICK:-0}" = 1 ]; then
 	NS=${BENCH_NS:-100,1000} PERL_NS=${BENCH_PERL_NS:-100} WINDOW=${BENCH_WINDOW:-10s} QFLAG=-quick
+	VM_NS=${BENCH_VM_NS:-${BENCH_VM_N:-1000}} VM_REPEAT=${BENCH_VM_REPEAT:-1}
 else
 	NS=${BENCH_NS:-100,1000,10000} PERL_NS=${BENCH_PERL_NS:-100,1000,10000} WINDOW=${BENCH_WINDOW:-20s} QFLAG=
+	VM_NS=${BENCH_VM_NS:-${BENCH_VM_N:-100,1000}} VM_REPEAT=${BENCH_VM_REPEAT:-3}
+fi
+if [ "${BENCH_VM_PROFILE:-0}" = 1 ]; then
+	BENCH_HOST=0 BENCH_FAILOVER=0
 fi
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
@@ -57,31 +69,70 @@ keepalived_fetch() {
 	for d in "$KA"/dl/*.deb; do dpkg-deb -x "$d" "$KA/root"; done
 }
 
-# vm_overlay lays out keepalived with every library ldd finds for it (the
-# unpacked ones first) and the in-VM knobs, for IPVSVM_OVERLAY.
+# vm_overlay lays out keepalived (and, to profile, Debian's strace) with
+# every library ldd finds for it (the unpacked ones first) and the in-VM
+# knobs, for IPVSVM_OVERLAY.
 vm_overlay() {
 	local ov=$OUT/vm-overlay lib
 	rm -rf "$ov" && mkdir -p "$ov/opt/bench/sbin" "$ov/etc/vm"
 	cp "$KA/root/usr/sbin/keepalived" "$ov/opt/bench/sbin/"
-	LD_LIBRARY_PATH=$KA/root/usr/lib/x86_64-linux-gnu ldd "$KA/root/usr/sbin/keepalived" |
+	overlay_libs "$ov" "$KA/root/usr/sbin/keepalived"
+	if [ "${BENCH_VM_PROFILE:-0}" = 1 ]; then
+		installed strace || apt-get install -y -qq --no-install-recommends strace >/dev/null
+		mkdir -p "$ov/usr/bin" && cp /usr/bin/strace "$ov/usr/bin/"
+		overlay_libs "$ov" /usr/bin/strace
+	fi
+	echo "$VM_NS" >"$ov/etc/vm/bench-ns"
+	echo "$VM_REPEAT" >"$ov/etc/vm/bench-repeat"
+	echo "${BENCH_VM_WINDOW:-20}" >"$ov/etc/vm/bench-window"
+}
+
+overlay_libs() {
+	local ov=$1 bin=$2 lib
+	LD_LIBRARY_PATH=$KA/root/usr/lib/x86_64-linux-gnu ldd "$bin" |
 		grep -oE '/[^ ]+' | while read -r lib; do
 		mkdir -p "$ov$(dirname "${lib#"$KA"/root}")"
 		cp -L "$lib" "$ov${lib#"$KA"/root}"
 	done
-	echo "${BENCH_VM_N:-1000}" >"$ov/etc/vm/bench-n"
-	echo "${BENCH_VM_WINDOW:-20}" >"$ov/etc/vm/bench-window"
+}
+
+# vm_profile_extract writes each profile and strace table of the serial
+# log to bench/out/vm-profile/ and prints the profile's top.
+vm_profile_extract() {
+	local d=$OUT/vm-profile log=$OUT/vm/serial.log.txt
+	rm -rf "$d" && mkdir -p "$d"
+	tr -d '\r' <"$log" | awk -v d="$d" '
+		/^LDBENCH-PPROF-BEGIN/ { f = d "/" $2 "-" substr($3, 3) ".b64"; print > (d "/" $2 "-" substr($3, 3) ".pprof.txt"); next }
+		/^LDBENCH-PPROF-END/ { f = ""; next }
+		/^LDBENCH-STRACE-BEGIN/ { s = d "/" $2 "-" substr($3, 3) ".strace.txt"; print > s; next }
+		/^LDBENCH-STRACE-END/ { s = ""; next }
+		f != "" { print > f } s != "" { print > s }'
+	for b in "$d"/*.b64; do
+		[ -e "$b" ] || continue
+		base64 -d "$b" >"${b%.b64}.pprof" && rm "$b"
+		go tool pprof -top -nodecount=45 "${b%.b64}.pprof" >>"${b%.b64}.pprof.txt" 2>/dev/null
+	done
+	ls -l "$d"
 }
 
 if [ "${BENCH_VM:-1}" = 1 ]; then
 	keepalived_fetch
 	vm_overlay
-	echo "bench: VM: ours (real IPVS) and keepalived, N=${BENCH_VM_N:-1000}"
+	RUN=TestVMBench
+	[ "${BENCH_VM_PROFILE:-0}" = 1 ] && RUN=TestVMProfile
+	echo "bench: VM ($RUN): ours (real IPVS) and keepalived, N=$VM_NS, $VM_REPEAT repetition(s)"
 	rm -rf "$OUT/vm"
+	# A point takes about 2 min under TCG; the bound is twice that.
+	timeout=$((300 + 240 * VM_REPEAT * $(echo "$VM_NS" | tr ',' ' ' | wc -w) * 2))
 	# IPVSVM_NOBUILD: the in-VM bench uses no bin/ binary (make bench built them).
-	IPVSVM_OUT=$OUT/vm IPVSVM_NOBUILD=1 IPVSVM_PKGS=./bench/ldirectord IPVSVM_TAGS=vmbench IPVSVM_RUN=TestVMBench \
-		IPVSVM_OVERLAY=$OUT/vm-overlay IPVSVM_TIMEOUT=900 IPVSVM_MEM=2048 \
+	IPVSVM_OUT=$OUT/vm IPVSVM_NOBUILD=1 IPVSVM_PKGS=./bench/ldirectord IPVSVM_TAGS=vmbench IPVSVM_RUN=$RUN \
+		IPVSVM_OVERLAY=$OUT/vm-overlay IPVSVM_TIMEOUT=$timeout IPVSVM_MEM=2048 \
 		IPVSVM_APPEND="clocksource=tsc tsc=reliable" test/vm/run.sh ||
 		echo "bench: the VM run failed (see bench/out/vm/serial.log.txt)"
+	if [ "${BENCH_VM_PROFILE:-0}" = 1 ]; then
+		vm_profile_extract
+		exit 0
+	fi
 	sed -n 's/^LDBENCH-JSON: //p' "$OUT/vm/serial.log.txt" | tail -n1 >"$OUT/vm.json"
 	[ -s "$OUT/vm.json" ] || echo "bench: no LDBENCH-JSON line in the VM's serial log"
 fi

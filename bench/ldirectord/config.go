@@ -50,6 +50,7 @@ type PointConfig struct {
 	PerlScript    string // patched ldirectord (Perl)
 	Standin       string // ipvsadm stand-in binary (Perl)
 	KeepalivedBin string
+	EngineArgs    []string // extra flags of the Go engine role (profiling)
 }
 
 func (c PointConfig) reals() []string {

@@ -75,6 +75,7 @@ func (r *run) startSubject(ctx context.Context) error {
 		if r.c.Netlink {
 			args = append(args, "-netlink")
 		}
+		args = append(args, r.c.EngineArgs...)
 		cmd = r.selfCmd(ctx, nil, args...)
 	case ImplPerl:
 		if err := writeLdirectordCf(r.c, cf, filepath.Join(r.c.Dir, "ldirectord.log")); err != nil {

@@ -41,10 +41,14 @@ func Role(args []string, stderr io.Writer) int {
 		fs.StringVar(&c.LogFile, "log", os.DevNull, "director log")
 		fs.BoolVar(&c.Netlink, "netlink", false, "real IPVS")
 		prof := fs.String("cpuprofile", "", "write a CPU profile here")
+		sigProf := fs.String("cpuprofile-signal", "", "write a CPU profile here between SIGUSR1 and SIGUSR2")
 		memProf := fs.String("memprofile", "", "write a heap profile here, -memprofile-after the start")
 		memAfter := fs.Duration("memprofile-after", 10*time.Second, "when to write -memprofile")
 		if err = fs.Parse(args[1:]); err == nil {
 			stopProf := startProfile(*prof)
+			if *sigProf != "" {
+				defer signalProfile(ctx, *sigProf)()
+			}
 			if *memProf != "" {
 				time.AfterFunc(*memAfter, func() { writeHeapProfile(*memProf) })
 			}
@@ -86,4 +90,34 @@ func startProfile(path string) func() {
 		return func() {}
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }
+}
+
+// signalProfile profiles the CPU from SIGUSR1 to SIGUSR2 into path: the
+// in-VM profile (TestVMProfile) covers the steady window only, not the
+// start-up. The returned func stops listening.
+func signalProfile(ctx context.Context, path string) func() {
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, syscall.SIGUSR1, syscall.SIGUSR2)
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		stop := func() {}
+		for {
+			select {
+			case <-ctx.Done():
+				stop()
+				return
+			case s := <-sig:
+				if s == syscall.SIGUSR1 {
+					stop()
+					stop = startProfile(path)
+				} else {
+					stop()
+					stop = func() {}
+				}
+			}
+		}
+	}()
+	return func() { signal.Stop(sig); cancel(); <-done }
 }

@@ -11,7 +11,8 @@ import (
 // PointResult is everything measured at one point.
 type PointResult struct {
 	Impl       Impl        `json:"impl"`
-	Kernel     string      `json:"kernel"` // "ipvstest fake", "ipvsadm stand-in", "real IPVS (VM)"
+	Run        int         `json:"run,omitempty"` // repetition (VM: 1..bench-repeat, one boot)
+	Kernel     string      `json:"kernel"`        // "ipvstest fake", "ipvsadm stand-in", "real IPVS (VM)"
 	N          int         `json:"n"`
 	IntervalS  float64     `json:"checkinterval_s"`
 	TimeoutS   float64     `json:"timeout_s"`

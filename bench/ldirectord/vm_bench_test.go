@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -70,6 +71,34 @@ func vmEnvInt(name string, def int) int {
 	return def
 }
 
+// vmNs is the list of N (bench-ns, comma-separated; else bench-n; else 1000).
+func vmNs() []int {
+	var ns []int
+	b, err := os.ReadFile("/etc/vm/bench-ns")
+	for _, f := range strings.Split(strings.TrimSpace(string(b)), ",") {
+		if n, e := strconv.Atoi(strings.TrimSpace(f)); err == nil && e == nil && n > 0 {
+			ns = append(ns, n)
+		}
+	}
+	if len(ns) == 0 {
+		ns = []int{vmEnvInt("n", 1000)}
+	}
+	return ns
+}
+
+// vmPointConfig is one in-VM point: the reference's topology, rate and
+// timeout, 500 as the failure kind.
+func vmPointConfig(impl Impl, n int, dir, self string, window time.Duration) PointConfig {
+	return PointConfig{
+		Impl: impl, N: n, Dir: dir, Self: []string{self, "ldbench-role"},
+		Base: "198.18", VIP: "203.0.113.10", Port: 80, Forward: "masq", Netlink: impl == ImplGo,
+		FarmCtl: "192.0.2.2:8081", FarmWrap: []string{"/opt/bin/ip", "netns", "exec", "farm"}, FarmAny: true,
+		Interval: time.Second, Timeout: 3 * time.Second, StartBound: 90 * time.Second,
+		Settle: 5 * time.Second, Window: window, DetectKinds: []Mode{ModeError},
+		Rounds: 2, PerRound: 5, KeepalivedBin: "/opt/bench/sbin/keepalived",
+	}
+}
+
 func TestVMBench(t *testing.T) {
 	if os.Getenv("IPVS_VM") != "1" {
 		t.Skip("runs only inside the IPVS VM (bench/run.sh)")
@@ -83,28 +112,27 @@ func TestVMBench(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := vmEnvInt("n", 1000)
 	window := time.Duration(vmEnvInt("window", 20)) * time.Second
 	res := Results{Kind: "vm", Date: time.Now().UTC().Format(time.RFC3339), Machine: machine()}
 	logf := func(f string, a ...any) { t.Logf(f, a...) }
-	for _, impl := range []Impl{ImplGo, ImplKeepalived} {
-		exec.Command("/opt/bin/ipvsadm", "-C").Run()
-		c := PointConfig{
-			Impl: impl, N: n, Dir: fmt.Sprintf("/tmp/bench-%s-%d", impl, n), Self: []string{self, "ldbench-role"},
-			Base: "198.18", VIP: "203.0.113.10", Port: 80, Forward: "masq", Netlink: impl == ImplGo,
-			FarmCtl: "192.0.2.2:8081", FarmWrap: []string{"/opt/bin/ip", "netns", "exec", "farm"}, FarmAny: true,
-			Interval: time.Second, Timeout: 3 * time.Second, StartBound: 90 * time.Second,
-			Settle: 5 * time.Second, Window: window, DetectKinds: []Mode{ModeError},
-			Rounds: 2, PerRound: 5, KeepalivedBin: "/opt/bench/sbin/keepalived",
+	// Every repetition runs every N, both subjects back to back at each N,
+	// so each ratio compares two points measured minutes apart in one boot.
+	for rep := 1; rep <= vmEnvInt("repeat", 1); rep++ {
+		for _, n := range vmNs() {
+			for _, impl := range []Impl{ImplGo, ImplKeepalived} {
+				exec.Command("/opt/bin/ipvsadm", "-C").Run()
+				c := vmPointConfig(impl, n, fmt.Sprintf("/tmp/bench-%s-%d-%d", impl, n, rep), self, window)
+				ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+				p, err := RunPoint(ctx, c, logf)
+				cancel()
+				p.Run = rep
+				if err != nil {
+					p.Error = err.Error()
+					t.Errorf("%s: %v", impl, err)
+				}
+				res.Points = append(res.Points, p)
+			}
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
-		p, err := RunPoint(ctx, c, logf)
-		cancel()
-		if err != nil {
-			p.Error = err.Error()
-			t.Errorf("%s: %v", impl, err)
-		}
-		res.Points = append(res.Points, p)
 	}
 	b, err := json.Marshal(res)
 	if err != nil {

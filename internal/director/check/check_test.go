@@ -193,12 +193,19 @@ func TestOnOffNone(t *testing.T) {
 }
 
 func TestConnect(t *testing.T) {
+	runCases(t, Connect{}, connectBase, connectCases())
+}
+
+// connectBase and connectCases are TestConnect's table, which the
+// event-loop engine passes too (TestEngineConnect).
+var connectBase = Target{Type: ldcf.CheckConnect, Protocol: "tcp"}
+
+func connectCases() []checkCase {
 	accept := serve(func(c net.Conn) {})
-	cases := append([]checkCase{
+	return append([]checkCase{
 		{name: "accepting listener is up", server: accept, wantUp: true},
 		{name: "full backlog times out", server: checktest.Blackhole, timeout: 300 * time.Millisecond, wantErr: "connect: timeout"},
 	}, tcpFailures()[0])
-	runCases(t, Connect{}, Target{Type: ldcf.CheckConnect, Protocol: "tcp"}, cases)
 }
 
 func TestBudget(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -93,10 +94,28 @@ func checkHTTP(ctx context.Context, t Target) error {
 // httpVerdict is ldirectord's reading of the final answer: 2xx and a body
 // matching receive=.
 func httpVerdict(t Target, resp *http.Response, body []byte) error {
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("http: %s", resp.Status)
+	if resp.StatusCode/100 != 2 || t.Receive == "" {
+		return judgeHTTP(resp.StatusCode, resp.Status, body, t.Receive, nil)
 	}
-	return receiveMatch(t.Receive, string(body))
+	re, err := compileReceive(t.Receive)
+	if err != nil {
+		return err
+	}
+	return judgeHTTP(resp.StatusCode, resp.Status, body, t.Receive, re)
+}
+
+// judgeHTTP is the one rule both the goroutine path (httpVerdict) and the
+// event loop (evloop.go) apply to a final answer: a 2xx status, then a
+// body matching re, compiled from receive (nil: anything matches). status
+// is the status line after the version ("503 Service Unavailable").
+func judgeHTTP[S string | []byte](code int, status S, body []byte, receive string, re *regexp.Regexp) error {
+	if code/100 != 2 {
+		return fmt.Errorf("http: %s", status)
+	}
+	if re != nil && !re.Match(body) {
+		return fmt.Errorf("receive %q not matched", receive)
+	}
+	return nil
 }
 
 // exchangeHTTP sends req over one plain connection to the real and reads

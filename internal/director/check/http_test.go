@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ultramonkey/ultramonkey/internal/director/check/checktest"
 	"github.com/ultramonkey/ultramonkey/internal/director/ldcf"
@@ -83,6 +84,14 @@ func (c *closeNotify) Close() error {
 }
 
 func TestHTTP(t *testing.T) {
+	runCases(t, HTTP{}, httpBase, httpCases())
+}
+
+// httpBase and httpCases are TestHTTP's table, which the event-loop engine
+// passes too (TestEngineHTTP).
+var httpBase = Target{Type: ldcf.CheckNegotiate, Service: "http", Protocol: "tcp", Request: "/", Timeout: 5 * time.Second}
+
+func httpCases() []checkCase {
 	req := func(r, recv string) func(*Target) {
 		return func(t *Target) { t.Request, t.Receive = r, recv }
 	}
@@ -103,8 +112,7 @@ func TestHTTP(t *testing.T) {
 		{name: "bad receive regexp", server: serveHTTP(false, false), target: req("/ok", "(?<=x)"), wantErr: "bad regular expression"},
 		{name: "not http", server: serve(checktest.Greeting("220 smtp here")), target: req("/ok", ""), wantErr: "http: "},
 	}
-	cases = append(cases, tcpFailures()...)
-	runCases(t, HTTP{}, Target{Type: ldcf.CheckNegotiate, Service: "http", Protocol: "tcp", Request: "/"}, cases)
+	return append(cases, tcpFailures()...)
 }
 
 func TestHTTPS(t *testing.T) {

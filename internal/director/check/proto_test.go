@@ -166,6 +166,14 @@ func TestSIP(t *testing.T) {
 }
 
 func TestSimpleTCP(t *testing.T) {
+	runCases(t, SimpleTCP{}, simpleTCPBase, simpleTCPCases())
+}
+
+// simpleTCPBase and simpleTCPCases are TestSimpleTCP's table, which the
+// event-loop engine passes too (TestEngineSimpleTCP).
+var simpleTCPBase = Target{Type: ldcf.CheckNegotiate, Service: "simpletcp", Protocol: "tcp", Request: "/PING"}
+
+func simpleTCPCases() []checkCase {
 	echo := serve(checktest.Request(func(req string) string { return "line one\r\nyou said: " + strings.ReplaceAll(req, "\n", "|") + "\r\n" }))
 	req := func(r, recv string) func(*Target) { return func(t *Target) { t.Request, t.Receive = r, recv } }
 	cases := []checkCase{
@@ -174,6 +182,5 @@ func TestSimpleTCP(t *testing.T) {
 		{name: "no line matched", server: echo, target: req("/PING", "PONG"), wantErr: `receive "PONG" not matched`},
 		{name: "server reads and closes silently", server: serve(checktest.Request(func(string) string { return "" })), target: req("/PING", "PONG"), wantErr: "simpletcp: connection closed by server"},
 	}
-	cases = append(cases, tcpFailures()...)
-	runCases(t, SimpleTCP{}, Target{Type: ldcf.CheckNegotiate, Service: "simpletcp", Protocol: "tcp", Request: "/PING"}, cases)
+	return append(cases, tcpFailures()...)
 }

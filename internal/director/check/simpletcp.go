@@ -39,8 +39,7 @@ func checkSimpleTCP(ctx context.Context, t Target) error {
 
 // simpleTCPExchange sends the request over c and matches the answer.
 func (c *conn) simpleTCPExchange(re *regexp.Regexp, t Target) error {
-	req := strings.ReplaceAll(requestPath(t), `\n`, "\n")
-	if _, err := c.Write([]byte(req)); err != nil {
+	if _, err := c.Write([]byte(simpleTCPRequest(t))); err != nil {
 		return fmt.Errorf("simpletcp: %w", netErr(c.ctx, err))
 	}
 	if tc, ok := c.Conn.(*net.TCPConn); ok {
@@ -59,4 +58,10 @@ func (c *conn) simpleTCPExchange(re *regexp.Regexp, t Target) error {
 		}
 	}
 	return fmt.Errorf("receive %q not matched", t.Receive)
+}
+
+// simpleTCPRequest is what check_simpletcp sends: request= without its
+// leading "/", each literal \n turned into a newline.
+func simpleTCPRequest(t Target) string {
+	return strings.ReplaceAll(requestPath(t), `\n`, "\n")
 }

@@ -1,0 +1,649 @@
+package check
+
+// The effect half of the event-loop engine: non-blocking sockets on one
+// epoll instance, driven by one goroutine on its own OS thread. The pure
+// half (what to send, how to read the answer) is evloop_probe.go, the
+// timer heaps evloop_heap.go.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"runtime"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Engine runs periodic probes (connect, plain http, simpletcp) the way
+// keepalived runs its checkers: one loop, non-blocking sockets on one epoll
+// instance, deadlines and due times from heaps in the loop, buffers reused,
+// so that a check costs its syscalls and no goroutine, timer or context.
+// Checks it cannot run stay on the goroutine path (NewProbe says which).
+//
+// Each check runs at a random delay (Jitter) after Set, then Interval
+// plus Jitter after each run ends, as the director's scheduler runs the
+// goroutine checks; at most InFlight checks run at once across both paths.
+// A hanging real holds one connection until its timeout and delays no
+// other check.
+//
+// Concurrency: Set, Remove, Ready and Take may be called from any
+// goroutine; Run runs the loop and returns when ctx is done, after closing
+// every socket. Results are handed over in batches (Ready fires, Take
+// collects), at most FlushEvery after the first of a batch completed.
+type Engine struct {
+	c EngineConfig
+
+	mu      sync.Mutex
+	cmds    []engineCmd
+	out     []ProbeResult
+	wakeFd  int  // eventfd, -1 before Run
+	waking  bool // a wake-up is pending in wakeFd
+	ready   chan struct{}
+	running bool
+
+	// Loop-only state.
+	epfd     int
+	base     time.Time
+	checks   map[uint64]*echeck
+	conns    []econn
+	free     []int32
+	due      timeHeap // next start of each idle check
+	deadline timeHeap // deadline of each connection
+	batch    []ProbeResult
+	batchAt  int64 // when the oldest result of batch completed (0: empty)
+	blocked  bool  // a due check waits for an in-flight slot
+	events   []unix.EpollEvent
+	fallback sync.WaitGroup
+}
+
+// EngineConfig configures an Engine.
+type EngineConfig struct {
+	// Jitter returns the random delay added before each run (called from the
+	// loop's goroutine); nil means none.
+	Jitter func(interval time.Duration) time.Duration
+	// InFlight bounds the checks running at once; it may be shared with the
+	// goroutine path. nil means no bound.
+	InFlight *Slots
+	// FlushEvery bounds how long a result waits for others to share its
+	// hand-over; 0 means 10 ms. Results move to the director in batches:
+	// one wake-up of the reader per batch, not per check.
+	FlushEvery time.Duration
+}
+
+// ProbeResult is the outcome of one run of a check.
+type ProbeResult struct {
+	ID     uint64
+	Result Result
+}
+
+// engineCmd is a Set (probe non-nil), a Remove, or the end of a run that
+// went to the goroutine path (done non-nil).
+type engineCmd struct {
+	id       uint64
+	probe    *Probe
+	interval time.Duration
+	done     *fallbackDone
+}
+
+type fallbackDone struct {
+	chk *echeck
+	gen uint32
+	res Result
+}
+
+// echeck is one check (one incarnation: Set with a new probe or interval
+// makes a new one).
+type echeck struct {
+	id       uint64
+	probe    *Probe
+	sa       unix.Sockaddr
+	family   int
+	interval int64
+	gen      uint32 // bumped per run and on removal; stale heap entries differ
+	conn     int32  // connection in flight, -1 idle, -2 on the goroutine path
+	removed  bool
+}
+
+// econn is one connection slot, reused.
+type econn struct {
+	idx    int32
+	fd     int
+	gen    uint32
+	chk    *echeck
+	chkGen uint32
+	start  int64
+	wall   time.Time
+	phase  uint8
+	sent   int
+	rdhup  bool
+	buf    []byte
+}
+
+const (
+	phaseConnecting = iota + 1
+	phaseSending
+	phaseReading
+)
+
+// maxReply bounds the bytes kept of one answer: maxBody and a generous head.
+const maxReply = maxBody + 64<<10
+
+// wakeSlot is the epoll tag of the eventfd.
+const wakeSlot = -1
+
+// NewEngine returns an engine; Run starts it. It opens nothing.
+func NewEngine(c EngineConfig) *Engine {
+	if c.FlushEvery <= 0 {
+		c.FlushEvery = 10 * time.Millisecond
+	}
+	if c.Jitter == nil {
+		c.Jitter = func(time.Duration) time.Duration { return 0 }
+	}
+	return &Engine{c: c, wakeFd: -1, ready: make(chan struct{}, 1), checks: map[uint64]*echeck{}}
+}
+
+// Set starts (or restarts, with a new probe or interval) check id. A run
+// in flight of a restarted check is dropped, its result never reported.
+func (e *Engine) Set(id uint64, p *Probe, interval time.Duration) {
+	e.post(engineCmd{id: id, probe: p, interval: interval})
+}
+
+// Remove stops check id; a run in flight is dropped.
+func (e *Engine) Remove(id uint64) { e.post(engineCmd{id: id}) }
+
+// Ready fires when results wait for Take.
+func (e *Engine) Ready() <-chan struct{} { return e.ready }
+
+// Take appends the waiting results to dst and returns it.
+func (e *Engine) Take(dst []ProbeResult) []ProbeResult {
+	e.mu.Lock()
+	dst = append(dst, e.out...)
+	e.out = e.out[:0]
+	e.mu.Unlock()
+	return dst
+}
+
+func (e *Engine) post(c engineCmd) {
+	e.mu.Lock()
+	e.cmds = append(e.cmds, c)
+	e.wakeLocked()
+	e.mu.Unlock()
+}
+
+// wakeLocked makes the loop's epoll_wait return (once per batch of
+// commands).
+func (e *Engine) wakeLocked() {
+	if e.wakeFd >= 0 && !e.waking {
+		e.waking = true
+		var one = [8]byte{1}
+		unix.Write(e.wakeFd, one[:])
+	}
+}
+
+// Run runs the loop until ctx is done, then closes every connection.
+func (e *Engine) Run(ctx context.Context) error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return fmt.Errorf("check engine: epoll_create1: %w", err)
+	}
+	defer unix.Close(epfd)
+	wfd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		return fmt.Errorf("check engine: eventfd: %w", err)
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: wakeSlot}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wfd, &ev); err != nil {
+		unix.Close(wfd)
+		return fmt.Errorf("check engine: epoll_ctl: %w", err)
+	}
+	e.mu.Lock()
+	if e.running {
+		e.mu.Unlock()
+		unix.Close(wfd)
+		return errors.New("check engine: already running")
+	}
+	e.running, e.wakeFd, e.waking = true, wfd, true // commands posted before Run are taken below
+	e.mu.Unlock()
+	e.epfd, e.base, e.events = epfd, time.Now(), make([]unix.EpollEvent, 256)
+	stop := context.AfterFunc(ctx, func() { e.mu.Lock(); e.waking = false; e.wakeLocked(); e.mu.Unlock() })
+	defer stop()
+	defer e.shutdown()
+	for ctx.Err() == nil {
+		now := e.now()
+		e.takeCommands(now)
+		e.expire(now)
+		e.startDue(now)
+		e.flush(now)
+		n, err := unix.EpollWait(epfd, e.events, e.waitMillis(e.now()))
+		if err != nil && err != unix.EINTR {
+			return fmt.Errorf("check engine: epoll_wait: %w", err)
+		}
+		for _, ev := range e.events[:max(n, 0)] {
+			if ev.Fd == wakeSlot {
+				var b [8]byte
+				unix.Read(wfd, b[:])
+				continue
+			}
+			e.onEvent(ev.Fd, uint32(ev.Pad), ev.Events)
+		}
+	}
+	return nil
+}
+
+// shutdown closes every connection and the eventfd, and waits for the runs
+// on the goroutine path (their context is done).
+func (e *Engine) shutdown() {
+	for i := range e.conns {
+		if c := &e.conns[i]; c.chk != nil {
+			unix.Close(c.fd)
+			e.release(c)
+		}
+	}
+	e.mu.Lock()
+	unix.Close(e.wakeFd)
+	e.wakeFd = -1
+	e.mu.Unlock()
+	e.fallback.Wait()
+}
+
+func (e *Engine) now() int64 { return int64(time.Since(e.base)) }
+
+// waitMillis is epoll_wait's timeout: until the next due start, deadline
+// or flush, rounded up to whole milliseconds.
+func (e *Engine) waitMillis(now int64) int {
+	next := int64(-1)
+	consider := func(at int64) {
+		if next < 0 || at < next {
+			next = at
+		}
+	}
+	if at, ok := e.due.peek(); ok && !e.blocked {
+		consider(at)
+	}
+	if e.blocked {
+		consider(now + int64(20*time.Millisecond)) // the other path may free a slot
+	}
+	if at, ok := e.deadline.peek(); ok {
+		consider(at)
+	}
+	if e.batchAt > 0 {
+		consider(e.batchAt + int64(e.c.FlushEvery))
+	}
+	if next < 0 {
+		return -1
+	}
+	d := next - now
+	if d <= 0 {
+		return 0
+	}
+	return int((d + int64(time.Millisecond) - 1) / int64(time.Millisecond))
+}
+
+// takeCommands applies the commands posted since the last wake-up.
+func (e *Engine) takeCommands(now int64) {
+	e.mu.Lock()
+	cmds := e.cmds
+	e.cmds = nil
+	e.waking = false
+	e.mu.Unlock()
+	for _, c := range cmds {
+		switch {
+		case c.done != nil:
+			e.endFallback(c.done, now)
+		case c.probe != nil:
+			e.set(c, now)
+		default:
+			if old := e.checks[c.id]; old != nil {
+				e.drop(old)
+				delete(e.checks, c.id)
+			}
+		}
+	}
+}
+
+func (e *Engine) set(c engineCmd, now int64) {
+	if old := e.checks[c.id]; old != nil {
+		if old.probe == c.probe && old.interval == int64(c.interval) {
+			return
+		}
+		e.drop(old)
+	}
+	chk := &echeck{id: c.id, probe: c.probe, interval: int64(c.interval), conn: -1}
+	a := c.probe.addr
+	if a.Addr().Is4() {
+		chk.sa, chk.family = &unix.SockaddrInet4{Addr: a.Addr().As4(), Port: int(a.Port())}, unix.AF_INET
+	} else {
+		chk.sa, chk.family = &unix.SockaddrInet6{Addr: a.Addr().As16(), Port: int(a.Port()), ZoneId: zoneID(a.Addr().Zone())}, unix.AF_INET6
+	}
+	e.checks[c.id] = chk
+	e.due.push(now+int64(e.c.Jitter(c.interval)), chk, chk.gen)
+}
+
+// drop ends a check: its run in flight is closed unreported.
+func (e *Engine) drop(chk *echeck) {
+	chk.removed = true
+	chk.gen++
+	if chk.conn >= 0 {
+		c := &e.conns[chk.conn]
+		unix.Close(c.fd)
+		e.release(c)
+	}
+}
+
+// startDue starts every check whose time has come, while slots last.
+func (e *Engine) startDue(now int64) {
+	e.blocked = false
+	for {
+		at, ok := e.due.peek()
+		if !ok || at > now {
+			return
+		}
+		chk, gen := e.due.top()
+		if chk.gen != gen || chk.removed || chk.conn != -1 {
+			e.due.pop()
+			continue
+		}
+		if e.c.InFlight != nil && !e.c.InFlight.TryAcquire() {
+			e.blocked = true
+			return
+		}
+		e.due.pop()
+		e.start(chk, now)
+	}
+}
+
+// start opens the connection of one run.
+func (e *Engine) start(chk *echeck, now int64) {
+	chk.gen++
+	i := e.alloc()
+	c := &e.conns[i]
+	c.chk, c.chkGen, c.start, c.wall, c.phase, c.sent, c.rdhup, c.buf = chk, chk.gen, now, time.Now(), phaseConnecting, 0, false, c.buf[:0]
+	chk.conn = i
+	fd, err := unix.Socket(chk.family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		c.fd = -1
+		e.fail(c, now, "connect: ", err)
+		return
+	}
+	c.fd = fd
+	err = unix.Connect(fd, chk.sa)
+	if err != nil && err != unix.EINPROGRESS {
+		e.fail(c, now, "connect: ", err)
+		return
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET, Fd: i, Pad: int32(c.gen)}
+	if err := unix.EpollCtl(e.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		e.fail(c, now, "connect: ", err)
+		return
+	}
+	e.deadline.pushConn(now+chk.probe.timeout, i, c.gen)
+}
+
+func (e *Engine) alloc() int32 {
+	if n := len(e.free); n > 0 {
+		i := e.free[n-1]
+		e.free = e.free[:n-1]
+		return i
+	}
+	e.conns = append(e.conns, econn{idx: int32(len(e.conns)), buf: make([]byte, 0, 4096)})
+	return int32(len(e.conns) - 1)
+}
+
+// release frees c's slot (its socket already closed).
+func (e *Engine) release(c *econn) {
+	c.chk.conn = -1
+	c.chk = nil
+	c.gen++
+	if cap(c.buf) > 64<<10 {
+		c.buf = make([]byte, 0, 4096)
+	}
+	e.free = append(e.free, c.idx)
+	if e.c.InFlight != nil {
+		e.c.InFlight.Release()
+	}
+}
+
+// expire ends every connection whose deadline passed: "timeout", named
+// for the phase as the goroutine path names it.
+func (e *Engine) expire(now int64) {
+	for {
+		at, ok := e.deadline.peek()
+		if !ok || at > now {
+			return
+		}
+		i, gen := e.deadline.topConn()
+		e.deadline.pop()
+		if c := &e.conns[i]; c.chk != nil && c.gen == gen {
+			e.fail(c, now, e.errPrefix(c), errTimeout)
+		}
+	}
+}
+
+// errPrefix names the phase of c as the goroutine path does.
+func (e *Engine) errPrefix(c *econn) string {
+	switch {
+	case c.phase == phaseConnecting:
+		return "connect: "
+	case c.chk.probe.kind == probeSimpleTCP:
+		return "simpletcp: "
+	case c.phase == phaseSending:
+		return "http: sending request: "
+	case headEnded(c.buf):
+		return "http: reading body: "
+	}
+	return "http: "
+}
+
+// onEvent advances connection i on its epoll events.
+func (e *Engine) onEvent(i int32, gen uint32, events uint32) {
+	c := &e.conns[i]
+	if c.chk == nil || c.gen != gen {
+		return // closed since
+	}
+	now := e.now()
+	if events&unix.EPOLLRDHUP != 0 {
+		c.rdhup = true
+	}
+	if c.phase == phaseConnecting {
+		if events&(unix.EPOLLERR|unix.EPOLLHUP) != 0 {
+			if soerr, err := unix.GetsockoptInt(c.fd, unix.SOL_SOCKET, unix.SO_ERROR); err == nil && soerr != 0 {
+				e.fail(c, now, "connect: ", syscall.Errno(soerr))
+				return
+			}
+		}
+		if events&unix.EPOLLOUT == 0 {
+			return
+		}
+		if c.chk.probe.kind == probeConnect {
+			e.finish(c, now, Result{Up: true})
+			return
+		}
+		c.phase = phaseSending
+	}
+	if c.phase == phaseSending && !e.send(c, now) {
+		return
+	}
+	if c.phase == phaseReading && events&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
+		e.receive(c, now)
+	}
+}
+
+// send writes the rest of the request; it reports whether c reads now.
+func (e *Engine) send(c *econn, now int64) bool {
+	req := c.chk.probe.request
+	for c.sent < len(req) {
+		n, err := unix.Write(c.fd, req[c.sent:])
+		if err == unix.EAGAIN {
+			return false
+		}
+		if err != nil {
+			e.fail(c, now, e.errPrefix(c), err)
+			return false
+		}
+		c.sent += n
+	}
+	if c.chk.probe.kind == probeSimpleTCP {
+		unix.Shutdown(c.fd, unix.SHUT_WR) // as check_simpletcp does
+	}
+	c.phase = phaseReading
+	return true
+}
+
+// receive reads what there is and judges the answer so far.
+func (e *Engine) receive(c *econn, now int64) {
+	for {
+		if cap(c.buf)-len(c.buf) < 1024 && cap(c.buf) < maxReply {
+			nb := make([]byte, len(c.buf), min(2*cap(c.buf), maxReply))
+			copy(nb, c.buf)
+			c.buf = nb
+		}
+		space := cap(c.buf) - len(c.buf)
+		eof := space == 0 // full: judge what there is
+		n := 0
+		if !eof {
+			var err error
+			n, err = unix.Read(c.fd, c.buf[len(c.buf):cap(c.buf)])
+			switch {
+			case err == unix.EAGAIN:
+				return
+			case err == unix.EINTR:
+				continue
+			case err != nil:
+				e.fail(c, now, e.errPrefix(c), err)
+				return
+			}
+			c.buf = c.buf[:len(c.buf)+n]
+			eof = n == 0
+		}
+		st, verdict := e.judge(c, eof)
+		switch {
+		case st == replyRedirect:
+			e.toGoroutine(c, now)
+			return
+		case st == replyDone || eof:
+			if st != replyDone {
+				verdict = errors.New(e.errPrefix(c) + "connection closed by server")
+			}
+			res := Result{Up: verdict == nil}
+			if verdict != nil {
+				res.Err = verdict.Error()
+			}
+			e.finish(c, now, res)
+			return
+		case n < space && !c.rdhup:
+			return // drained: the next edge brings more
+		}
+	}
+}
+
+func (e *Engine) judge(c *econn, eof bool) (replyState, error) {
+	if c.chk.probe.kind == probeSimpleTCP {
+		return judgeSimpleTCPReply(c.chk.probe, c.buf, eof)
+	}
+	return judgeHTTPReply(c.chk.probe, c.buf, eof)
+}
+
+// fail ends c's run down, err named with prefix as the goroutine path
+// names it ("connect: connection refused", "http: timeout").
+func (e *Engine) fail(c *econn, now int64, prefix string, err error) {
+	e.finish(c, now, Result{Err: prefix + errText(err)})
+}
+
+// errText is netErr's short text of a socket error.
+func errText(err error) string {
+	if err == errTimeout {
+		return err.Error()
+	}
+	return netErr(context.Background(), err).Error()
+}
+
+// finish closes c, reports res and schedules the check's next run.
+func (e *Engine) finish(c *econn, now int64, res Result) {
+	if c.fd >= 0 {
+		unix.Close(c.fd)
+	}
+	chk, gen := c.chk, c.chkGen
+	res.Duration = time.Duration(now - c.start)
+	e.release(c)
+	e.report(chk, gen, res, now)
+}
+
+// report hands res over (unless the check was dropped since) and
+// schedules the check's next run.
+func (e *Engine) report(chk *echeck, gen uint32, res Result, now int64) {
+	if chk.removed || chk.gen != gen {
+		return
+	}
+	if e.batchAt == 0 {
+		e.batchAt = now
+	}
+	e.batch = append(e.batch, ProbeResult{ID: chk.id, Result: res})
+	iv := time.Duration(chk.interval)
+	e.due.push(now+chk.interval+int64(e.c.Jitter(iv)), chk, chk.gen)
+}
+
+// toGoroutine hands a run whose answer is a redirect to the goroutine
+// path (HTTP.Check follows redirects as LWP does), within what is left of
+// its timeout; its slot stays taken until it ends.
+func (e *Engine) toGoroutine(c *econn, now int64) {
+	unix.Close(c.fd)
+	chk, gen, wall := c.chk, c.chkGen, c.wall
+	c.fd = -1
+	chk.conn = -1
+	c.chk = nil
+	c.gen++
+	e.free = append(e.free, c.idx)
+	chk.conn = -2
+	ctx, cancel := context.WithDeadline(context.Background(), wall.Add(time.Duration(chk.probe.timeout)))
+	e.fallback.Add(1)
+	go func() {
+		defer e.fallback.Done()
+		defer cancel()
+		res := HTTP{}.Check(ctx, chk.probe.target)
+		res.Duration = time.Since(wall)
+		e.post(engineCmd{done: &fallbackDone{chk: chk, gen: gen, res: res}})
+	}()
+}
+
+func (e *Engine) endFallback(d *fallbackDone, now int64) {
+	d.chk.conn = -1
+	if e.c.InFlight != nil {
+		e.c.InFlight.Release()
+	}
+	e.report(d.chk, d.gen, d.res, now)
+}
+
+// flush hands the batch over once its oldest result waited FlushEvery.
+func (e *Engine) flush(now int64) {
+	if e.batchAt == 0 || now-e.batchAt < int64(e.c.FlushEvery) {
+		return
+	}
+	e.mu.Lock()
+	e.out = append(e.out, e.batch...)
+	e.mu.Unlock()
+	clear(e.batch)
+	e.batch, e.batchAt = e.batch[:0], 0
+	select {
+	case e.ready <- struct{}{}:
+	default:
+	}
+}
+
+// zoneID is the interface index of an IPv6 zone ("" or unknown: 0).
+func zoneID(zone string) uint32 {
+	if zone == "" {
+		return 0
+	}
+	if ifi, err := net.InterfaceByName(zone); err == nil {
+		return uint32(ifi.Index)
+	}
+	n, _ := strconv.ParseUint(zone, 10, 32)
+	return uint32(n)
+}
