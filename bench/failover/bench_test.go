@@ -191,11 +191,3 @@ func heartbeatVersion() string {
 	}
 	return string(out)
 }
-
-func loadAvg() string {
-	data, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return err.Error()
-	}
-	return strings.TrimSpace(string(data))
-}

@@ -122,3 +122,12 @@ func cpuPressure() string {
 	line, _, _ := strings.Cut(string(data), "\n")
 	return line
 }
+
+// loadAvg is /proc/loadavg, recorded with each set and run.
+func loadAvg() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return err.Error()
+	}
+	return strings.TrimSpace(string(data))
+}
