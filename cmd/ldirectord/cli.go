@@ -62,6 +62,12 @@ type deps struct {
 	// NewSpeaker builds the BGP speaker of the bgp_* directives; nil means
 	// bgp.NewGoBGP (GoBGP in process).
 	NewSpeaker func(cfg ldcf.BGP, log *slog.Logger) bgp.Speaker
+	// OpenSync opens the kernel's sync-daemon control (ipvs_sync); nil
+	// means ipvs.OpenSyncNetlink. Opened only when ipvs_sync is set.
+	OpenSync func() (syncDaemons, error)
+	// SetSysctl writes an IPVS sysctl (net.ipv4.vs.NAME) and returns the
+	// value it replaced; nil means ipvs.SetSysctl.
+	SetSysctl func(name, value string) (prev string, err error)
 	// RunInstance runs `ldirectord <config> <verb>` for execute=.
 	RunInstance func(ctx context.Context, argv []string, stdout, stderr io.Writer) error
 }
@@ -72,6 +78,12 @@ func (d deps) withDefaults() deps {
 	}
 	if d.NewSpeaker == nil {
 		d.NewSpeaker = func(cfg ldcf.BGP, log *slog.Logger) bgp.Speaker { return bgp.NewGoBGP(cfg, log) }
+	}
+	if d.OpenSync == nil {
+		d.OpenSync = func() (syncDaemons, error) { return ipvs.OpenSyncNetlink() }
+	}
+	if d.SetSysctl == nil {
+		d.SetSysctl = ipvs.SetSysctl
 	}
 	if d.Options == nil {
 		o := ldcf.SystemOptions()

@@ -41,6 +41,7 @@ type harness struct {
 	checks *fakeChecks
 	logs   *syncBuffer
 	bgp    *bgptest.Speaker // every generation's BGP speaker
+	sync   *fakeSync        // the kernel's sync daemons and IPVS sysctls
 
 	mu        sync.Mutex
 	gens      map[int]*gen
@@ -91,6 +92,7 @@ func newHarness(t *testing.T, config string) *harness {
 	h := &harness{
 		t: t, etc: t.TempDir(), rundir: t.TempDir(), kernel: &ipvstest.Kernel{},
 		checks: &fakeChecks{up: map[netip.AddrPort]bool{}}, logs: &syncBuffer{}, gens: map[int]*gen{}, bgp: &bgptest.Speaker{},
+		sync: newFakeSync(),
 	}
 	h.cfg = filepath.Join(h.etc, "ldirectord.cf")
 	writeFile(t, h.cfg, config)
@@ -127,6 +129,8 @@ func (h *harness) deps(pid int, sigs chan os.Signal) deps {
 			return nil
 		},
 		NewSpeaker:    func(ldcf.BGP, *slog.Logger) bgp.Speaker { return h.bgp },
+		OpenSync:      h.sync.open,
+		SetSysctl:     h.sync.setSysctl,
 		Self:          "/usr/sbin/ldirectord",
 		RunInstance:   h.runInstance,
 		WatchInterval: 10 * time.Millisecond,

@@ -33,6 +33,8 @@ type server struct {
 	fw   *fileWatch
 	// metrics is nil without --metrics-address.
 	metrics *ldMetrics
+	// sync runs ipvs_sync's daemons and sysctls (loop goroutine only).
+	sync *allToAll
 }
 
 // serve is the daemon: it opens the log and the IPVS table, takes the pid
@@ -78,6 +80,16 @@ func (c *cli) serve(ctx context.Context, det *daemon.Detached) int {
 		return s.fail(det, err, exitInit)
 	}
 	defer ctl.Close()
+
+	// ipvs_sync: the sync daemons run before the first IPVS sync and stop
+	// after the routes are withdrawn (this defer runs after the BGP one).
+	s.sync = &allToAll{open: c.d.OpenSync, setSysctl: c.d.SetSysctl, log: s.log}
+	s.applySync(c.cfg)
+	defer func() {
+		if err := s.sync.stop(); err != nil {
+			s.log.Error("stopping the IPVS sync daemons", "err", err)
+		}
+	}()
 
 	dc := director.Config{Kernel: kernel, Checkers: c.d.Checkers, Logger: s.log, RunCommand: c.d.RunCommand}
 	if metricsLn != nil {
@@ -305,6 +317,9 @@ func (s *server) reload() {
 	if !reflect.DeepEqual(cfg.Global.BGP, s.cfg.Global.BGP) {
 		s.log.Warn("bgp_* directives changed: restart ldirectord to apply them; the running BGP sessions keep their settings")
 	}
+	if !reflect.DeepEqual(cfg.Global.IPVSSync, s.cfg.Global.IPVSSync) {
+		s.applySync(cfg)
+	}
 	stop, keep, start := childrenOfReload(s.cfg.Global.Execute, cfg.Global.Execute) // reread_config
 	s.daemonChildren("stop", stop)
 	s.daemonChildren("reload_or_start", keep)
@@ -329,6 +344,14 @@ func (s *server) loadConfig() (*ldcf.Config, error) {
 		return nil, err
 	}
 	return withFileChecks(cfg, s.c.d.EtcDir, s.c.rundir())
+}
+
+// applySync applies cfg's ipvs_sync; a failure is logged, and checks,
+// IPVS and BGP go on without sync.
+func (s *server) applySync(cfg *ldcf.Config) {
+	if err := s.sync.apply(cfg.Global.IPVSSync); err != nil {
+		s.log.Error("IPVS connection sync (ipvs_sync) not fully applied; load balancing goes on without it", "err", err)
+	}
 }
 
 func (s *server) logWarnings(cfg *ldcf.Config) {

@@ -22,6 +22,7 @@ func (c *cli) check() int {
 	}
 	fmt.Fprint(c.stdout, director.FormatTable(director.Plan(c.cfg)))
 	fmt.Fprint(c.stdout, bgpPlan(c.cfg))
+	fmt.Fprint(c.stdout, syncPlan(c.cfg))
 	return exitOK
 }
 

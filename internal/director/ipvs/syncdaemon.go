@@ -27,6 +27,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -385,4 +386,33 @@ func decodeDaemon(msg []byte) (SyncDaemon, error) {
 		return SyncDaemon{}, fmt.Errorf("sync daemon attributes: %s", strings.Join(errs, "; "))
 	}
 	return d, nil
+}
+
+// SatisfiedBy reports whether the running daemon r is what d asks for:
+// the same state, interface and sync id, and r's value for each optional
+// field d sets (a zero field of d accepts the kernel's default, whatever
+// it is).
+func (d SyncDaemon) SatisfiedBy(r SyncDaemon) bool {
+	return d.State == r.State && d.Interface == r.Interface && d.SyncID == r.SyncID &&
+		(d.MaxLen == 0 || d.MaxLen == r.MaxLen) && (!d.Group.IsValid() || d.Group == r.Group) &&
+		(d.Port == 0 || d.Port == r.Port) && (d.TTL == 0 || d.TTL == r.TTL)
+}
+
+// PlanSync returns the daemons to stop and to start so that the running
+// ones (Daemons) become want: a wanted state that does not run is
+// started; one that runs with other settings is stopped and started
+// again; one that runs as wanted is left alone, and so is a running state
+// that is not wanted (someone else's).
+func PlanSync(running, want []SyncDaemon) (stop []SyncState, start []SyncDaemon) {
+	for _, w := range want {
+		i := slices.IndexFunc(running, func(r SyncDaemon) bool { return r.State == w.State })
+		switch {
+		case i < 0:
+			start = append(start, w)
+		case !w.SatisfiedBy(running[i]):
+			stop = append(stop, w.State)
+			start = append(start, w)
+		}
+	}
+	return stop, start
 }

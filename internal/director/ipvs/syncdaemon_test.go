@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // The byte layouts below are written out by hand from the kernel's
@@ -280,5 +281,48 @@ func TestOpenSyncNetlinkHost(t *testing.T) {
 	}
 	if !errors.Is(err, ErrNoIPVS) || n != nil {
 		t.Fatalf("OpenSyncNetlink without IPVS = %v, %v; want nil and an error wrapping ErrNoIPVS", n, err)
+	}
+}
+
+// TestPlanSync: what to stop and start so that the running daemons become
+// the wanted ones, leaving alone what already runs as wanted and what is
+// not wanted.
+func TestPlanSync(t *testing.T) {
+	master := SyncDaemon{State: SyncMaster, Interface: "eth1", SyncID: 10}
+	backup := SyncDaemon{State: SyncBackup, Interface: "eth1", SyncID: 10}
+	// The kernel reports its defaults filled in.
+	running := func(d SyncDaemon) SyncDaemon {
+		d.Group, d.Port, d.TTL = DefaultSyncGroup, DefaultSyncPort, DefaultSyncTTL
+		if d.MaxLen == 0 {
+			d.MaxLen = DefaultSyncMaxLen
+		}
+		return d
+	}
+	other := master
+	other.SyncID = 11
+	tests := []struct {
+		name          string
+		running, want []SyncDaemon
+		stop          []SyncState
+		start         []SyncDaemon
+	}{
+		{name: "nothing runs", want: []SyncDaemon{master, backup}, start: []SyncDaemon{master, backup}},
+		{name: "both run as wanted", running: []SyncDaemon{running(master), running(backup)}, want: []SyncDaemon{master, backup}},
+		{name: "master with another sync id", running: []SyncDaemon{running(other), running(backup)}, want: []SyncDaemon{master, backup},
+			stop: []SyncState{SyncMaster}, start: []SyncDaemon{master}},
+		{name: "a set port differs", running: []SyncDaemon{running(master)}, want: []SyncDaemon{{State: SyncMaster, Interface: "eth1", SyncID: 10, Port: 9000}},
+			stop: []SyncState{SyncMaster}, start: []SyncDaemon{{State: SyncMaster, Interface: "eth1", SyncID: 10, Port: 9000}}},
+		{name: "an unwanted state stays", running: []SyncDaemon{running(backup)}, want: []SyncDaemon{master}, start: []SyncDaemon{master}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stop, start := PlanSync(tt.running, tt.want)
+			if diff := cmp.Diff(tt.stop, stop, cmpopts.EquateEmpty(), cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
+				t.Errorf("stop (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.start, start, cmpopts.EquateEmpty(), cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
+				t.Errorf("start (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

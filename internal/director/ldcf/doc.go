@@ -39,7 +39,9 @@
 // Additions that ldirectord 4.12 does not have (a 4.12 file has none of
 // them and parses unchanged): the global bgp_asn, bgp_router_id and
 // bgp_peer directives of route health injection (bgp.go, issue 15;
-// docs/scale-out.md), checked together once the file is read.
+// docs/scale-out.md), checked together once the file is read, and the
+// global ipvs_sync (sync.go): the all-to-all connection sync of the
+// scale-out mode, which ldirectord then runs itself.
 //
 // Size: about 2,250 lines, over the ~2,000 guide: ldirectord.cf has some
 // eighty directives, each with its value syntax, default and ldirectord

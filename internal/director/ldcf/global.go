@@ -43,6 +43,7 @@ var globals = map[string]globalFunc{
 	"bgp_asn":          globalBGPASN,
 	"bgp_router_id":    globalBGPRouterID,
 	"bgp_peer":         globalBGPPeer,
+	"ipvs_sync":        globalIPVSSync,
 }
 
 // gset builds a globalFunc that parses a value and stores it in a field

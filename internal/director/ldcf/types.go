@@ -44,7 +44,8 @@ type Global struct {
 	ReaddQuiescent   bool     // default no
 	CleanStop        bool     // default yes
 	MaintenanceDir   string
-	BGP              BGP // bgp_asn, bgp_router_id, bgp_peer (not in 4.12)
+	BGP              BGP      // bgp_asn, bgp_router_id, bgp_peer (not in 4.12)
+	IPVSSync         IPVSSync // ipvs_sync (not in 4.12)
 
 	// Lines maps each global directive given in the file (by its name,
 	// e.g. "checktimeout") to the line of its last occurrence.

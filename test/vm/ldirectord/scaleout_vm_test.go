@@ -61,16 +61,6 @@ const (
 	birdc    = "/opt/bin/birdc"
 )
 
-// soSysctls are the IPVS settings of the scale-out mode (docs/scale-out.md):
-// schedule mid-stream packets (a flow the router moved here), and re-sync
-// a connection at its first packet a second after its last sync (so a
-// director that comes back learns the established ones quickly).
-var soSysctls = [][2]string{
-	{"net.ipv4.vs.sloppy_tcp", "1"},
-	{"net.ipv4.vs.sync_threshold", "3 0"},
-	{"net.ipv4.vs.sync_refresh_period", "1"},
-}
-
 // scaleLab is the topology above with its processes.
 type scaleLab struct {
 	t        *testing.T
@@ -212,10 +202,11 @@ func (l *scaleLab) birdc(cmd string) (string, error) {
 	return string(out), err
 }
 
-// boot gives d a fresh namespace plugged into br0 (port d.name), the VIP
-// on a dummy link, the scale-out sysctls and sync daemons, and starts
-// ldirectord in it; it returns when ldirectord is started (not when its
-// route is up).
+// boot gives d a fresh namespace plugged into br0 (port d.name) and the
+// VIP on a dummy link, and starts ldirectord in it, which runs the
+// all-to-all sync daemons and sets the scale-out sysctls itself
+// (ipvs_sync); it returns when ldirectord is started (not when its route
+// is up).
 func (l *scaleLab) boot(d *scaleDirector) {
 	t := l.t
 	t.Helper()
@@ -227,27 +218,6 @@ func (l *scaleLab) boot(d *scaleDirector) {
 	}
 	l.router.VethToBridge(t, "br0", d.name, d.ns, "eth0", netip.PrefixFrom(d.addr, 24))
 	d.ns.Dummy(t, "vip0", netip.PrefixFrom(soVIP, 32))
-	for _, kv := range soSysctls {
-		if err := d.ns.Sysctl(kv[0], kv[1]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// All-to-all connection sync: a master and a backup on one sync id.
-	if err := d.ns.Do(func() error {
-		n, err := ipvs.OpenSyncNetlink()
-		if err != nil {
-			return err
-		}
-		defer n.Close()
-		for _, s := range []ipvs.SyncState{ipvs.SyncMaster, ipvs.SyncBackup} {
-			if err := n.Start(ipvs.SyncDaemon{State: s, Interface: "eth0", SyncID: soSyncID}); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
-		t.Fatalf("%s: sync daemons: %v", d.name, err)
-	}
 	cf := filepath.Join(d.dir, "ldirectord.cf")
 	var reals strings.Builder
 	for i := range l.reals {
@@ -258,6 +228,7 @@ checkinterval=1
 checktimeout=5
 failurecount=2
 quiescent=yes
+ipvs_sync = all-to-all eth0 syncid %d
 bgp_asn = %d
 bgp_router_id = %s
 bgp_peer = %s asn 65000 holdtime %d local %s
@@ -266,7 +237,7 @@ virtual=%s
 	schedflags=mh-port,mh-fallback
 	protocol=tcp
 	checktype=connect
-`, filepath.Join(d.dir, "ldirectord.log"), d.asn, d.addr, soRouter, int(soHold/time.Second), d.addr, soVIPPort, reals.String())
+`, filepath.Join(d.dir, "ldirectord.log"), soSyncID, d.asn, d.addr, soRouter, int(soHold/time.Second), d.addr, soVIPPort, reals.String())
 	if err := os.WriteFile(cf, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -554,6 +525,7 @@ func TestScaleOut(t *testing.T) {
 		l.waitFlowing(b)
 		time.Sleep(e2e.SyncSettle)
 		owner := l.owners()
+		l.waitAllToAll(b.locals(), owner)
 		t.Logf("flows per director before the kill: %v; held as SYNC: %v", countOwners(owner, b.locals()), l.synced(b.locals()))
 		at := l.kill(d2)
 		gone := l.waitHops("d2 killed", soHold+10*time.Second, d1, d3)
@@ -624,6 +596,41 @@ func TestScaleOut(t *testing.T) {
 		t.Logf("FIGURE scale-out: reals back -> VIP announced again in %.2fs", back.Seconds())
 	}
 	t.Logf("FIGURE scale-out: whole lab %.0fs", time.Since(t0).Seconds())
+}
+
+// waitAllToAll waits until every running director holds as SYNC every
+// flow of locals that another one scheduled (ldirectord's ipvs_sync ran
+// a master and a backup on each), and checks the sysctls it set.
+func (l *scaleLab) waitAllToAll(locals []netip.AddrPort, owner map[netip.AddrPort]string) {
+	l.t.Helper()
+	want := map[string]int{}
+	for _, d := range l.dirs {
+		if d.proc == nil {
+			continue
+		}
+		for _, a := range locals {
+			if o := owner[a]; o != "" && o != d.name {
+				want[d.name]++
+			}
+		}
+		for _, kv := range [][2]string{{"sloppy_tcp", "1"}, {"sync_threshold", "3 0"}, {"sync_refresh_period", "1"}} {
+			var got string
+			if err := d.ns.Do(func() (err error) { got, err = ipvs.Sysctl(kv[0]); return err }); err != nil || got != kv[1] {
+				l.t.Errorf("%s: net.ipv4.vs.%s = %q (%v), want %q (ipvs_sync)", d.name, kv[0], got, err, kv[1])
+			}
+		}
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		got := l.synced(locals)
+		if fmt.Sprint(got) == fmt.Sprint(want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			l.t.Fatalf("flows held as SYNC per director %v after 15 s, want %v (every other director's)", got, want)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // countOwners counts the flows of locals per director.

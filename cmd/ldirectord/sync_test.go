@@ -1,0 +1,213 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/ultramonkey/ultramonkey/internal/director/ipvs"
+)
+
+// fakeSync is the kernel's sync daemons and IPVS sysctls of one network
+// namespace, strict like the kernel: starting a running state is EEXIST,
+// stopping a stopped one ESRCH; an unknown sysctl is refused.
+type fakeSync struct {
+	mu       sync.Mutex
+	running  map[ipvs.SyncState]ipvs.SyncDaemon
+	sysctls  map[string]string
+	calls    []string
+	openErr  error
+	openings int
+}
+
+var _ syncDaemons = (*fakeSync)(nil)
+
+func newFakeSync() *fakeSync {
+	return &fakeSync{running: map[ipvs.SyncState]ipvs.SyncDaemon{},
+		sysctls: map[string]string{"sloppy_tcp": "0", "sync_threshold": "3 50", "sync_refresh_period": "0"}}
+}
+
+func (f *fakeSync) open() (syncDaemons, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.openErr != nil {
+		return nil, f.openErr
+	}
+	f.openings++
+	return f, nil
+}
+
+func (f *fakeSync) Start(d ipvs.SyncDaemon) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.running[d.State]; ok {
+		return fmt.Errorf("start %s: %w: %w", d, ipvs.ErrSyncRunning, syscall.EEXIST)
+	}
+	f.calls = append(f.calls, "start "+d.String())
+	f.running[d.State] = d
+	return nil
+}
+
+func (f *fakeSync) Stop(s ipvs.SyncState) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.running[s]; !ok {
+		return fmt.Errorf("stop %s: %w: %w", s, ipvs.ErrSyncNotRunning, syscall.ESRCH)
+	}
+	f.calls = append(f.calls, "stop "+s.String())
+	delete(f.running, s)
+	return nil
+}
+
+func (f *fakeSync) Daemons() ([]ipvs.SyncDaemon, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Collect(maps.Values(f.running)), nil
+}
+
+func (f *fakeSync) Close() error { return nil }
+
+func (f *fakeSync) setSysctl(name, value string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	prev, ok := f.sysctls[name]
+	if !ok {
+		return "", errors.New("unknown sysctl " + name)
+	}
+	f.sysctls[name] = value
+	return prev, nil
+}
+
+// state is the running daemons and the sysctls, for comparisons.
+func (f *fakeSync) state() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, s := range []ipvs.SyncState{ipvs.SyncMaster, ipvs.SyncBackup} {
+		if d, ok := f.running[s]; ok {
+			out = append(out, d.String())
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(f.sysctls)) {
+		out = append(out, k+"="+f.sysctls[k])
+	}
+	return strings.Join(out, "\n")
+}
+
+func (f *fakeSync) takeCalls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.calls
+	f.calls = nil
+	return c
+}
+
+const syncConfig = `checkinterval=1
+ipvs_sync = all-to-all eth1 syncid 10
+virtual=10.1.1.10:80
+	real=192.168.2.236:80 gate
+	checktype=connect
+	scheduler=mh
+	schedflags=mh-port
+`
+
+// TestSyncDaemon: with ipvs_sync, the daemon starts a master and a backup
+// and sets the scale-out sysctls; a reload that changes the sync id
+// restarts both; stop stops them and puts the sysctls back.
+func TestSyncDaemon(t *testing.T) {
+	h := newHarness(t, syncConfig)
+	h.checks.set("192.168.2.236:80", true)
+	before := h.sync.state()
+	g := h.start()
+	want := "master sync daemon (mcast=eth1, syncid=10)\nbackup sync daemon (mcast=eth1, syncid=10)\n" +
+		"sloppy_tcp=1\nsync_refresh_period=1\nsync_threshold=3 0"
+	if diff := cmp.Diff(want, h.sync.state()); diff != "" {
+		t.Errorf("after start (-want +got):\n%s", diff)
+	}
+	h.sync.takeCalls()
+
+	writeFile(t, h.cfg, strings.Replace(syncConfig, "syncid 10", "syncid 11", 1))
+	if err := h.kill(g.pid, syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("the new sync id", func() bool { return strings.Contains(h.sync.state(), "syncid=11") })
+	wantCalls := []string{"stop master", "stop backup",
+		"start master sync daemon (mcast=eth1, syncid=11)", "start backup sync daemon (mcast=eth1, syncid=11)"}
+	if diff := cmp.Diff(wantCalls, h.sync.takeCalls()); diff != "" {
+		t.Errorf("reload's calls (-want +got):\n%s", diff)
+	}
+
+	if err := h.kill(g.pid, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	<-g.done
+	if diff := cmp.Diff(before, h.sync.state()); diff != "" {
+		t.Errorf("after stop (-want +got):\n%s", diff)
+	}
+}
+
+// TestSyncAdoptsRunning: daemons already running as ipvs_sync wants (a
+// killed ldirectord left them) are kept, not restarted, and stopped at
+// stop; a failure to reach the kernel's sync control is logged and the
+// director runs without it.
+func TestSyncAdoptsRunning(t *testing.T) {
+	t.Run("adopt", func(t *testing.T) {
+		h := newHarness(t, syncConfig)
+		h.checks.set("192.168.2.236:80", true)
+		for _, s := range []ipvs.SyncState{ipvs.SyncMaster, ipvs.SyncBackup} {
+			h.sync.Start(ipvs.SyncDaemon{State: s, Interface: "eth1", SyncID: 10, Port: 8848, Group: ipvs.DefaultSyncGroup})
+		}
+		h.sync.takeCalls()
+		g := h.start()
+		h.waitLog("IPVS sync daemons already running as ipvs_sync wants")
+		if c := h.sync.takeCalls(); len(c) != 0 {
+			t.Errorf("calls at start %q, want none", c)
+		}
+		if err := h.kill(g.pid, syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		<-g.done
+		if diff := cmp.Diff([]string{"stop master", "stop backup"}, h.sync.takeCalls()); diff != "" {
+			t.Errorf("calls at stop (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("no sync control", func(t *testing.T) {
+		h := newHarness(t, syncConfig)
+		h.checks.set("192.168.2.236:80", true)
+		h.sync.openErr = fmt.Errorf("open ipvs sync netlink: %w", ipvs.ErrNoIPVS)
+		g := h.start()
+		h.waitLog("IPVS connection sync (ipvs_sync) not fully applied; load balancing goes on without it")
+		h.waitKernel("TCP  10.1.1.10:80 mh mh-port\n  -> 192.168.2.236:80             Route   1      0          0\n")
+		if err := h.kill(g.pid, syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		<-g.done
+		if g.code != exitOK {
+			t.Errorf("exit %d, want %d", g.code, exitOK)
+		}
+	})
+}
+
+// TestSyncCheck: check prints the daemons and sysctls ipvs_sync sets.
+func TestSyncCheck(t *testing.T) {
+	h := newHarness(t, syncConfig)
+	code, out, stderr := h.cli(h.cfg, "check")
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	want := "IPVS sync: all-to-all\n  master sync daemon (mcast=eth1, syncid=10)\n  backup sync daemon (mcast=eth1, syncid=10)\n" +
+		"  net.ipv4.vs.sloppy_tcp = 1\n  net.ipv4.vs.sync_threshold = 3 0\n  net.ipv4.vs.sync_refresh_period = 1\n"
+	if !strings.HasSuffix(out, want) {
+		t.Errorf("check output:\n%s\nwant it to end with:\n%s", out, want)
+	}
+	if c := h.sync.takeCalls(); len(c) != 0 || h.sync.openings != 0 {
+		t.Errorf("check touched the kernel: calls %q, %d openings", c, h.sync.openings)
+	}
+}
