@@ -7,16 +7,18 @@ import (
 	"github.com/ultramonkey/ultramonkey/internal/director/ldcf"
 )
 
-// CheckKey identifies one health check of one real server. It is comparable
-// and is the key of the health table.
+// CheckKey identifies one health check of one real server. It is a small
+// comparable value (the real, the port probed, a pointer to interned
+// options and the failure count) and is the key of the health table.
 //
 // Like ldirectord's get_real_id_str (anchors.md §2.4), the same check of the
 // same real under several virtuals is one key, checked once and applied to
-// every virtual. We leave out what cannot change a check's verdict (the
+// every virtual: the options are interned (check.Intern), so equal checks
+// share one pointer. We leave out what cannot change a check's verdict (the
 // real's weight and forwarding method, so a weight change on reload keeps
-// the check state) and add what can (the timeout and failurecount). The
-// virtual is part of the key only for external checks, whose command gets
-// it as arguments.
+// the check state, and the directives the check does not read) and add
+// what can (the timeout and failurecount). The virtual is part of the key
+// only for external checks, whose command gets it as arguments.
 type CheckKey struct {
 	Target       check.Target
 	FailureCount int
@@ -27,47 +29,64 @@ func CheckKeyFor(v *ldcf.Virtual, r ldcf.Real) CheckKey {
 	return CheckKey{Target: TargetFor(v, r), FailureCount: max(v.FailureCount, 1)}
 }
 
-// TargetFor returns what the check of real r of virtual v probes.
+// TargetFor returns what the check of real r of virtual v probes, with the
+// options interned.
 func TargetFor(v *ldcf.Virtual, r ldcf.Real) check.Target {
-	t := check.Target{
-		Type:        v.CheckType,
-		Protocol:    v.Protocol,
-		Real:        r.Addr,
-		Port:        checkPort(v, r),
-		Request:     v.Request,
-		Receive:     v.Receive,
-		HTTPMethod:  v.HTTPMethod,
-		VirtualHost: v.VirtualHost,
-		Login:       v.Login,
-		Passwd:      v.Passwd,
-		Database:    v.Database,
-		Secret:      v.Secret,
-		CheckCount:  v.CheckCount,
-		Timeout:     v.CheckTimeout,
-	}
-	if r.Request != "" {
-		t.Request = r.Request
-	}
-	if r.Receive != "" {
-		t.Receive = r.Receive
-	}
-	if t.Timeout <= 0 {
-		t.Timeout = ldcf.DefaultCheckTimeout
+	return check.Target{Real: r.Addr, Port: checkPort(v, r), Options: check.Intern(checkOptions(v, r))}
+}
+
+// checkOptions are the options of the check of real r of virtual v: the
+// directives that v's check reads (ldcf.CheckReads) and nothing else.
+func checkOptions(v *ldcf.Virtual, r ldcf.Real) check.Options {
+	o := check.Options{Type: v.CheckType, Protocol: v.Protocol, CheckCount: v.CheckCount, Timeout: v.CheckTimeout}
+	if o.Timeout <= 0 {
+		o.Timeout = ldcf.DefaultCheckTimeout
 	}
 	switch v.CheckType {
 	case ldcf.CheckNegotiate, ldcf.CheckCombined:
-		t.Service = v.Service
-		t.Combined = v.CheckCombined
-		t.CheckTimeout = t.Timeout // combined's connect half, ldap and radius use it
-		t.Timeout = v.NegotiateTimeout
-		if t.Timeout <= 0 {
-			t.Timeout = ldcf.DefaultNegotiateTimeout
+		o.Service = v.Service
+		o.Combined = v.CheckCombined
+		o.CheckTimeout = o.Timeout // combined's connect half, ldap and radius use it
+		o.Timeout = v.NegotiateTimeout
+		if o.Timeout <= 0 {
+			o.Timeout = ldcf.DefaultNegotiateTimeout
 		}
-	case ldcf.CheckExternal, ldcf.CheckExternalPerl:
-		t.Command = v.CheckCommand
-		t.Virtual, t.FWMark = v.Addr, v.FWMark
 	}
-	return t
+	reads := ldcf.CheckReads(v.CheckType, v.Service)
+	if reads.Has(ldcf.OptRequest) {
+		o.Request = v.Request
+		if r.Request != "" {
+			o.Request = r.Request
+		}
+	}
+	if reads.Has(ldcf.OptReceive) {
+		o.Receive = v.Receive
+		if r.Receive != "" {
+			o.Receive = r.Receive
+		}
+	}
+	if reads.Has(ldcf.OptHTTPMethod) {
+		o.HTTP.Method = v.HTTPMethod
+	}
+	if reads.Has(ldcf.OptVirtualHost) {
+		o.HTTP.VirtualHost = v.VirtualHost
+	}
+	if reads.Has(ldcf.OptLogin) {
+		o.Auth.Login = v.Login
+	}
+	if reads.Has(ldcf.OptPasswd) {
+		o.Auth.Passwd = v.Passwd
+	}
+	if reads.Has(ldcf.OptDatabase) {
+		o.Database = v.Database
+	}
+	if reads.Has(ldcf.OptSecret) {
+		o.Secret = v.Secret
+	}
+	if reads.Has(ldcf.OptCheckCommand) {
+		o.External = check.ExternalOptions{Command: v.CheckCommand, Virtual: v.Addr, FWMark: v.FWMark}
+	}
+	return o
 }
 
 // checkPort is ldirectord's ld_checkport: checkport=, else the real's port,

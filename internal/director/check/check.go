@@ -8,48 +8,19 @@ import (
 	"github.com/ultramonkey/ultramonkey/internal/director/ldcf"
 )
 
-// Target is everything a check needs to probe one real server. It is a
-// comparable value: the director uses it (with the virtual fields cleared
-// where the check does not use them) as the identity of a check, so the same
-// check of the same real under several virtuals runs once (ldirectord
-// get_real_id_str, anchors.md §2.4).
+// Target is one real server to probe and the check to probe it with. It
+// is small and comparable: Options is shared by every real of a virtual
+// that is checked alike and, when it comes from Intern, compares equal
+// exactly when the options do, so a Target can serve as the identity of a
+// check (the director's CheckKey; Combined's counters).
 type Target struct {
-	Type     ldcf.CheckType
-	Service  string // negotiate service: http, smtp, ... ("" for other types)
-	Protocol string // "tcp", "udp" or "fwm": the virtual's protocol
-
 	// Real is the real server as configured (port 0 when omitted).
 	Real netip.AddrPort
 	// Port is the port to probe: checkport=, else the real's port, else the
 	// service's well-known port (ldirectord ld_checkport).
 	Port uint16
-
-	// Virtual and FWMark describe the virtual service; set only for checks
-	// that use them (external: `cmd <vip|fwmark> <vport> <rip> <rport>`).
-	Virtual netip.AddrPort
-	FWMark  uint32
-
-	Request     string
-	Receive     string
-	HTTPMethod  string
-	VirtualHost string
-	Command     string // checkcommand= for external checks
-	Login       string
-	Passwd      string
-	Database    string
-	Secret      string
-
-	// Timeout bounds one check: checktimeout for connect/ping/external,
-	// negotiatetimeout for negotiate. The caller also puts it on the context.
-	Timeout time.Duration
-	// CheckTimeout is checktimeout, for the parts of negotiate checks that
-	// ldirectord bounds by it rather than by negotiatetimeout: the connect
-	// half of a combined check and the alarm around check_ldap and
-	// check_radius. 0 means Timeout.
-	CheckTimeout time.Duration
-	// CheckCount is the ping attempt count; Combined is N of checktype=N.
-	CheckCount int
-	Combined   int
+	// Options is the check; shared and read-only.
+	*Options
 }
 
 // Addr returns the address and port the check probes.

@@ -32,7 +32,7 @@ func runCases(t *testing.T, c Checker, base Target, cases []checkCase) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			addr := tc.server(t)
-			target := base
+			target := cloneTarget(base) // the cases change the options
 			target.Real, target.Port = addr, addr.Port()
 			target.Timeout = 5 * time.Second
 			if tc.timeout > 0 {
@@ -59,6 +59,14 @@ func runCases(t *testing.T, c Checker, base Target, cases []checkCase) {
 			waitGoroutines(t, before)
 		})
 	}
+}
+
+// cloneTarget is t with a copy of its options, which a test may change
+// without changing the shared ones.
+func cloneTarget(t Target) Target {
+	o := *t.Options
+	t.Options = &o
+	return t
 }
 
 // waitGoroutines fails if the goroutine count does not come back to at most
@@ -174,7 +182,7 @@ func TestNegotiateInfersServiceFromPort(t *testing.T) {
 			reg[Kind{Type: ldcf.CheckNegotiate, Service: s}] = recorder{service: &got, up: true}
 		}
 		real := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), tc.port)
-		reg.Lookup(ldcf.CheckNegotiate, "").Check(context.Background(), Target{Type: ldcf.CheckNegotiate, Real: real, Port: tc.port})
+		reg.Lookup(ldcf.CheckNegotiate, "").Check(context.Background(), Target{Real: real, Port: tc.port, Options: &Options{Type: ldcf.CheckNegotiate}})
 		if got != tc.want {
 			t.Errorf("port %d: service %q, want %q", tc.port, got, tc.want)
 		}
@@ -198,7 +206,7 @@ func TestConnect(t *testing.T) {
 
 // connectBase and connectCases are TestConnect's table, which the
 // event-loop engine passes too (TestEngineConnect).
-var connectBase = Target{Type: ldcf.CheckConnect, Protocol: "tcp"}
+var connectBase = Target{Options: &Options{Type: ldcf.CheckConnect, Protocol: "tcp"}}
 
 func connectCases() []checkCase {
 	accept := serve(func(c net.Conn) {})
@@ -213,11 +221,11 @@ func TestBudget(t *testing.T) {
 		t    Target
 		want time.Duration
 	}{
-		{Target{Type: ldcf.CheckConnect, Protocol: "tcp", Timeout: time.Second, CheckCount: 3}, time.Second},
-		{Target{Type: ldcf.CheckConnect, Protocol: "udp", Timeout: time.Second, CheckCount: 3}, 3 * time.Second},
-		{Target{Type: ldcf.CheckPing, Timeout: time.Second, CheckCount: 0}, time.Second},
-		{Target{Type: ldcf.CheckPing, Timeout: time.Second, CheckCount: 2}, 2 * time.Second},
-		{Target{Type: ldcf.CheckNegotiate, Timeout: time.Second, CheckCount: 2}, time.Second},
+		{Target{Options: &Options{Type: ldcf.CheckConnect, Protocol: "tcp", Timeout: time.Second, CheckCount: 3}}, time.Second},
+		{Target{Options: &Options{Type: ldcf.CheckConnect, Protocol: "udp", Timeout: time.Second, CheckCount: 3}}, 3 * time.Second},
+		{Target{Options: &Options{Type: ldcf.CheckPing, Timeout: time.Second, CheckCount: 0}}, time.Second},
+		{Target{Options: &Options{Type: ldcf.CheckPing, Timeout: time.Second, CheckCount: 2}}, 2 * time.Second},
+		{Target{Options: &Options{Type: ldcf.CheckNegotiate, Timeout: time.Second, CheckCount: 2}}, time.Second},
 	}
 	for _, tc := range tests {
 		if got := tc.t.Budget(); got != tc.want {

@@ -5,6 +5,12 @@
 // it holds no check state except Combined's counter and never touches
 // IPVS.
 //
+// A Target is a real and a pointer to its check's Options (options.go),
+// typed by what each service reads and shared: Intern keeps one copy of
+// each distinct value, so ten thousand reals checked alike share one, and
+// a Target is small and comparable enough to be the identity of a check.
+// Checkers only read the Options.
+//
 // Every check returns by its context's deadline, bounded again by the
 // Target's timeout, and leaves no goroutine or connection behind: the
 // connections of a check close when its context ends (dial.go).

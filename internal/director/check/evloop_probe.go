@@ -68,7 +68,7 @@ func NewProbe(t Target) (*Probe, bool) {
 		if !ok {
 			return nil, false
 		}
-		p.request, p.head = req, t.HTTPMethod == http.MethodHead
+		p.request, p.head = req, t.HTTP.Method == http.MethodHead
 	case t.Service == "simpletcp":
 		p.kind = probeSimpleTCP
 		p.request = []byte(simpleTCPRequest(t))
@@ -93,7 +93,7 @@ func (p *Probe) Target() Target { return p.target }
 // It reports false where checkHTTP would not take its plain path: a URL on
 // another host than the real, or a method other than GET and HEAD.
 func httpProbeRequest(t Target) ([]byte, bool) {
-	if t.HTTPMethod != "" && t.HTTPMethod != http.MethodGet && t.HTTPMethod != http.MethodHead {
+	if t.HTTP.Method != "" && t.HTTP.Method != http.MethodGet && t.HTTP.Method != http.MethodHead {
 		return nil, false
 	}
 	target, proxy := httpURL(t)
@@ -101,7 +101,7 @@ func httpProbeRequest(t Target) ([]byte, bool) {
 	if err != nil || proxy != nil || u.Scheme != "http" || u.Host != hostString(t.Real.Addr())+":"+strconv.Itoa(int(t.Port)) {
 		return nil, false
 	}
-	method := t.HTTPMethod
+	method := t.HTTP.Method
 	if method == "" {
 		method = http.MethodGet
 	}
@@ -109,7 +109,7 @@ func httpProbeRequest(t Target) ([]byte, bool) {
 	if err != nil {
 		return nil, false
 	}
-	req.Host = t.VirtualHost
+	req.Host = t.HTTP.VirtualHost
 	if req.Host == "" {
 		req.Host = hostString(t.Real.Addr())
 	}

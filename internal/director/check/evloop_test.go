@@ -167,10 +167,10 @@ func TestEngineHTTPAnswers(t *testing.T) {
 	for _, a := range engineHTTPAnswers {
 		t.Run(a.name, func(t *testing.T) {
 			addr := rawHTTP(a.resp)(t)
-			tg := httpBase
+			tg := cloneTarget(httpBase)
 			tg.Real, tg.Port, tg.Timeout, tg.Receive = addr, addr.Port(), 2*time.Second, "ok"
 			if a.head {
-				tg.HTTPMethod, tg.Receive = "HEAD", ""
+				tg.HTTP.Method, tg.Receive = "HEAD", ""
 			}
 			want := HTTP{}.Check(context.Background(), tg)
 			got := ec.Check(context.Background(), tg)
@@ -189,10 +189,10 @@ func FuzzHTTPReply(f *testing.F) {
 		f.Add([]byte(a.resp), a.head)
 	}
 	f.Fuzz(func(t *testing.T, resp []byte, head bool) {
-		tg := httpBase
+		tg := cloneTarget(httpBase)
 		tg.Real, tg.Port, tg.Receive = netip.MustParseAddrPort("127.0.0.1:80"), 80, "ok"
 		if head {
-			tg.HTTPMethod = "HEAD"
+			tg.HTTP.Method = "HEAD"
 		}
 		p, ok := NewProbe(tg)
 		if !ok {
@@ -256,13 +256,13 @@ func TestEngineIsolation(t *testing.T) {
 	hangs := 20
 	for i := 0; i < hangs; i++ {
 		addr := checktest.Hang(t)
-		tg := httpBase
+		tg := cloneTarget(httpBase)
 		tg.Real, tg.Port, tg.Timeout = addr, addr.Port(), 2*time.Second
 		p, _ := NewProbe(tg)
 		ec.e.Set(uint64(1000+i), p, 50*time.Millisecond)
 	}
 	addr := ok(t)
-	tg := httpBase
+	tg := cloneTarget(httpBase)
 	tg.Real, tg.Port, tg.Timeout = addr, addr.Port(), 2*time.Second
 	p, _ := NewProbe(tg)
 	ec.e.Set(1, p, 50*time.Millisecond)
@@ -301,7 +301,7 @@ func TestEngineInFlightBound(t *testing.T) {
 	slots.TryAcquire()
 	slots.TryAcquire()
 	ec := startEngine(t, HTTP{}, EngineConfig{InFlight: slots})
-	tg := httpBase
+	tg := cloneTarget(httpBase)
 	tg.Real, tg.Port, tg.Timeout = addr, addr.Port(), time.Second
 	p, _ := NewProbe(tg)
 	ec.e.Set(1, p, 10*time.Millisecond)
@@ -351,12 +351,12 @@ func TestEngineIPv6(t *testing.T) {
 	}()
 	addr := netip.MustParseAddrPort(ln.Addr().String())
 	ec := startEngine(t, HTTP{}, EngineConfig{})
-	tg := httpBase
+	tg := cloneTarget(httpBase)
 	tg.Real, tg.Port, tg.Timeout, tg.Receive = addr, addr.Port(), 2*time.Second, `host \[::1\]`
 	if r := ec.Check(context.Background(), tg); !r.Up {
 		t.Fatalf("http over IPv6: %q", r.Err)
 	}
-	ctg := Target{Type: ldcf.CheckConnect, Protocol: "tcp", Real: addr, Port: addr.Port(), Timeout: time.Second}
+	ctg := Target{Real: addr, Port: addr.Port(), Options: &Options{Type: ldcf.CheckConnect, Protocol: "tcp", Timeout: time.Second}}
 	if r := ec.Check(context.Background(), ctg); !r.Up {
 		t.Fatalf("connect over IPv6: %q", r.Err)
 	}
@@ -367,24 +367,24 @@ func TestEngineIPv6(t *testing.T) {
 
 func TestNewProbe(t *testing.T) {
 	real := netip.MustParseAddrPort("10.0.0.1:80")
-	base := Target{Type: ldcf.CheckNegotiate, Service: "http", Protocol: "tcp", Real: real, Port: 80, Request: "/", Timeout: time.Second}
-	with := func(f func(*Target)) Target { t := base; f(&t); return t }
+	base := Target{Real: real, Port: 80, Options: &Options{Type: ldcf.CheckNegotiate, Service: "http", Protocol: "tcp", Request: "/", Timeout: time.Second}}
+	with := func(f func(*Target)) Target { t := cloneTarget(base); f(&t); return t }
 	tests := []struct {
 		name string
 		t    Target
 		want bool
 	}{
 		{"http", base, true},
-		{"http HEAD", with(func(t *Target) { t.HTTPMethod = "HEAD" }), true},
+		{"http HEAD", with(func(t *Target) { t.HTTP.Method = "HEAD" }), true},
 		{"https stays on the goroutine path", with(func(t *Target) { t.Service = "https" }), false},
 		{"http_proxy", with(func(t *Target) { t.Service = "http_proxy" }), false},
 		{"absolute url on another host", with(func(t *Target) { t.Request = "/http://www.example.com/" }), false},
 		{"bad receive", with(func(t *Target) { t.Receive = "(?<=x)" }), false},
-		{"connect", Target{Type: ldcf.CheckConnect, Protocol: "tcp", Real: real, Port: 80, Timeout: time.Second}, true},
-		{"connect of a udp virtual (ping)", Target{Type: ldcf.CheckConnect, Protocol: "udp", Real: real, Port: 80, Timeout: time.Second}, false},
+		{"connect", Target{Real: real, Port: 80, Options: &Options{Type: ldcf.CheckConnect, Protocol: "tcp", Timeout: time.Second}}, true},
+		{"connect of a udp virtual (ping)", Target{Real: real, Port: 80, Options: &Options{Type: ldcf.CheckConnect, Protocol: "udp", Timeout: time.Second}}, false},
 		{"simpletcp", with(func(t *Target) { t.Service = "simpletcp" }), true},
 		{"smtp", with(func(t *Target) { t.Service = "smtp" }), false},
-		{"ping", Target{Type: ldcf.CheckPing, Real: real, Timeout: time.Second}, false},
+		{"ping", Target{Real: real, Options: &Options{Type: ldcf.CheckPing, Timeout: time.Second}}, false},
 	}
 	for _, tc := range tests {
 		if _, got := NewProbe(tc.t); got != tc.want {
@@ -395,8 +395,8 @@ func TestNewProbe(t *testing.T) {
 
 // TestProbeRequest: the engine sends what the goroutine path sends.
 func TestProbeRequest(t *testing.T) {
-	tg := httpBase
-	tg.Real, tg.Port, tg.Request, tg.VirtualHost = netip.MustParseAddrPort("10.0.0.1:8080"), 8080, "/index.html", "www.example.com"
+	tg := cloneTarget(httpBase)
+	tg.Real, tg.Port, tg.Request, tg.HTTP.VirtualHost = netip.MustParseAddrPort("10.0.0.1:8080"), 8080, "/index.html", "www.example.com"
 	p, _ := NewProbe(tg)
 	want := "GET /index.html HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: Go-http-client/1.1\r\nConnection: close\r\n\r\n"
 	if string(p.request) != want {
@@ -406,7 +406,7 @@ func TestProbeRequest(t *testing.T) {
 
 // TestJudgeNoAlloc: the common answers are read without allocating.
 func TestJudgeNoAlloc(t *testing.T) {
-	tg := httpBase
+	tg := cloneTarget(httpBase)
 	tg.Real, tg.Port, tg.Receive = netip.MustParseAddrPort("127.0.0.1:80"), 80, "ok"
 	p, _ := NewProbe(tg)
 	resp := []byte("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n")
@@ -434,8 +434,7 @@ func TestEngineSlowDrip(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			addr := serve(checktest.Drip([]byte(tc.head), 'z', 20*time.Millisecond))(t)
-			tg := Target{Type: ldcf.CheckNegotiate, Service: tc.service, Protocol: "tcp", Request: "/x", Receive: "never",
-				Real: addr, Port: addr.Port(), Timeout: timeout}
+			tg := Target{Real: addr, Port: addr.Port(), Options: &Options{Type: ldcf.CheckNegotiate, Service: tc.service, Protocol: "tcp", Request: "/x", Receive: "never", Timeout: timeout}}
 			start := time.Now()
 			got := ec.Check(context.Background(), tg)
 			took := time.Since(start)

@@ -35,10 +35,10 @@ func (e External) Check(ctx context.Context, t Target) Result {
 }
 
 func (e External) check(ctx context.Context, t Target) error {
-	if t.Command == "" {
+	if t.External.Command == "" {
 		return errors.New("external: no checkcommand")
 	}
-	argv := append(externalArgs(e.Interpreter, t.Command), externalTarget(t)...)
+	argv := append(externalArgs(e.Interpreter, t.External.Command), externalTarget(t)...)
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	// The command gets its own process group, so that the whole group is
 	// signalled at the timeout and whatever is left of it is swept after.
@@ -56,15 +56,15 @@ func (e External) check(ctx context.Context, t Target) error {
 	case err == nil:
 		return nil
 	case ctx.Err() != nil:
-		return fmt.Errorf("external %s: %w", t.Command, netErr(ctx, ctx.Err()))
+		return fmt.Errorf("external %s: %w", t.External.Command, netErr(ctx, ctx.Err()))
 	case errors.As(err, &ee):
-		msg := fmt.Sprintf("external %s: %s", t.Command, ee.ProcessState)
+		msg := fmt.Sprintf("external %s: %s", t.External.Command, ee.ProcessState)
 		if s := lastLine(stderr.String()); s != "" {
 			msg += ": " + s
 		}
 		return errors.New(msg)
 	}
-	return fmt.Errorf("external %s: %w", t.Command, err)
+	return fmt.Errorf("external %s: %w", t.External.Command, err)
 }
 
 func externalArgs(interpreter, command string) []string {
@@ -76,9 +76,9 @@ func externalArgs(interpreter, command string) []string {
 
 // externalTarget is check_external's argument list.
 func externalTarget(t Target) []string {
-	vip, vport := hostString(t.Virtual.Addr()), strconv.Itoa(int(t.Virtual.Port()))
-	if t.FWMark != 0 || !t.Virtual.IsValid() {
-		vip, vport = strconv.FormatUint(uint64(t.FWMark), 10), "0"
+	vip, vport := hostString(t.External.Virtual.Addr()), strconv.Itoa(int(t.External.Virtual.Port()))
+	if t.External.FWMark != 0 || !t.External.Virtual.IsValid() {
+		vip, vport = strconv.FormatUint(uint64(t.External.FWMark), 10), "0"
 	}
 	return []string{vip, vport, hostString(t.Real.Addr()), strconv.Itoa(int(t.Real.Port()))}
 }

@@ -29,7 +29,7 @@ func TestExternal(t *testing.T) {
 	// wantArgs exits 0 only when called with the expected arguments.
 	cmd := func(body string) func(*Target) {
 		path := script(t, body)
-		return func(tg *Target) { tg.Command = path }
+		return func(tg *Target) { tg.External.Command = path }
 	}
 	wantArgs := func(args string) func(*Target) {
 		return cmd(`[ "$*" = "` + args + `" ] && exit 0; echo "got: $*" >&2; exit 3`)
@@ -40,21 +40,21 @@ func TestExternal(t *testing.T) {
 		{name: "exit 0 with ldirectord's arguments", server: real, target: wantArgs("10.0.0.1 80 127.0.0.1 8080"), wantUp: true},
 		{name: "fwmark virtual", server: real, target: func(t *Target) {
 			wantArgs("7 0 127.0.0.1 8080")(t)
-			t.Virtual, t.FWMark = netip.AddrPort{}, 7
+			t.External.Virtual, t.External.FWMark = netip.AddrPort{}, 7
 		}, wantUp: true},
 		{name: "ipv6 in brackets", server: fixed("[::1]:80"), target: func(t *Target) {
 			wantArgs("[2001:db8::1] 80 [::1] 80")(t)
-			t.Virtual = netip.MustParseAddrPort("[2001:db8::1]:80")
+			t.External.Virtual = netip.MustParseAddrPort("[2001:db8::1]:80")
 		}, wantUp: true},
 		{name: "exit 1 with its stderr", server: real, target: cmd("echo 'backend says no' >&2; exit 1"), wantErr: "exit status 1: backend says no"},
 		{name: "killed by a signal", server: real, target: cmd("kill -9 $$"), wantErr: "signal: killed"},
 		{name: "timeout: SIGTERM", server: real, timeout: 300 * time.Millisecond, target: cmd("exec sleep 60"), wantErr: "timeout"},
 		{name: "timeout, SIGTERM ignored: SIGKILL", server: real, timeout: 300 * time.Millisecond, target: cmd("trap '' TERM; sleep 60; exit 0"), wantErr: "timeout"},
 		{name: "timeout kills the command's children", server: real, timeout: 300 * time.Millisecond, target: cmd("sleep 60 & echo $! > " + pidFile + "; wait"), wantErr: "timeout"},
-		{name: "missing command", server: real, target: func(t *Target) { t.Command = "/nonexistent/check" }, wantErr: "no such file or directory"},
-		{name: "no command", server: real, target: func(t *Target) { t.Command = "" }, wantErr: "external: no checkcommand"},
+		{name: "missing command", server: real, target: func(t *Target) { t.External.Command = "/nonexistent/check" }, wantErr: "no such file or directory"},
+		{name: "no command", server: real, target: func(t *Target) { t.External.Command = "" }, wantErr: "external: no checkcommand"},
 	}
-	base := Target{Type: ldcf.CheckExternal, Protocol: "tcp", Virtual: netip.MustParseAddrPort("10.0.0.1:80")}
+	base := Target{Options: &Options{Type: ldcf.CheckExternal, Protocol: "tcp", External: ExternalOptions{Virtual: netip.MustParseAddrPort("10.0.0.1:80")}}}
 	runCases(t, External{}, base, cases)
 	t.Run("no child left", func(t *testing.T) {
 		b, err := os.ReadFile(pidFile)
@@ -85,7 +85,7 @@ func TestExternal(t *testing.T) {
 			return func(tg *Target) {
 				p := filepath.Join(t.TempDir(), "check.pl")
 				os.WriteFile(p, []byte(body), 0o644)
-				tg.Command = p
+				tg.External.Command = p
 			}
 		}
 		runCases(t, External{Interpreter: "perl"}, base, []checkCase{
@@ -116,7 +116,7 @@ func TestCombined(t *testing.T) {
 	addr := netip.MustParseAddrPort(l.Addr().String())
 	neg := &scripted{}
 	c := &Combined{Negotiate: neg}
-	target := Target{Type: ldcf.CheckCombined, Service: "http", Protocol: "tcp", Real: addr, Port: addr.Port(), Combined: 2, Timeout: 5 * time.Second}
+	target := Target{Real: addr, Port: addr.Port(), Options: &Options{Type: ldcf.CheckCombined, Service: "http", Protocol: "tcp", Combined: 2, Timeout: 5 * time.Second}}
 	steps := []struct {
 		negUp    bool // the negotiate check's answer, if it runs
 		closeLis bool // close the listener first: connects fail from now on

@@ -39,9 +39,9 @@ func (c *conn) ftpExchange(ctx context.Context, t Target) error {
 	if err := c.expect("", 2); err != nil {
 		return fmt.Errorf("ftp: greeting: %w", err)
 	}
-	code, text, err := c.command("USER " + t.Login)
+	code, text, err := c.command("USER " + t.Auth.Login)
 	if err == nil && code == 331 {
-		code, text, err = c.command("PASS " + t.Passwd)
+		code, text, err = c.command("PASS " + t.Auth.Passwd)
 	}
 	if err != nil || code/100 != 2 {
 		return fmt.Errorf("ftp: login: %w", orReply(err, code, text))

@@ -114,7 +114,7 @@ func FuzzLineChecks(f *testing.F) {
 			f.Add(which, s)
 		}
 	}
-	login := Target{Login: "probe", Passwd: "pw", Request: "/", Receive: "^you said"}
+	login := Target{Options: &Options{Request: "/", Receive: "^you said", Auth: Credentials{Login: "probe", Passwd: "pw"}}}
 	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
 		before := runtime.NumGoroutine()
 		c := fuzzConn(data)
@@ -185,7 +185,7 @@ func FuzzLDAP(f *testing.F) {
 	f.Add([]byte{0x30, 0x80, 0x02, 0x01, 0x01})
 	f.Add(ber(0x30, berInt(0x02, 1), ber(ldapBindResponse, berInt(0x0a, 49), berStr(0x04, ""), berStr(0x04, "no"))))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		err := fuzzConn(data).ldapExchange(Target{Request: "/dc=example,dc=com"})
+		err := fuzzConn(data).ldapExchange(Target{Options: &Options{Request: "/dc=example,dc=com"}})
 		if err == nil && !bytes.Contains(data, []byte{ldapSearchEntry}) {
 			t.Fatalf("up without a search entry: %x", data)
 		}
@@ -266,7 +266,7 @@ func FuzzSIP(f *testing.F) {
 	f.Add(true, []byte("SIP/2.0 200 OK\r\nContent-Length: 5\r\n\r\nhello"))
 	f.Fuzz(func(t *testing.T, udp bool, data []byte) {
 		network := map[bool]string{false: "tcp", true: "udp"}[udp]
-		err := fuzzConn(data).sipExchange(network, Target{Login: "x@y"})
+		err := fuzzConn(data).sipExchange(network, Target{Options: &Options{Auth: Credentials{Login: "x@y"}}})
 		if err == nil && !bytes.Contains(data, []byte("SIP/2.0 200")) {
 			t.Fatalf("up without a 200: %q", data)
 		}
@@ -290,7 +290,7 @@ func FuzzHTTP(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if httpVerdict(Target{Receive: "ok"}, resp, body) == nil && !bytes.HasPrefix(data, []byte("HTTP/")) {
+		if httpVerdict(Target{Options: &Options{Receive: "ok"}}, resp, body) == nil && !bytes.HasPrefix(data, []byte("HTTP/")) {
 			t.Fatalf("up on %q", data)
 		}
 		if len(body) > maxBody {
@@ -326,8 +326,7 @@ func FuzzSQLServer(f *testing.F) {
 		if pg {
 			c = PgSQL{}
 		}
-		target := Target{Type: ldcf.CheckNegotiate, Service: "mysql", Protocol: "tcp", Real: addr, Port: addr.Port(),
-			Login: "u", Passwd: "p", Database: "d", Request: "/SELECT 1", Timeout: 2 * time.Second}
+		target := Target{Real: addr, Port: addr.Port(), Options: &Options{Type: ldcf.CheckNegotiate, Service: "mysql", Protocol: "tcp", Database: "d", Request: "/SELECT 1", Timeout: 2 * time.Second, Auth: Credentials{Login: "u", Passwd: "p"}}}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		if r := c.Check(ctx, target); r.Up {

@@ -37,7 +37,7 @@ func (HTTP) Check(ctx context.Context, t Target) Result {
 
 func checkHTTP(ctx context.Context, t Target) error {
 	target, proxy := httpURL(t)
-	method := t.HTTPMethod
+	method := t.HTTP.Method
 	if method == "" {
 		method = http.MethodGet
 	}
@@ -47,7 +47,7 @@ func checkHTTP(ctx context.Context, t Target) error {
 	}
 	if proxy == nil {
 		// ldirectord sets Host to virtualhost=, else the real's address.
-		req.Host = t.VirtualHost
+		req.Host = t.HTTP.VirtualHost
 		if req.Host == "" {
 			req.Host = hostString(t.Real.Addr())
 		}
@@ -69,8 +69,8 @@ func checkHTTP(ctx context.Context, t Target) error {
 	}
 	if proxy != nil {
 		tr.Proxy = http.ProxyURL(proxy)
-	} else if t.VirtualHost != "" {
-		tr.TLSClientConfig.ServerName = t.VirtualHost
+	} else if t.HTTP.VirtualHost != "" {
+		tr.TLSClientConfig.ServerName = t.HTTP.VirtualHost
 	}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, CheckRedirect: func(_ *http.Request, via []*http.Request) error {

@@ -89,7 +89,7 @@ func TestHTTP(t *testing.T) {
 
 // httpBase and httpCases are TestHTTP's table, which the event-loop engine
 // passes too (TestEngineHTTP).
-var httpBase = Target{Type: ldcf.CheckNegotiate, Service: "http", Protocol: "tcp", Request: "/", Timeout: 5 * time.Second}
+var httpBase = Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: "http", Protocol: "tcp", Request: "/", Timeout: 5 * time.Second}}
 
 func httpCases() []checkCase {
 	req := func(r, recv string) func(*Target) {
@@ -101,9 +101,9 @@ func httpCases() []checkCase {
 		{name: "host header is the real's address", server: serveHTTP(false, false), target: req("/ok", `host 127\.0\.0\.1, `), wantUp: true},
 		{name: "virtualhost sets the host header", server: serveHTTP(false, false),
 			target: func(t *Target) {
-				t.Request, t.Receive, t.VirtualHost = "/ok", "host www.example.com,", "www.example.com"
+				t.Request, t.Receive, t.HTTP.VirtualHost = "/ok", "host www.example.com,", "www.example.com"
 			}, wantUp: true},
-		{name: "HEAD", server: serveHTTP(false, false), target: func(t *Target) { t.Request, t.HTTPMethod = "/ok", "HEAD" }, wantUp: true},
+		{name: "HEAD", server: serveHTTP(false, false), target: func(t *Target) { t.Request, t.HTTP.Method = "/ok", "HEAD" }, wantUp: true},
 		{name: "redirect followed", server: serveHTTP(false, false), target: req("/moved", "all ok"), wantUp: true},
 		{name: "redirect loop", server: serveHTTP(false, false), target: req("/loop", ""), wantErr: "http: stopped after 7 redirects"},
 		{name: "503", server: serveHTTP(false, false), target: req("/fail", ""), wantErr: "http: 503 Service Unavailable"},
@@ -123,7 +123,7 @@ func TestHTTPS(t *testing.T) {
 		{name: "plain http on the https port", server: serveHTTP(false, false), wantErr: "tls: "},
 	}
 	cases = append(cases, tcpFailures()...)
-	runCases(t, HTTP{}, Target{Type: ldcf.CheckNegotiate, Service: "https", Protocol: "tcp", Request: "/"}, cases)
+	runCases(t, HTTP{}, Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: "https", Protocol: "tcp", Request: "/"}}, cases)
 }
 
 func TestHTTPProxy(t *testing.T) {
@@ -136,7 +136,7 @@ func TestHTTPProxy(t *testing.T) {
 			target: func(t *Target) { t.Request, t.Receive = "/http://www.example.com/", "nope" }, wantErr: `receive "nope" not matched`},
 	}
 	cases = append(cases, tcpFailures()...)
-	runCases(t, HTTP{}, Target{Type: ldcf.CheckNegotiate, Service: "http_proxy", Protocol: "tcp", Request: "/http://www.example.com/"}, cases)
+	runCases(t, HTTP{}, Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: "http_proxy", Protocol: "tcp", Request: "/http://www.example.com/"}}, cases)
 }
 
 func TestHTTPURL(t *testing.T) {
@@ -147,11 +147,11 @@ func TestHTTPURL(t *testing.T) {
 		t                  Target
 		wantURL, wantProxy string
 	}{
-		{"path", Target{Service: "http", Real: real, Port: 8080, Request: "/index.html"}, "http://10.0.0.1:8080/index.html", ""},
-		{"default request", Target{Service: "http", Real: real, Port: 81, Request: "/"}, "http://10.0.0.1:81/", ""},
-		{"https ipv6", Target{Service: "https", Real: real6, Port: 443, Request: "/x"}, "https://[2001:db8::1]:443/x", ""},
-		{"absolute url overrides the real", Target{Service: "http", Real: real, Port: 80, Request: "/http://www.example.com/a"}, "http://www.example.com/a", ""},
-		{"proxy", Target{Service: "http_proxy", Real: real, Port: 3128, Request: "/http://www.example.com/"}, "http://www.example.com/", "http://10.0.0.1:3128/"},
+		{"path", Target{Real: real, Port: 8080, Options: &Options{Service: "http", Request: "/index.html"}}, "http://10.0.0.1:8080/index.html", ""},
+		{"default request", Target{Real: real, Port: 81, Options: &Options{Service: "http", Request: "/"}}, "http://10.0.0.1:81/", ""},
+		{"https ipv6", Target{Real: real6, Port: 443, Options: &Options{Service: "https", Request: "/x"}}, "https://[2001:db8::1]:443/x", ""},
+		{"absolute url overrides the real", Target{Real: real, Port: 80, Options: &Options{Service: "http", Request: "/http://www.example.com/a"}}, "http://www.example.com/a", ""},
+		{"proxy", Target{Real: real, Port: 3128, Options: &Options{Service: "http_proxy", Request: "/http://www.example.com/"}}, "http://www.example.com/", "http://10.0.0.1:3128/"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -39,8 +39,8 @@ func (c *conn) imapExchange(name string, t Target) error {
 	if !strings.HasPrefix(greeting, "* OK") && !strings.HasPrefix(greeting, "* PREAUTH") {
 		return fmt.Errorf("%s: greeting: %q", name, truncate(greeting))
 	}
-	if t.Login != "" {
-		if err := c.imapTagged("a1", "LOGIN "+imapQuote(t.Login)+" "+imapQuote(t.Passwd)); err != nil {
+	if t.Auth.Login != "" {
+		if err := c.imapTagged("a1", "LOGIN "+imapQuote(t.Auth.Login)+" "+imapQuote(t.Auth.Passwd)); err != nil {
 			return fmt.Errorf("%s: LOGIN: %w", name, err)
 		}
 	}

@@ -46,8 +46,8 @@ func (l LDAP) check(ctx context.Context, t Target) error {
 // check after the dial (the fuzz target's entry point).
 func (c *conn) ldapExchange(t Target) error {
 	dn, pw := "", ""
-	if t.Login != "" && t.Passwd != "" {
-		dn, pw = t.Login, t.Passwd
+	if t.Auth.Login != "" && t.Auth.Passwd != "" {
+		dn, pw = t.Auth.Login, t.Auth.Passwd
 	}
 	bind := ber(ldapBindRequest, berInt(0x02, 3), berStr(0x04, dn), berStr(0x80, pw))
 	if err := c.ldapSend(1, bind); err != nil {

@@ -48,14 +48,14 @@ func TestSizeLimits(t *testing.T) {
 	req := func(r, recv string) func(*Target) { return func(t *Target) { t.Request, t.Receive = r, recv } }
 
 	t.Run("maxBody http", func(t *testing.T) {
-		base := Target{Type: ldcf.CheckNegotiate, Service: "http", Protocol: "tcp", Request: "/"}
+		base := Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: "http", Protocol: "tcp", Request: "/"}}
 		runCases(t, HTTP{}, base, []checkCase{
 			{name: "match within the limit", server: serve(afterRequest(checktest.Blob(httpAnswer(headMark)))), target: req("/", "^HEAD x"), wantUp: true},
 			{name: "match past the limit is not seen", server: serve(afterRequest(checktest.Blob(httpAnswer(tailMark)))), target: req("/", "TAIL"), wantErr: `receive "TAIL" not matched`},
 		})
 	})
 	t.Run("maxBody https", func(t *testing.T) {
-		base := Target{Type: ldcf.CheckNegotiate, Service: "https", Protocol: "tcp", Request: "/"}
+		base := Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: "https", Protocol: "tcp", Request: "/"}}
 		runCases(t, HTTP{}, base, []checkCase{
 			{name: "match within the limit", server: serveTLS(afterRequest(checktest.Blob(httpAnswer(headMark))), false), target: req("/", "^HEAD x"), wantUp: true},
 			{name: "match past the limit is not seen", server: serveTLS(afterRequest(checktest.Blob(httpAnswer(tailMark))), false), target: req("/", "TAIL"), wantErr: `receive "TAIL" not matched`},
@@ -65,16 +65,16 @@ func TestSizeLimits(t *testing.T) {
 		return append([]byte(prefix), bytes.Repeat([]byte("y"), maxLine+4096)...)
 	}
 	t.Run("maxLine", func(t *testing.T) {
-		runCases(t, SMTP{}, Target{Type: ldcf.CheckNegotiate, Service: "smtp", Protocol: "tcp"}, []checkCase{
+		runCases(t, SMTP{}, Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: "smtp", Protocol: "tcp"}}, []checkCase{
 			{name: "smtp greeting", server: serve(checktest.Blob(longLine("220 "))), wantErr: "smtp: greeting: line too long"},
 		})
-		runCases(t, IMAP{}, Target{Type: ldcf.CheckNegotiate, Service: "imap", Protocol: "tcp"}, []checkCase{
+		runCases(t, IMAP{}, Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: "imap", Protocol: "tcp"}}, []checkCase{
 			{name: "imap greeting", server: serve(checktest.Blob(longLine("* OK "))), wantErr: "imap: greeting: line too long"},
 		})
-		runCases(t, SIP{}, Target{Type: ldcf.CheckNegotiate, Service: "sip", Protocol: "tcp", Login: "x@y"}, []checkCase{
+		runCases(t, SIP{}, Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: "sip", Protocol: "tcp", Auth: Credentials{Login: "x@y"}}}, []checkCase{
 			{name: "sip status line", server: serve(checktest.Blob(longLine("SIP/2.0 200 "))), wantErr: "sip: line too long"},
 		})
-		runCases(t, SimpleTCP{}, Target{Type: ldcf.CheckNegotiate, Service: "simpletcp", Protocol: "tcp", Request: "/x"}, []checkCase{
+		runCases(t, SimpleTCP{}, Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: "simpletcp", Protocol: "tcp", Request: "/x"}}, []checkCase{
 			{name: "simpletcp answer", server: serve(checktest.Blob(longLine("ok "))), wantErr: "simpletcp: line too long"},
 		})
 	})
@@ -82,7 +82,7 @@ func TestSizeLimits(t *testing.T) {
 		// An LDAPMessage header announcing 2 MiB: refused from the header,
 		// without waiting for (or allocating) the contents.
 		huge := []byte{0x30, 0x84, 0x00, 0x20, 0x00, 0x00}
-		runCases(t, LDAP{}, Target{Type: ldcf.CheckNegotiate, Service: "ldap", Protocol: "tcp", Request: "/dc=x"}, []checkCase{
+		runCases(t, LDAP{}, Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: "ldap", Protocol: "tcp", Request: "/dc=x"}}, []checkCase{
 			{name: "element over the limit", server: serve(checktest.Blob(huge)), wantErr: "ldap: bind: BER element of 2097152 bytes is too long"},
 			{name: "length of more than 4 bytes", server: serve(checktest.Blob([]byte{0x30, 0x85, 1, 0, 0, 0, 0})), wantErr: "ldap: bind: bad BER length"},
 		})
@@ -110,23 +110,24 @@ func TestSlowDrip(t *testing.T) {
 		server  func(testing.TB) netip.AddrPort
 		wantErr string
 	}{
-		{"http headers", HTTP{}, Target{Service: "http", Request: "/"}, drip("HTTP/1.1 200 OK\r\nX-Slow: "), "timeout"},
-		{"http body", HTTP{}, Target{Service: "http", Request: "/"}, drip("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n"), "timeout"},
-		{"https body", HTTP{}, Target{Service: "https", Request: "/"}, dripHTTPS("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n"), "timeout"},
-		{"smtp greeting line", SMTP{}, Target{Service: "smtp"}, drip("220 "), "smtp: greeting: timeout"},
-		{"ftp greeting line", FTP{}, Target{Service: "ftp", Request: "/"}, drip("220 "), "ftp: greeting: timeout"},
-		{"pop greeting line", POP{}, Target{Service: "pop"}, drip("+OK "), "pop: greeting: timeout"},
-		{"imaps greeting line", IMAP{TLS: true}, Target{Service: "imaps"}, dripTLS("* OK "), "imaps: greeting: timeout"},
-		{"sip status line", SIP{}, Target{Service: "sip", Login: "x@y"}, drip("SIP/2.0 200 "), "sip: timeout"},
-		{"ldap BER contents", LDAP{}, Target{Service: "ldap", Request: "/dc=x"}, drip("\x30\x82\x10\x00"), "ldap: bind: timeout"},
-		{"dns over tcp", DNS{}, Target{Service: "dns", Protocol: "tcp", Request: "/www.example.com", Receive: "."}, drip("\x10\x00"), "dns: timeout"},
-		{"simpletcp line", SimpleTCP{}, Target{Service: "simpletcp", Request: "/x"}, drip("ok "), "simpletcp: timeout"},
+		{"http headers", HTTP{}, Target{Options: &Options{Service: "http", Request: "/"}}, drip("HTTP/1.1 200 OK\r\nX-Slow: "), "timeout"},
+		{"http body", HTTP{}, Target{Options: &Options{Service: "http", Request: "/"}}, drip("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n"), "timeout"},
+		{"https body", HTTP{}, Target{Options: &Options{Service: "https", Request: "/"}}, dripHTTPS("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n"), "timeout"},
+		{"smtp greeting line", SMTP{}, Target{Options: &Options{Service: "smtp"}}, drip("220 "), "smtp: greeting: timeout"},
+		{"ftp greeting line", FTP{}, Target{Options: &Options{Service: "ftp", Request: "/"}}, drip("220 "), "ftp: greeting: timeout"},
+		{"pop greeting line", POP{}, Target{Options: &Options{Service: "pop"}}, drip("+OK "), "pop: greeting: timeout"},
+		{"imaps greeting line", IMAP{TLS: true}, Target{Options: &Options{Service: "imaps"}}, dripTLS("* OK "), "imaps: greeting: timeout"},
+		{"sip status line", SIP{}, Target{Options: &Options{Service: "sip", Auth: Credentials{Login: "x@y"}}}, drip("SIP/2.0 200 "), "sip: timeout"},
+		{"ldap BER contents", LDAP{}, Target{Options: &Options{Service: "ldap", Request: "/dc=x"}}, drip("\x30\x82\x10\x00"), "ldap: bind: timeout"},
+		{"dns over tcp", DNS{}, Target{Options: &Options{Service: "dns", Protocol: "tcp", Request: "/www.example.com", Receive: "."}}, drip("\x10\x00"), "dns: timeout"},
+		{"simpletcp line", SimpleTCP{}, Target{Options: &Options{Service: "simpletcp", Request: "/x"}}, drip("ok "), "simpletcp: timeout"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel() // each waits out its timeout
 			addr := tc.server(t)
-			target := tc.t
+			target, opts := tc.t, *tc.t.Options
+			target.Options = &opts
 			target.Type = ldcf.CheckNegotiate
 			if target.Protocol == "" {
 				target.Protocol = "tcp"

@@ -19,12 +19,12 @@ func TestSMTP(t *testing.T) {
 		{name: "server closes", server: serve(func(c net.Conn) {}), wantErr: "smtp: greeting: connection closed by server"},
 	}
 	cases = append(cases, tcpFailures()...)
-	runCases(t, SMTP{}, Target{Type: ldcf.CheckNegotiate, Service: "smtp", Protocol: "tcp"}, cases)
+	runCases(t, SMTP{}, Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: "smtp", Protocol: "tcp"}}, cases)
 }
 
 func TestPOP(t *testing.T) {
 	users := map[string]string{"alice": "pw"}
-	login := func(u, p string) func(*Target) { return func(t *Target) { t.Login, t.Passwd = u, p } }
+	login := func(u, p string) func(*Target) { return func(t *Target) { t.Auth.Login, t.Auth.Passwd = u, p } }
 	good := checktest.POP3("+OK ready", users)
 	cases := []checkCase{
 		{name: "greeting, no login", server: serve(good), wantUp: true},
@@ -33,7 +33,7 @@ func TestPOP(t *testing.T) {
 		{name: "greeting -ERR", server: serve(checktest.POP3("-ERR busy", users)), wantErr: `pop: greeting: "-ERR busy"`},
 	}
 	cases = append(cases, tcpFailures()...)
-	runCases(t, POP{}, Target{Type: ldcf.CheckNegotiate, Service: "pop", Protocol: "tcp"}, cases)
+	runCases(t, POP{}, Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: "pop", Protocol: "tcp"}}, cases)
 
 	t.Run("pops", func(t *testing.T) {
 		cases := []checkCase{
@@ -41,13 +41,13 @@ func TestPOP(t *testing.T) {
 			{name: "wrong password over tls", server: serveTLS(good, false), target: login("alice", "x"), wantErr: "pops: PASS:"},
 		}
 		cases = append(append(cases, tlsFailures(good)...), tcpFailures()...)
-		runCases(t, POP{TLS: true}, Target{Type: ldcf.CheckNegotiate, Service: "pops", Protocol: "tcp"}, cases)
+		runCases(t, POP{TLS: true}, Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: "pops", Protocol: "tcp"}}, cases)
 	})
 }
 
 func TestIMAP(t *testing.T) {
 	users := map[string]string{`bob "the" user`: `p\w`}
-	login := func(u, p string) func(*Target) { return func(t *Target) { t.Login, t.Passwd = u, p } }
+	login := func(u, p string) func(*Target) { return func(t *Target) { t.Auth.Login, t.Auth.Passwd = u, p } }
 	good := checktest.IMAP("* OK IMAP4rev1 ready", users)
 	cases := []checkCase{
 		{name: "greeting, no login", server: serve(good), wantUp: true},
@@ -57,7 +57,7 @@ func TestIMAP(t *testing.T) {
 		{name: "greeting BYE", server: serve(checktest.IMAP("* BYE too busy", users)), wantErr: `imap: greeting: "* BYE too busy"`},
 	}
 	cases = append(cases, tcpFailures()...)
-	runCases(t, IMAP{}, Target{Type: ldcf.CheckNegotiate, Service: "imap", Protocol: "tcp"}, cases)
+	runCases(t, IMAP{}, Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: "imap", Protocol: "tcp"}}, cases)
 
 	t.Run("imaps", func(t *testing.T) {
 		cases := []checkCase{
@@ -65,7 +65,7 @@ func TestIMAP(t *testing.T) {
 			{name: "wrong password over tls", server: serveTLS(good, false), target: login(`bob "the" user`, "x"), wantErr: "imaps: LOGIN:"},
 		}
 		cases = append(append(cases, tlsFailures(good)...), tcpFailures()...)
-		runCases(t, IMAP{TLS: true}, Target{Type: ldcf.CheckNegotiate, Service: "imaps", Protocol: "tcp"}, cases)
+		runCases(t, IMAP{TLS: true}, Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: "imaps", Protocol: "tcp"}}, cases)
 	})
 }
 
@@ -77,5 +77,5 @@ func TestNNTP(t *testing.T) {
 		{name: "server closes", server: serve(func(c net.Conn) {}), wantErr: "nntp: greeting: connection closed by server"},
 	}
 	cases = append(cases, tcpFailures()...)
-	runCases(t, NNTP{}, Target{Type: ldcf.CheckNegotiate, Service: "nntp", Protocol: "tcp"}, cases)
+	runCases(t, NNTP{}, Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: "nntp", Protocol: "tcp"}}, cases)
 }

@@ -21,7 +21,7 @@ func (MySQL) Check(ctx context.Context, t Target) Result {
 
 func openMySQL(ctx context.Context, t Target, d *sqlDialer) (driver.Conn, error) {
 	cfg := mysql.NewConfig()
-	cfg.User, cfg.Passwd, cfg.DBName = t.Login, t.Passwd, t.Database
+	cfg.User, cfg.Passwd, cfg.DBName = t.Auth.Login, t.Auth.Passwd, t.Database
 	cfg.Net, cfg.Addr = "tcp", t.Addr().String()
 	cfg.Logger = &mysql.NopLogger{}
 	if dl, ok := ctx.Deadline(); ok {

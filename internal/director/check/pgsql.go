@@ -22,7 +22,7 @@ func (PgSQL) Check(ctx context.Context, t Target) Result {
 
 func openPgSQL(ctx context.Context, t Target, d *sqlDialer) (driver.Conn, error) {
 	cfg := pq.Config{
-		Host: t.Real.Addr().String(), Port: t.Port, User: t.Login, Password: t.Passwd, Database: t.Database,
+		Host: t.Real.Addr().String(), Port: t.Port, User: t.Auth.Login, Password: t.Auth.Passwd, Database: t.Database,
 		SSLMode: pq.SSLModePrefer, MinProtocolVersion: "3.0", MaxProtocolVersion: "3.0",
 	}
 	if dl, ok := ctx.Deadline(); ok {

@@ -24,9 +24,9 @@ func TestPingLoopback(t *testing.T) {
 		{name: "ipv6 loopback answers", server: fixed("[::1]:0"), wantUp: true},
 		{name: "several attempts, first answers", server: fixed("127.0.0.1:0"), target: func(t *Target) { t.CheckCount = 3 }, wantUp: true},
 	}
-	runCases(t, Ping{}, Target{Type: ldcf.CheckPing}, cases)
+	runCases(t, Ping{}, Target{Options: &Options{Type: ldcf.CheckPing}}, cases)
 	t.Run("connect of a udp virtual pings", func(t *testing.T) {
-		runCases(t, Connect{}, Target{Type: ldcf.CheckConnect, Protocol: "udp"}, []checkCase{
+		runCases(t, Connect{}, Target{Options: &Options{Type: ldcf.CheckConnect, Protocol: "udp"}}, []checkCase{
 			{name: "udp real on loopback", server: fixed("127.0.0.1:53"), wantUp: true},
 		})
 	})
@@ -81,7 +81,7 @@ func TestPingNetns(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			enterNetns(t, tc.loUp, tc.sysctls)
-			target := Target{Type: ldcf.CheckPing, Real: netip.AddrPortFrom(netip.MustParseAddr(tc.addr), 0), Timeout: 300 * time.Millisecond, CheckCount: tc.count}
+			target := Target{Real: netip.AddrPortFrom(netip.MustParseAddr(tc.addr), 0), Options: &Options{Type: ldcf.CheckPing, Timeout: 300 * time.Millisecond, CheckCount: tc.count}}
 			before := runtime.NumGoroutine()
 			got := Ping{}.Check(context.Background(), target)
 			t.Logf("Err: %q", got.Err)

@@ -38,11 +38,11 @@ func (c *conn) popExchange(name string, t Target) error {
 	if err := c.popOK(""); err != nil {
 		return fmt.Errorf("%s: greeting: %w", name, err)
 	}
-	if t.Login != "" {
-		if err := c.popOK("USER " + t.Login); err != nil {
+	if t.Auth.Login != "" {
+		if err := c.popOK("USER " + t.Auth.Login); err != nil {
 			return fmt.Errorf("%s: USER: %w", name, err)
 		}
-		if err := c.popOK("PASS " + t.Passwd); err != nil {
+		if err := c.popOK("PASS " + t.Auth.Passwd); err != nil {
 			return fmt.Errorf("%s: PASS: %w", name, err)
 		}
 	}

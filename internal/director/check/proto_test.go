@@ -21,11 +21,11 @@ func TestFTP(t *testing.T) {
 		{name: "file fetched and matched", server: good, target: req("/index.html", "ftp works"), wantUp: true},
 		{name: "file not matched", server: good, target: req("/index.html", "^nope"), wantErr: `receive "^nope" not matched`},
 		{name: "missing file", server: good, target: req("/missing", ""), wantErr: "ftp: RETR /missing: 550 no such file"},
-		{name: "wrong password", server: good, target: func(t *Target) { t.Passwd = "x" }, wantErr: "ftp: login: 530 login incorrect"},
+		{name: "wrong password", server: good, target: func(t *Target) { t.Auth.Passwd = "x" }, wantErr: "ftp: login: 530 login incorrect"},
 		{name: "greeting 421", server: serve(checktest.Greeting("421 too many users")), wantErr: "ftp: greeting: 421 too many users"},
 	}
 	cases = append(cases, tcpFailures()...)
-	runCases(t, FTP{}, Target{Type: ldcf.CheckNegotiate, Service: "ftp", Protocol: "tcp", Request: "/", Login: "anonymous", Passwd: "ldirectord@lb1"}, cases)
+	runCases(t, FTP{}, Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: "ftp", Protocol: "tcp", Request: "/", Auth: Credentials{Login: "anonymous", Passwd: "ldirectord@lb1"}}}, cases)
 }
 
 func TestDNS(t *testing.T) {
@@ -56,7 +56,7 @@ func TestDNS(t *testing.T) {
 			return checktest.ServeUDP(t, "", func([]byte) [][]byte { return [][]byte{[]byte("hello")} })
 		}, timeout: 300 * time.Millisecond, target: req("/www.example.com", "."), wantErr: "dns: timeout"},
 	}
-	runCases(t, DNS{}, Target{Type: ldcf.CheckNegotiate, Service: "dns", Protocol: "udp"}, udpCases)
+	runCases(t, DNS{}, Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: "dns", Protocol: "udp"}}, udpCases)
 	t.Run("tcp", func(t *testing.T) {
 		cases := []checkCase{
 			{name: "A record over tcp", server: dnsServer(zone), target: req("/www.example.com", "192.0.2.10"), wantUp: true},
@@ -66,7 +66,7 @@ func TestDNS(t *testing.T) {
 			f.target = req("/www.example.com", ".")
 			cases = append(cases, f)
 		}
-		runCases(t, DNS{}, Target{Type: ldcf.CheckNegotiate, Service: "dns", Protocol: "tcp"}, cases)
+		runCases(t, DNS{}, Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: "dns", Protocol: "tcp"}}, cases)
 	})
 }
 
@@ -81,7 +81,7 @@ func TestLDAP(t *testing.T) {
 	req := func(r, recv string) func(*Target) { return func(t *Target) { t.Request, t.Receive = r, recv } }
 	bind := func(pw string) func(*Target) {
 		return func(t *Target) {
-			t.Request, t.Login, t.Passwd = "/dc=example,dc=com", "cn=monitor,dc=example,dc=com", pw
+			t.Request, t.Auth.Login, t.Auth.Passwd = "/dc=example,dc=com", "cn=monitor,dc=example,dc=com", pw
 		}
 	}
 	cases := []checkCase{
@@ -94,10 +94,10 @@ func TestLDAP(t *testing.T) {
 		{name: "not ldap", server: serve(func(c net.Conn) { c.Write([]byte{0x04, 0x01, 'x'}); io.Copy(io.Discard, c) }), target: req("/dc=example,dc=com", ""), wantErr: "ldap: bind: not an LDAP message"},
 	}
 	cases = append(cases, tcpFailures()...)
-	runCases(t, LDAP{}, Target{Type: ldcf.CheckNegotiate, Service: "ldap", Protocol: "tcp", Request: "/dc=example,dc=com"}, cases)
+	runCases(t, LDAP{}, Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: "ldap", Protocol: "tcp", Request: "/dc=example,dc=com"}}, cases)
 
 	t.Run("checktimeout bounds ldap", func(t *testing.T) {
-		runCases(t, LDAP{}, Target{Type: ldcf.CheckNegotiate, Service: "ldap", Protocol: "tcp"}, []checkCase{
+		runCases(t, LDAP{}, Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: "ldap", Protocol: "tcp"}}, []checkCase{
 			{name: "hang", server: checktest.Hang, target: func(t *Target) { t.CheckTimeout = 200 * time.Millisecond }, wantErr: "ldap: bind: timeout"},
 		})
 	})
@@ -105,7 +105,7 @@ func TestLDAP(t *testing.T) {
 		good := checktest.LDAP(dir)
 		cases := []checkCase{{name: "search over tls", server: serveTLS(good, false), target: req("/dc=example,dc=com", ""), wantUp: true}}
 		cases = append(append(cases, tlsFailures(good)[0]), tcpFailures()...)
-		runCases(t, LDAP{TLS: true}, Target{Type: ldcf.CheckNegotiate, Service: "ldaps", Protocol: "tcp", Request: "/dc=example,dc=com"}, cases)
+		runCases(t, LDAP{TLS: true}, Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: "ldaps", Protocol: "tcp", Request: "/dc=example,dc=com"}}, cases)
 	})
 }
 
@@ -115,7 +115,7 @@ func TestRADIUS(t *testing.T) {
 		return func(t testing.TB) netip.AddrPort { return checktest.ServeUDP(t, "", s.Answer) }
 	}
 	creds := func(user, pw, secret string) func(*Target) {
-		return func(t *Target) { t.Login, t.Passwd, t.Secret = user, pw, secret }
+		return func(t *Target) { t.Auth.Login, t.Auth.Passwd, t.Secret = user, pw, secret }
 	}
 	otherSecret := srv
 	otherSecret.ReplySecret = "other"
@@ -137,7 +137,7 @@ func TestRADIUS(t *testing.T) {
 			})
 		}, target: creds("probe", "a long password, longer than 16 bytes", "sharedsecret"), wantUp: true},
 	}
-	runCases(t, RADIUS{}, Target{Type: ldcf.CheckNegotiate, Service: "radius", Protocol: "udp"}, cases)
+	runCases(t, RADIUS{}, Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: "radius", Protocol: "udp"}}, cases)
 }
 
 func TestSIP(t *testing.T) {
@@ -154,14 +154,14 @@ func TestSIP(t *testing.T) {
 			timeout: 300 * time.Millisecond, wantErr: "sip: timeout"},
 		{name: "refused (port unreachable)", server: checktest.Refused, wantErr: "sip: connection refused"},
 	}
-	runCases(t, SIP{}, Target{Type: ldcf.CheckNegotiate, Service: "sip", Protocol: "udp", Login: "ldirectord@lb1"}, cases)
+	runCases(t, SIP{}, Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: "sip", Protocol: "udp", Auth: Credentials{Login: "ldirectord@lb1"}}}, cases)
 	t.Run("tcp", func(t *testing.T) {
 		cases := []checkCase{
 			{name: "200 OK over tcp", server: serve(checktest.SIP("", "SIP/2.0 200 OK")), wantUp: true},
 			{name: "503 over tcp", server: serve(checktest.SIP("", "SIP/2.0 503 Service Unavailable")), wantErr: "sip: SIP/2.0 503 Service Unavailable"},
 		}
 		cases = append(cases, tcpFailures()...)
-		runCases(t, SIP{}, Target{Type: ldcf.CheckNegotiate, Service: "sip", Protocol: "tcp", Login: "ldirectord@lb1"}, cases)
+		runCases(t, SIP{}, Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: "sip", Protocol: "tcp", Auth: Credentials{Login: "ldirectord@lb1"}}}, cases)
 	})
 }
 
@@ -171,7 +171,7 @@ func TestSimpleTCP(t *testing.T) {
 
 // simpleTCPBase and simpleTCPCases are TestSimpleTCP's table, which the
 // event-loop engine passes too (TestEngineSimpleTCP).
-var simpleTCPBase = Target{Type: ldcf.CheckNegotiate, Service: "simpletcp", Protocol: "tcp", Request: "/PING"}
+var simpleTCPBase = Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: "simpletcp", Protocol: "tcp", Request: "/PING"}}
 
 func simpleTCPCases() []checkCase {
 	echo := serve(checktest.Request(func(req string) string { return "line one\r\nyou said: " + strings.ReplaceAll(req, "\n", "|") + "\r\n" }))

@@ -48,8 +48,8 @@ func checkRADIUS(ctx context.Context, t Target) error {
 	rand.Read(hdr[4:20])
 	id, reqAuth := hdr[1], hdr[4:20]
 	pkt := append([]byte{}, hdr[:]...)
-	pkt = radiusAttr(pkt, radiusUserName, []byte(t.Login))
-	pkt = radiusAttr(pkt, radiusUserPassword, radiusHide([]byte(t.Passwd), []byte(t.Secret), reqAuth))
+	pkt = radiusAttr(pkt, radiusUserName, []byte(t.Auth.Login))
+	pkt = radiusAttr(pkt, radiusUserPassword, radiusHide([]byte(t.Auth.Passwd), []byte(t.Secret), reqAuth))
 	if local, err := netip.ParseAddrPort(c.LocalAddr().String()); err == nil && local.Addr().Unmap().Is4() {
 		a := local.Addr().Unmap().As4()
 		pkt = radiusAttr(pkt, radiusNASIPAddress, a[:])

@@ -31,12 +31,12 @@ func TestRealSlapd(t *testing.T) {
 	srv := checktest.Slapd(t)
 	req := func(r, recv string) func(*Target) { return func(t *Target) { t.Request, t.Receive = r, recv } }
 	bind := func(pw string) func(*Target) {
-		return func(t *Target) { t.Login, t.Passwd = checktest.RealBindDN, pw }
+		return func(t *Target) { t.Auth.Login, t.Auth.Passwd = checktest.RealBindDN, pw }
 	}
 	for _, tls := range []bool{false, true} {
 		name := map[bool]string{false: "ldap", true: "ldaps"}[tls]
 		t.Run(name, func(t *testing.T) {
-			base := Target{Type: ldcf.CheckNegotiate, Service: name, Protocol: "tcp", Request: "/" + checktest.RealBaseDN}
+			base := Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: name, Protocol: "tcp", Request: "/" + checktest.RealBaseDN}}
 			runCases(t, LDAP{TLS: tls}, base, []checkCase{
 				{name: "anonymous bind, entry found and matched", server: at(srv, name), target: req("/"+checktest.RealBaseDN, "^dc=example"), wantUp: true},
 				{name: "bind with login", server: at(srv, name), target: bind(checktest.RealPassword), wantUp: true},
@@ -48,7 +48,7 @@ func TestRealSlapd(t *testing.T) {
 		})
 	}
 	t.Run("down", func(t *testing.T) {
-		runCases(t, LDAP{}, Target{Type: ldcf.CheckNegotiate, Service: "ldap", Protocol: "tcp"}, []checkCase{
+		runCases(t, LDAP{}, Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: "ldap", Protocol: "tcp"}}, []checkCase{
 			{name: "server stopped", server: down(srv, "ldap"), wantErr: "connect: connection refused"},
 		})
 	})
@@ -57,10 +57,10 @@ func TestRealSlapd(t *testing.T) {
 func TestRealFreeRADIUS(t *testing.T) {
 	srv := checktest.FreeRADIUS(t)
 	creds := func(user, pw, secret string) func(*Target) {
-		return func(t *Target) { t.Login, t.Passwd, t.Secret = user, pw, secret }
+		return func(t *Target) { t.Auth.Login, t.Auth.Passwd, t.Secret = user, pw, secret }
 	}
 	good := creds(checktest.RealUser, checktest.RealPassword, checktest.RealSecret)
-	runCases(t, RADIUS{}, Target{Type: ldcf.CheckNegotiate, Service: "radius", Protocol: "udp"}, []checkCase{
+	runCases(t, RADIUS{}, Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: "radius", Protocol: "udp"}}, []checkCase{
 		{name: "access-accept", server: at(srv, "radius"), target: good, wantUp: true},
 		{name: "wrong password", server: at(srv, "radius"), target: creds(checktest.RealUser, "wrong", checktest.RealSecret), wantErr: "radius: Access-Reject"},
 		{name: "unknown user", server: at(srv, "radius"), target: creds("nobody", "x", checktest.RealSecret), wantErr: "radius: Access-Reject"},
@@ -75,12 +75,12 @@ func TestRealFreeRADIUS(t *testing.T) {
 func TestRealVsftpd(t *testing.T) {
 	srv := checktest.Vsftpd(t)
 	req := func(r, recv string) func(*Target) { return func(t *Target) { t.Request, t.Receive = r, recv } }
-	runCases(t, FTP{}, Target{Type: ldcf.CheckNegotiate, Service: "ftp", Protocol: "tcp", Request: "/", Login: "anonymous", Passwd: "ldirectord@lb1"}, []checkCase{
+	runCases(t, FTP{}, Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: "ftp", Protocol: "tcp", Request: "/", Auth: Credentials{Login: "anonymous", Passwd: "ldirectord@lb1"}}}, []checkCase{
 		{name: "anonymous login", server: at(srv, "ftp"), wantUp: true},
 		{name: "file fetched and matched", server: at(srv, "ftp"), target: req(checktest.RealFile, "ftp works"), wantUp: true},
 		{name: "file not matched", server: at(srv, "ftp"), target: req(checktest.RealFile, "^nope"), wantErr: `receive "^nope" not matched`},
 		{name: "missing file", server: at(srv, "ftp"), target: req("/missing", ""), wantErr: "ftp: RETR /missing: 550 Failed to open file."},
-		{name: "wrong credentials", server: at(srv, "ftp"), target: func(t *Target) { t.Login, t.Passwd = "bob", "secret" },
+		{name: "wrong credentials", server: at(srv, "ftp"), target: func(t *Target) { t.Auth.Login, t.Auth.Passwd = "bob", "secret" },
 			wantErr: "ftp: login: 530 This FTP server is anonymous only."},
 		// maxBody: the first 4 MiB of a 5 MiB file are matched, and the check
 		// ends the transfer there instead of waiting for the rest.
@@ -93,7 +93,7 @@ func TestRealVsftpd(t *testing.T) {
 
 func TestRealDovecot(t *testing.T) {
 	srv := checktest.Dovecot(t)
-	login := func(u, p string) func(*Target) { return func(t *Target) { t.Login, t.Passwd = u, p } }
+	login := func(u, p string) func(*Target) { return func(t *Target) { t.Auth.Login, t.Auth.Passwd = u, p } }
 	good := login(checktest.RealUser, checktest.RealPassword)
 	tests := []struct {
 		service string
@@ -109,7 +109,7 @@ func TestRealDovecot(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.service, func(t *testing.T) {
-			runCases(t, tc.c, Target{Type: ldcf.CheckNegotiate, Service: tc.service, Protocol: "tcp"}, []checkCase{
+			runCases(t, tc.c, Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: tc.service, Protocol: "tcp"}}, []checkCase{
 				{name: "greeting", server: at(srv, tc.service), wantUp: true},
 				{name: "login", server: at(srv, tc.service), target: good, wantUp: true},
 				{name: "wrong password", server: at(srv, tc.service), target: login(checktest.RealUser, "wrong"), wantErr: tc.badPass},
@@ -118,7 +118,7 @@ func TestRealDovecot(t *testing.T) {
 		})
 	}
 	t.Run("down", func(t *testing.T) {
-		runCases(t, IMAP{TLS: true}, Target{Type: ldcf.CheckNegotiate, Service: "imaps", Protocol: "tcp"}, []checkCase{
+		runCases(t, IMAP{TLS: true}, Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: "imaps", Protocol: "tcp"}}, []checkCase{
 			{name: "server stopped", server: down(srv, "imaps"), target: good, wantErr: "connect: connection refused"},
 		})
 	})
@@ -134,7 +134,7 @@ func TestRealExim(t *testing.T) {
 	}
 	for _, service := range []string{"smtp", "submission"} {
 		t.Run(service, func(t *testing.T) {
-			runCases(t, SMTP{}, Target{Type: ldcf.CheckNegotiate, Service: service, Protocol: "tcp"}, []checkCase{
+			runCases(t, SMTP{}, Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: service, Protocol: "tcp"}}, []checkCase{
 				{name: "greeting and EHLO", server: smtp, wantUp: true},
 				// The SMTP check has no credentials (ldirectord's check_smtp
 				// logs in to nothing). The wrong answer: an FTP server greets
@@ -143,7 +143,7 @@ func TestRealExim(t *testing.T) {
 			})
 		})
 	}
-	runCases(t, SMTP{}, Target{Type: ldcf.CheckNegotiate, Service: "smtp", Protocol: "tcp"}, []checkCase{
+	runCases(t, SMTP{}, Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: "smtp", Protocol: "tcp"}}, []checkCase{
 		{name: "server stopped", server: stopped, wantErr: "connect: connection refused"},
 	})
 }
@@ -153,7 +153,7 @@ func TestRealDnsmasq(t *testing.T) {
 	req := func(r, recv string) func(*Target) { return func(t *Target) { t.Request, t.Receive = r, recv } }
 	for _, proto := range []string{"udp", "tcp"} {
 		t.Run(proto, func(t *testing.T) {
-			runCases(t, DNS{}, Target{Type: ldcf.CheckNegotiate, Service: "dns", Protocol: proto}, []checkCase{
+			runCases(t, DNS{}, Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: "dns", Protocol: proto}}, []checkCase{
 				{name: "A record matched", server: at(srv, "dns"), target: req("/www.example.com", `^192\.0\.2\.11$`), wantUp: true},
 				{name: "PTR for an address", server: at(srv, "dns"), target: req("/192.0.2.10", "^www.example.com$"), wantUp: true},
 				{name: "answer not matched", server: at(srv, "dns"), target: req("/www.example.com", `^10\.`), wantErr: `not matched (answer 192.0.2.`},
@@ -163,7 +163,7 @@ func TestRealDnsmasq(t *testing.T) {
 		})
 	}
 	t.Run("down", func(t *testing.T) {
-		runCases(t, DNS{}, Target{Type: ldcf.CheckNegotiate, Service: "dns", Protocol: "udp"}, []checkCase{
+		runCases(t, DNS{}, Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: "dns", Protocol: "udp"}}, []checkCase{
 			{name: "server stopped", server: down(srv, "dns"), target: req("/www.example.com", "."), wantErr: "dns: connection refused"},
 		})
 	})

@@ -91,7 +91,9 @@ func (b byPort) Check(ctx context.Context, t Target) Result {
 	if port == 0 {
 		port = t.Port
 	}
-	t.Service = ldcf.ServiceForPort(port)
+	o := *t.Options // shared: change a copy
+	o.Service = ldcf.ServiceForPort(port)
+	t.Options = &o
 	if c, ok := b.r[Kind{Type: ldcf.CheckNegotiate, Service: t.Service}]; ok {
 		return c.Check(ctx, t)
 	}

@@ -36,7 +36,7 @@ func checkSIP(ctx context.Context, t Target) error {
 
 // sipExchange sends OPTIONS over c and reads the answers.
 func (c *conn) sipExchange(network string, t Target) error {
-	if _, err := c.Write([]byte(sipOptions(t.Login, strings.ToUpper(network), c.LocalAddr().String()))); err != nil {
+	if _, err := c.Write([]byte(sipOptions(t.Auth.Login, strings.ToUpper(network), c.LocalAddr().String()))); err != nil {
 		return fmt.Errorf("sip: %w", netErr(c.ctx, err))
 	}
 	for i := 0; i < maxReplyLines; i++ {

@@ -30,7 +30,7 @@ func checkSQL(ctx context.Context, name string, t Target, open func(context.Cont
 		}
 	}()
 	query := requestPath(t)
-	if t.Login == "" || query == "" {
+	if t.Auth.Login == "" || query == "" {
 		return fmt.Errorf("%s: login= and request= (an SQL query) are required", name)
 	}
 	d := &sqlDialer{ctx: ctx}

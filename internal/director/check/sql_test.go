@@ -16,10 +16,10 @@ func sqlCases(srv checktest.SQLServer, wrongLogin, syntax, noDB string) []checkC
 	cases := []checkCase{
 		{name: "login and query with a row", server: real, wantUp: true},
 		{name: "query with no row", server: real, target: set(func(t *Target) { t.Request = "/SELECT id FROM empty" }), wantErr: "query returned no rows"},
-		{name: "wrong password", server: real, target: set(func(t *Target) { t.Passwd = "wrong" }), wantErr: wrongLogin},
+		{name: "wrong password", server: real, target: set(func(t *Target) { t.Auth.Passwd = "wrong" }), wantErr: wrongLogin},
 		{name: "bad query", server: real, target: set(func(t *Target) { t.Request = "/SELEKT 1" }), wantErr: syntax},
 		{name: "no such database", server: real, target: set(func(t *Target) { t.Database = "nodb" }), wantErr: noDB},
-		{name: "login is required", server: real, target: set(func(t *Target) { t.Login = "" }), wantErr: "login= and request= (an SQL query) are required"},
+		{name: "login is required", server: real, target: set(func(t *Target) { t.Auth.Login = "" }), wantErr: "login= and request= (an SQL query) are required"},
 		{name: "request is required", server: real, target: set(func(t *Target) { t.Request = "/" }), wantErr: "login= and request= (an SQL query) are required"},
 	}
 	return append(cases, tcpFailures()...)
@@ -27,15 +27,13 @@ func sqlCases(srv checktest.SQLServer, wrongLogin, syntax, noDB string) []checkC
 
 func TestMySQL(t *testing.T) {
 	srv := checktest.MariaDB(t)
-	base := Target{Type: ldcf.CheckNegotiate, Service: "mysql", Protocol: "tcp",
-		Login: srv.User, Passwd: srv.Password, Database: srv.Database, Request: "/SELECT id FROM t"}
+	base := Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: "mysql", Protocol: "tcp", Database: srv.Database, Request: "/SELECT id FROM t", Auth: Credentials{Login: srv.User, Passwd: srv.Password}}}
 	runCases(t, MySQL{}, base, sqlCases(srv, "mysql: Error 1045 (28000): Access denied", "mysql: query: Error 1064", "mysql: Error 1044"))
 }
 
 func TestPgSQL(t *testing.T) {
 	srv := checktest.PostgreSQL(t)
-	base := Target{Type: ldcf.CheckNegotiate, Service: "pgsql", Protocol: "tcp",
-		Login: srv.User, Passwd: srv.Password, Database: srv.Database, Request: "/SELECT id FROM t"}
+	base := Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: "pgsql", Protocol: "tcp", Database: srv.Database, Request: "/SELECT id FROM t", Auth: Credentials{Login: srv.User, Passwd: srv.Password}}}
 	runCases(t, PgSQL{}, base, sqlCases(srv, "pgsql: pq: password authentication failed", "pgsql: query: pq: syntax error", `pgsql: pq: database "nodb" does not exist`))
 }
 
@@ -45,7 +43,7 @@ func TestPgSQL(t *testing.T) {
 // leaves no goroutine behind.
 func TestSQLMalformedServer(t *testing.T) {
 	shortErr := serve(checktest.Blob([]byte("\x05\x00\x00\x00\xff\x15\x04#28000")))
-	base := Target{Type: ldcf.CheckNegotiate, Service: "mysql", Protocol: "tcp", Login: "u", Request: "/SELECT 1"}
+	base := Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: "mysql", Protocol: "tcp", Request: "/SELECT 1", Auth: Credentials{Login: "u"}}}
 	runCases(t, MySQL{}, base, []checkCase{{name: "short error packet", server: shortErr, wantErr: "mysql: "}})
 	base.Service = "pgsql"
 	runCases(t, PgSQL{}, base, []checkCase{{name: "not postgres", server: shortErr, timeout: 500 * time.Millisecond, wantErr: "pgsql: "}})

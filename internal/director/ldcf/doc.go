@@ -28,6 +28,12 @@
 //     quotes it cut). A top-level "# comment" after a value is allowed.
 //   - The words after a real's forwarding method may come in any order, each
 //     once; ldirectord silently drops misordered ones.
+//   - A check directive (request, receive, httpmethod, virtualhost, login,
+//     passwd, database, secret, checkcommand) given to a check that does
+//     not read it is a warning, and so is a mysql or pgsql check without
+//     login= or a query, or a radius check without secret=, with which every
+//     check fails (checkopts.go, CheckReads: the one table of which check
+//     reads what). ldirectord 4.12 accepts all of these silently.
 //   - A real listed twice in a virtual is a warning (ipvsadm refuses the
 //     second add at run time).
 //   - The global fallback also applies to fwmark virtuals (port 0), where

@@ -378,6 +378,7 @@ func (p *parser) finishSection(s *section) *Error {
 			return err
 		}
 	}
+	p.checkCheckOptions(v)
 	k := virtualKey{proto: v.Protocol, addr: v.Addr, fwmark: v.FWMark, ipv6: v.IPv6}
 	if first, dup := p.seen[k]; dup {
 		return p.errf(v.Line, "%s: duplicate virtual service %s (want each protocol, address and port once; first defined at line %d)",
