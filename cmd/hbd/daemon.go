@@ -243,7 +243,7 @@ func (a *app) buildNode(ctx context.Context, cfg *loaded, wd heartbeat.Tickler, 
 	}
 	node, err := heartbeat.New(heartbeat.Config{HaCf: cf, Keys: cfg.keys, Groups: cfg.groups, Local: cfg.local,
 		Transport: udp, PingNodes: pingNodes, Pinger: pg, Runner: mgr, Monitor: mgr, Preparer: mgr, VIPs: mgr, Generation: gen, UUID: uuid, Logger: log,
-		LoadAvg: loadAvg, Watchdog: wd, Observer: a.observer(syncd)})
+		LoadAvg: loadAvgEvery(time.Second), Watchdog: wd, Observer: a.observer(syncd)})
 	if err != nil {
 		cleanup()
 		return nil, nil, nil, err
@@ -335,6 +335,23 @@ func siblingBinary(name string) string {
 		return p
 	}
 	return ""
+}
+
+// loadAvgEvery returns Heartbeat's ld= field: the first line of
+// /proc/loadavg, read again only when the last read is older than maxAge.
+// The kernel recomputes the averages every 5 s, and a status goes out
+// every keepalive, down to 10 ms: reading the file each time was a tenth
+// of hbd's idle syscalls (issue 14). The engine goroutine is its only
+// caller.
+func loadAvgEvery(maxAge time.Duration) func() string {
+	var line string
+	var at time.Time
+	return func() string {
+		if now := time.Now(); at.IsZero() || now.Sub(at) >= maxAge {
+			line, at = loadAvg(), now
+		}
+		return line
+	}
 }
 
 // loadAvg is the first line of /proc/loadavg, Heartbeat's ld= field.

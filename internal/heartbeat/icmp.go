@@ -67,6 +67,10 @@ func OpenICMP(cfg ICMPConfig) (*ICMP, error) {
 	return p, nil
 }
 
+// pingSendTimeout bounds one echo request's write; a full socket buffer
+// drops it.
+const pingSendTimeout = 100 * time.Millisecond
+
 // Ping implements Pinger: one echo request to dst carrying payload.
 func (p *ICMP) Ping(dst netip.Addr, payload []byte) error {
 	p.seq = (p.seq + 1) & 0xffff
@@ -75,7 +79,7 @@ func (p *ICMP) Ping(dst netip.Addr, payload []byte) error {
 	if err != nil {
 		return fmt.Errorf("building echo request to %s: %w", dst, err)
 	}
-	p.conn.SetWriteDeadline(time.Now().Add(sendTimeout))
+	p.conn.SetWriteDeadline(time.Now().Add(pingSendTimeout))
 	if _, err := p.conn.WriteTo(b, &net.IPAddr{IP: dst.AsSlice()}); err != nil {
 		return fmt.Errorf("sending echo request to %s: %w", dst, err)
 	}

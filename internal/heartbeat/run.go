@@ -135,6 +135,10 @@ func (n *Node) Run(ctx context.Context) error {
 	n.sendStatus(now)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	// armed is the wake the timer is set for: it is reset only when the
+	// next wake moves, not on every packet (a runtime timer change can
+	// wake the netpoller: issue 14's idle CPU).
+	var armed time.Time
 	for {
 		if l.stopping && l.shutdone && len(l.ops) == 0 {
 			n.retireGroups(ctx)
@@ -144,7 +148,10 @@ func (n *Node) Run(ctx context.Context) error {
 			}
 			return nil
 		}
-		timer.Reset(max(time.Until(n.nextWake()), 0))
+		if wake := n.nextWake(); !wake.Equal(armed) {
+			timer.Reset(max(time.Until(wake), 0))
+			armed = wake
+		}
 		select {
 		case <-ctx.Done():
 			return nil
@@ -159,6 +166,7 @@ func (n *Node) Run(ctx context.Context) error {
 		case req := <-n.reqs:
 			n.onRequest(req, time.Now())
 		case <-timer.C:
+			armed = time.Time{}
 			n.onTimer(time.Now())
 		}
 	}

@@ -30,9 +30,6 @@ import (
 // maxDatagram is the largest UDP payload.
 const maxDatagram = 65535
 
-// sendTimeout bounds one datagram write; a full socket buffer drops it.
-const sendTimeout = 100 * time.Millisecond
-
 // UDPConfig configures the UDP transport: the media of ha.cf.
 type UDPConfig struct {
 	Ucast []hacf.Ucast
@@ -48,6 +45,7 @@ type UDPConfig struct {
 type udpSock struct {
 	link string
 	conn *net.UDPConn
+	raw  syscall.RawConn // conn's, for sendNow
 	dsts []netip.AddrPort
 	kind string // "ucast/bcast" or "mcast"
 }
@@ -149,6 +147,9 @@ func (u *UDP) open(ctx context.Context, cfg UDPConfig) error {
 }
 
 func (u *UDP) add(s *udpSock, line int) {
+	if s.raw == nil {
+		s.raw, _ = s.conn.SyscallConn() // fails only for a nil conn
+	}
 	u.socks = append(u.socks, s)
 	if f, ok := u.first[s.link]; !ok || line < f {
 		u.first[s.link] = line
@@ -275,14 +276,28 @@ func (u *UDP) Send(link string, buf []byte) error {
 		if s.link != link {
 			continue
 		}
-		s.conn.SetWriteDeadline(time.Now().Add(sendTimeout))
 		for _, d := range s.dsts {
-			if _, err := s.conn.WriteToUDPAddrPort(buf, d); err != nil {
+			if err := sendNow(s.raw, buf, d); err != nil {
 				errs = append(errs, fmt.Errorf("sending to %s on %s: %w", d, link, err))
 			}
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// sendNow writes one datagram without waiting: a full socket buffer drops
+// it (EAGAIN), as the network drops a heartbeat, instead of blocking the
+// engine. Going past net.UDPConn's write also spares a write deadline,
+// which is a runtime timer armed per datagram and, at a 10 ms keepalive,
+// a measurable share of hbd's idle CPU (issue 14).
+func sendNow(rc syscall.RawConn, buf []byte, dst netip.AddrPort) error {
+	sa := &unix.SockaddrInet4{Port: int(dst.Port()), Addr: dst.Addr().As4()}
+	var serr error
+	err := rc.Write(func(fd uintptr) bool {
+		serr = unix.Sendto(int(fd), buf, unix.MSG_DONTWAIT, sa)
+		return true // never wait for the socket to become writable
+	})
+	return errors.Join(err, serr)
 }
 
 // Receive implements Transport: one reader per socket.
