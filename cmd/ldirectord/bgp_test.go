@@ -1,12 +1,14 @@
 package main
 
 import (
+	"encoding/json"
 	"net/netip"
 	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -102,5 +104,169 @@ func TestBGPCheck(t *testing.T) {
 				t.Errorf("stdout (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestBGPStatusAndMetrics: status (text and JSON) and the metrics show the
+// sessions and the routes announced, and follow a withdrawal.
+func TestBGPStatusAndMetrics(t *testing.T) {
+	h := newHarness(t, bgpConfig)
+	h.bgp.Peers = []netip.Addr{netip.MustParseAddr("192.0.2.1")}
+	vip := netip.MustParsePrefix("10.1.1.10/32")
+	h.checks.set("192.168.2.236:80", true)
+	addr := freeAddr(t)
+	h.start("--metrics-address", addr)
+	h.waitFor("the VIP announced", func() bool { return h.bgp.Announced(vip) })
+	h.waitFor("status to show it", func() bool {
+		_, out, _ := h.cli("status")
+		return strings.Contains(out, "BGP: asn 65001, router id 192.0.2.11, announcing 10.1.1.10/32\n  peer 192.0.2.1 asn 65000: established\n")
+	})
+	code, out, stderr := h.cli("status", "--json")
+	if code != exitOK {
+		t.Fatalf("status --json: exit %d, %s", code, stderr)
+	}
+	var rep struct {
+		Status struct {
+			Virtuals []json.RawMessage `json:"virtuals"`
+			BGP      struct {
+				ASN       uint32   `json:"asn"`
+				RouterID  string   `json:"router_id"`
+				Started   bool     `json:"started"`
+				Announced []string `json:"announced"`
+				Possible  []string `json:"possible"`
+				Sessions  []struct {
+					Peer, State string
+					ASN         uint32
+				} `json:"sessions"`
+			} `json:"bgp"`
+		} `json:"status"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("status --json: %v\n%s", err, out)
+	}
+	b := rep.Status.BGP
+	if len(rep.Status.Virtuals) != 1 || b.ASN != 65001 || b.RouterID != "192.0.2.11" || !b.Started ||
+		!slices.Equal(b.Announced, []string{"10.1.1.10/32"}) || !slices.Equal(b.Possible, []string{"10.1.1.10/32"}) ||
+		len(b.Sessions) != 1 || b.Sessions[0].Peer != "192.0.2.1" || b.Sessions[0].State != "established" {
+		t.Errorf("status --json:\n%s", out)
+	}
+	text := scrape(t, addr)
+	promtoolCheck(t, text)
+	for series, want := range map[string]string{
+		`ldirectord_bgp_session_up{peer="192.0.2.1"}`:          "1",
+		`ldirectord_bgp_route_announced{route="10.1.1.10/32"}`: "1",
+	} {
+		if got := metricValue(text, series); got != want {
+			t.Errorf("%s = %q, want %q", series, got, want)
+		}
+	}
+	h.checks.set("192.168.2.236:80", false)
+	h.waitFor("the withdrawal in the metrics", func() bool {
+		return metricValue(scrape(t, addr), `ldirectord_bgp_route_announced{route="10.1.1.10/32"}`) == "0"
+	})
+	if _, out, _ := h.cli("status"); !strings.Contains(out, "BGP: asn 65001, router id 192.0.2.11, announcing nothing\n") {
+		t.Errorf("status after the withdrawal:\n%s", out)
+	}
+}
+
+// TestBGPReload: a reload that changes bgp_* restarts the speaker with the
+// new settings and announces the current routes again; one that removes
+// them withdraws and stops it; one that adds them starts it.
+func TestBGPReload(t *testing.T) {
+	h := newHarness(t, bgpConfig)
+	vip := netip.MustParsePrefix("10.1.1.10/32")
+	h.checks.set("192.168.2.236:80", true)
+	g := h.start()
+	h.waitFor("the VIP announced", func() bool { return h.bgp.Announced(vip) })
+	h.bgp.Take()
+
+	writeFile(t, h.cfg, strings.Replace(bgpConfig, "holdtime 3", "holdtime 6", 1))
+	if err := h.kill(g.pid, syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	h.waitLog("bgp_* directives changed: restarting the BGP speaker (its sessions reset)")
+	h.waitFor("the VIP announced by the new speaker", func() bool { return h.bgp.Announced(vip) })
+	if diff := cmp.Diff([]string{"-10.1.1.10/32", "stop", "start", "+10.1.1.10/32"}, h.bgp.Take()); diff != "" {
+		t.Errorf("speaker calls (-want +got):\n%s", diff)
+	}
+	h.mu.Lock()
+	last := h.speakers[len(h.speakers)-1]
+	h.mu.Unlock()
+	if len(last.Peers) != 1 || last.Peers[0].HoldTime != 6*time.Second {
+		t.Errorf("the new speaker's bgp_* %+v, want holdtime 6s", last)
+	}
+
+	var plain []string
+	for _, l := range strings.Split(bgpConfig, "\n") {
+		if !strings.HasPrefix(l, "bgp_") {
+			plain = append(plain, l)
+		}
+	}
+	writeFile(t, h.cfg, strings.Join(plain, "\n"))
+	if err := h.kill(g.pid, syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	h.waitLog("bgp_* directives removed: stopping the BGP speaker")
+	h.waitFor("the speaker stopped", func() bool { return slices.Contains(h.bgp.Take(), "stop") })
+	if _, out, _ := h.cli("status"); strings.Contains(out, "BGP:") {
+		t.Errorf("status with bgp_* removed still shows BGP:\n%s", out)
+	}
+
+	writeFile(t, h.cfg, bgpConfig)
+	if err := h.kill(g.pid, syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("the VIP announced again", func() bool { return h.bgp.Announced(vip) })
+}
+
+func TestSameBGP(t *testing.T) {
+	a := ldcf.BGP{ASN: 65001, Line: 2, Peers: []ldcf.BGPPeer{{Line: 4, Addr: netip.MustParseAddr("192.0.2.1"), ASN: 65000, HoldTime: 3 * time.Second}}}
+	b := a
+	b.Line, b.Peers = 3, []ldcf.BGPPeer{a.Peers[0]}
+	b.Peers[0].Line = 5
+	if !sameBGP(a, b) {
+		t.Error("bgp_* moved to other lines: want the same configuration")
+	}
+	b.Peers[0].HoldTime = 6 * time.Second
+	if sameBGP(a, b) {
+		t.Error("another holdtime: want a different configuration")
+	}
+	if a.Peers[0].Line != 4 {
+		t.Error("sameBGP changed its argument")
+	}
+}
+
+// TestBGPUnreachablePeer runs the real GoBGP speaker against a peer that
+// refuses every connection (a closed loopback port): the daemon starts,
+// builds the IPVS table and follows the checks as without BGP, logs the
+// peer that is not established after two hold times, shows it in status,
+// and stops promptly.
+func TestBGPUnreachablePeer(t *testing.T) {
+	port := strings.TrimPrefix(freeAddr(t), "127.0.0.1:") // nothing listens there
+	cfg := strings.Replace(bgpConfig, "bgp_peer = 192.0.2.1 asn 65000 holdtime 3", "bgp_peer = 127.0.0.1 asn 65000 holdtime 3 port "+port, 1)
+	h := newHarness(t, cfg)
+	h.realSpeaker = true
+	h.checks.set("192.168.2.236:80", true)
+	h.checks.set("192.168.2.237:80", true)
+	g := h.start()
+	h.waitKernel("TCP  10.1.1.10:80 mh mh-fallback,mh-port\n  -> 192.168.2.236:80             Route   1      0          0\n  -> 192.168.2.237:80             Route   1      0          0\n")
+	h.checks.set("192.168.2.236:80", false)
+	h.waitKernel("TCP  10.1.1.10:80 mh mh-fallback,mh-port\n  -> 192.168.2.236:80             Route   0      0          0\n  -> 192.168.2.237:80             Route   1      0          0\n")
+	h.waitLog("BGP peer not established: unreachable, or refusing the session")
+	_, out, _ := h.cli("status")
+	if !strings.Contains(out, "BGP: asn 65001, router id 192.0.2.11, announcing 10.1.1.10/32\n  peer 127.0.0.1 asn 65000: ") ||
+		strings.Contains(out, "127.0.0.1 asn 65000: established") {
+		t.Errorf("status:\n%s\nwant the route originated and the peer not established", out)
+	}
+	start := time.Now()
+	if err := h.kill(g.pid, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	<-g.done
+	if g.code != exitOK {
+		t.Errorf("exit %d, want %d", g.code, exitOK)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("stop took %v with the peer unreachable", d)
 	}
 }

@@ -48,6 +48,10 @@ type harness struct {
 	cmds      [][]string // RunCommand calls (callback, fallbackcommand)
 	instances []string   // RunInstance calls (execute=), argv joined by blanks
 	failVerb  string     // RunInstance fails this verb ("" = none)
+	speakers  []ldcf.BGP // the bgp_* of every speaker built (NewSpeaker)
+	// realSpeaker makes NewSpeaker build the real GoBGP speaker instead
+	// of returning bgp (set before start).
+	realSpeaker bool
 }
 
 // instanceCalls returns the execute= commands run so far and forgets them.
@@ -128,7 +132,15 @@ func (h *harness) deps(pid int, sigs chan os.Signal) deps {
 			h.cmds = append(h.cmds, argv)
 			return nil
 		},
-		NewSpeaker:    func(ldcf.BGP, *slog.Logger) bgp.Speaker { return h.bgp },
+		NewSpeaker: func(b ldcf.BGP, log *slog.Logger) bgp.Speaker {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.speakers = append(h.speakers, b)
+			if h.realSpeaker {
+				return bgp.NewGoBGP(b, log)
+			}
+			return h.bgp
+		},
 		OpenSync:      h.sync.open,
 		SetSysctl:     h.sync.setSysctl,
 		Self:          "/usr/sbin/ldirectord",

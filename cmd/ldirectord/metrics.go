@@ -22,11 +22,12 @@ type ldMetrics struct {
 	reloads       prometheus.Counter
 	reloadsFailed prometheus.Counter
 	status        *statusCollector
+	bgp           *bgpCollector
 }
 
 var _ director.Observer = (*ldMetrics)(nil)
 
-func newLdMetrics(status func() director.Status) *ldMetrics {
+func newLdMetrics(status func() director.Status, bgpStatus func() *bgpStatus) *ldMetrics {
 	realCheck := []string{"real", "check"}
 	return &ldMetrics{
 		checks: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -52,12 +53,13 @@ func newLdMetrics(status func() director.Status) *ldMetrics {
 			Name: "ldirectord_config_reload_failures_total", Help: "Configuration reloads refused (broken file: the running configuration stays).",
 		}),
 		status: &statusCollector{status: status},
+		bgp:    &bgpCollector{status: bgpStatus},
 	}
 }
 
 // collectors lists every collector to register.
 func (m *ldMetrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.checks, m.checkLatency, m.transitions, m.ipvsOps, m.ipvsErrors, m.reloads, m.reloadsFailed, m.status}
+	return []prometheus.Collector{m.checks, m.checkLatency, m.transitions, m.ipvsOps, m.ipvsErrors, m.reloads, m.reloadsFailed, m.status, m.bgp}
 }
 
 // targetLabels names a check: the address and port it probes, and the
@@ -152,4 +154,44 @@ func b2f(b bool) float64 {
 		return 1
 	}
 	return 0
+}
+
+// bgpCollector turns route health injection's state into gauges at scrape
+// time; it reports nothing while bgp_* is off.
+type bgpCollector struct {
+	status func() *bgpStatus
+}
+
+var (
+	descBGPSessionUp = prometheus.NewDesc("ldirectord_bgp_session_up",
+		"1 when the BGP session with the peer is established, 0 otherwise.",
+		[]string{"peer"}, nil)
+	descBGPRouteAnnounced = prometheus.NewDesc("ldirectord_bgp_route_announced",
+		"1 when the director announces the VIP route over BGP, 0 when the configuration could but does not (no real up, or the speaker is down).",
+		[]string{"route"}, nil)
+)
+
+func (c *bgpCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descBGPSessionUp
+	ch <- descBGPRouteAnnounced
+}
+
+func (c *bgpCollector) Collect(ch chan<- prometheus.Metric) {
+	b := c.status()
+	if b == nil {
+		return
+	}
+	for _, s := range b.Sessions {
+		ch <- prometheus.MustNewConstMetric(descBGPSessionUp, prometheus.GaugeValue, b2f(s.Established()), s.Peer.String())
+	}
+	routes := map[netip.Prefix]bool{}
+	for _, p := range b.Possible {
+		routes[p] = false
+	}
+	for _, p := range b.Announced {
+		routes[p] = true
+	}
+	for p, on := range routes {
+		ch <- prometheus.MustNewConstMetric(descBGPRouteAnnounced, prometheus.GaugeValue, b2f(on), p.String())
+	}
 }

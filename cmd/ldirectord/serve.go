@@ -15,7 +15,6 @@ import (
 
 	"github.com/ultramonkey/ultramonkey/internal/daemon"
 	"github.com/ultramonkey/ultramonkey/internal/director"
-	"github.com/ultramonkey/ultramonkey/internal/director/bgp"
 	"github.com/ultramonkey/ultramonkey/internal/director/ldcf"
 	"github.com/ultramonkey/ultramonkey/internal/metrics"
 )
@@ -35,6 +34,8 @@ type server struct {
 	metrics *ldMetrics
 	// sync runs ipvs_sync's daemons and sysctls (loop goroutine only).
 	sync *allToAll
+	// routes runs the BGP announcer of bgp_* (route health injection).
+	routes *routeHealth
 }
 
 // serve is the daemon: it opens the log and the IPVS table, takes the pid
@@ -93,20 +94,16 @@ func (c *cli) serve(ctx context.Context, det *daemon.Detached) int {
 
 	dc := director.Config{Kernel: kernel, Checkers: c.d.Checkers, Logger: s.log, RunCommand: c.d.RunCommand}
 	if metricsLn != nil {
-		s.metrics = newLdMetrics(func() director.Status { return s.dir.Status() })
+		s.metrics = newLdMetrics(func() director.Status { return s.dir.Status() }, func() *bgpStatus { return s.routes.status() })
 		dc.Observer = s.metrics
 	}
-	if bc := c.cfg.Global.BGP; bc.Enabled() {
-		// Route health injection: the announcer outlives the director's
-		// Run (this defer runs after the ones below), so the director's
-		// last, empty set is withdrawn before the sessions close.
-		ann := bgp.NewAnnouncer(bgp.Config{Speaker: c.d.NewSpeaker(bc, s.log), Logger: s.log})
-		bctx, stopBGP := context.WithCancel(context.Background())
-		bgpDone := make(chan struct{})
-		go func() { ann.Run(bctx); close(bgpDone) }()
-		defer func() { stopBGP(); <-bgpDone }()
-		dc.Routes = ann
-	}
+	// Route health injection: the announcer outlives the director's Run
+	// (this defer runs after the ones below), so the director's last,
+	// empty set is withdrawn before the sessions close.
+	s.routes = &routeHealth{newSpeaker: c.d.NewSpeaker, log: s.log}
+	s.routes.apply(c.cfg)
+	defer s.routes.stop()
+	dc.Routes = s.routes
 	s.dir = director.New(dc)
 	s.fw = newFileWatch(c.inst.config)
 	runCtx, stopRun := context.WithCancel(ctx)
@@ -314,9 +311,7 @@ func (s *server) reload() {
 		return
 	}
 	s.logWarnings(cfg)
-	if !reflect.DeepEqual(cfg.Global.BGP, s.cfg.Global.BGP) {
-		s.log.Warn("bgp_* directives changed: restart ldirectord to apply them; the running BGP sessions keep their settings")
-	}
+	s.routes.apply(cfg)
 	if !reflect.DeepEqual(cfg.Global.IPVSSync, s.cfg.Global.IPVSSync) {
 		s.applySync(cfg)
 	}
@@ -368,12 +363,12 @@ func (s *server) logWarnings(cfg *ldcf.Config) {
 func (s *server) handle(_ context.Context, req daemon.Request) daemon.Response {
 	switch req.Verb {
 	case "status":
-		st := s.dir.Status()
+		st := daemonStatus{Status: s.dir.Status(), BGP: s.routes.status()}
 		b, err := json.Marshal(st)
 		if err != nil {
 			return daemon.Response{Exit: exitInit, Text: err.Error()}
 		}
-		return daemon.Response{OK: true, JSON: b, Text: formatStatus(st)}
+		return daemon.Response{OK: true, JSON: b, Text: formatStatus(st.Status) + formatBGPStatus(st.BGP, time.Now())}
 	}
 	return daemon.Response{Exit: exitUsage, Text: fmt.Sprintf("unknown request %q", req.Verb)}
 }

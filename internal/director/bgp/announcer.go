@@ -23,6 +23,10 @@ type Speaker interface {
 	// Stop closes every session (a BGP Cease), so the peers drop what it
 	// announced, and stops the speaker.
 	Stop(ctx context.Context) error
+	// Sessions returns the configured sessions' states, in configuration
+	// order. Unlike the other methods it is called from any goroutine
+	// (status, metrics) and must not block.
+	Sessions() []Session
 }
 
 // Config configures an Announcer.
@@ -44,6 +48,10 @@ type Announcer struct {
 	mu   sync.Mutex
 	want []netip.Prefix
 	wake chan struct{}
+	// shown is what Status reports: the speaker started, and the routes
+	// it originates (both under mu, written by Run).
+	started bool
+	shown   []netip.Prefix
 }
 
 // NewAnnouncer returns an Announcer; it starts nothing (Run does).
@@ -71,6 +79,31 @@ func (a *Announcer) SetRoutes(routes []netip.Prefix) {
 	case a.wake <- struct{}{}:
 	default:
 	}
+}
+
+// Status returns whether the speaker runs, the routes it originates and
+// its sessions. Safe from any goroutine.
+func (a *Announcer) Status() Status {
+	a.mu.Lock()
+	st := Status{Started: a.started, Announced: slices.Clone(a.shown)}
+	a.mu.Unlock()
+	if st.Announced == nil {
+		st.Announced = []netip.Prefix{}
+	}
+	st.Sessions = a.c.Speaker.Sessions()
+	return st
+}
+
+// publish records what Status reports.
+func (a *Announcer) publish(started bool, announced map[netip.Prefix]bool) {
+	routes := make([]netip.Prefix, 0, len(announced))
+	for p := range announced {
+		routes = append(routes, p)
+	}
+	slices.SortFunc(routes, func(x, y netip.Prefix) int { return x.Addr().Compare(y.Addr()) })
+	a.mu.Lock()
+	a.started, a.shown = started, routes
+	a.mu.Unlock()
 }
 
 func (a *Announcer) wanted() []netip.Prefix {
@@ -102,9 +135,11 @@ func (a *Announcer) Run(ctx context.Context) {
 		if !started {
 			retry = time.After(a.c.Retry)
 		}
+		a.publish(started, announced)
 		select {
 		case <-ctx.Done():
 			a.shutdown(started, announced)
+			a.publish(false, nil)
 			return
 		case <-a.wake:
 		case <-retry:

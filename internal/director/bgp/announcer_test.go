@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -56,7 +57,13 @@ func TestAnnouncerFollowsSets(t *testing.T) {
 		a.SetRoutes(pfx("10.1.1.10/32", "10.1.1.20/32"))
 		synctest.Wait()
 		expect(t, sp)
+		if st := a.Status(); !st.Started || !slices.Equal(st.Announced, pfx("10.1.1.10/32", "10.1.1.20/32")) {
+			t.Errorf("status %+v, want started, both routes", st)
+		}
 		stop()
+		if st := a.Status(); st.Started || len(st.Announced) != 0 {
+			t.Errorf("status after stop %+v, want stopped, nothing announced", st)
+		}
 		got := sp.Take()
 		if len(got) != 3 || got[2] != "stop" || !(got[0] == "-10.1.1.10/32" && got[1] == "-10.1.1.20/32" || got[0] == "-10.1.1.20/32" && got[1] == "-10.1.1.10/32") {
 			t.Errorf("stop: calls %q, want both withdrawn then stop", got)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,6 +33,9 @@ type GoBGP struct {
 	stop  context.CancelFunc // ends the session watcher
 	uuids map[netip.Prefix][]byte
 	up    map[string]bool // peer address -> established
+	// state is each peer's last FSM state and when it entered or left
+	// established (Sessions); it outlives Stop so status shows the end.
+	state map[string]Session
 }
 
 var _ Speaker = (*GoBGP)(nil)
@@ -122,6 +126,18 @@ func (g *GoBGP) peerEvent(r *api.WatchEventResponse) {
 	if g.up != nil {
 		g.up[addr] = established
 	}
+	if a, err := netip.ParseAddr(addr); err == nil {
+		s := g.state[addr]
+		s.Peer, s.ASN = a.Unmap(), st.PeerAsn
+		s.State = strings.ToLower(st.SessionState.String())
+		if established != was {
+			s.Since = time.Now()
+		}
+		if g.state == nil {
+			g.state = map[string]Session{}
+		}
+		g.state[addr] = s
+	}
 	g.mu.Unlock()
 	switch {
 	case established && !was:
@@ -129,6 +145,25 @@ func (g *GoBGP) peerEvent(r *api.WatchEventResponse) {
 	case !established && was:
 		g.log.Warn("BGP session down", "peer", addr, "state", st.SessionState.String())
 	}
+}
+
+// Sessions implements Speaker: every configured peer, "idle" until GoBGP
+// reports a state for it.
+func (g *GoBGP) Sessions() []Session {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := make([]Session, 0, len(g.cfg.Peers))
+	for _, p := range g.cfg.Peers {
+		s, ok := g.state[p.Addr.String()]
+		if !ok {
+			s = Session{Peer: p.Addr, ASN: p.ASN, State: "idle"}
+		}
+		if g.srv == nil && s.State == "established" { // stopped: the Cease closed it
+			s.State, s.Since = "idle", time.Time{}
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 // warnDown logs, once, each peer still not established after two of its

@@ -203,6 +203,9 @@ func TestGoBGPWithBIRD(t *testing.T) {
 	if !strings.Contains(logs.String(), "BGP session established") {
 		t.Errorf("no session logged:\n%s", logs.String())
 	}
+	if ss := d1.Sessions(); len(ss) != 1 || !ss[0].Established() || ss[0].Peer != netip.MustParseAddr("127.0.0.1") || ss[0].ASN != 65000 || ss[0].Since.IsZero() {
+		t.Errorf("d1's sessions %+v, want 127.0.0.1 AS 65000 established", ss)
+	}
 
 	if err := d1.Withdraw(ctx, vip); err != nil {
 		t.Fatal(err)
@@ -220,6 +223,9 @@ func TestGoBGPWithBIRD(t *testing.T) {
 	t.Logf("stop (Cease): BIRD dropped the path in %v", r.waitRoute("10.1.1.10/32", 5*time.Second, "127.0.0.2").Round(time.Millisecond))
 	if err := d2.Announce(ctx, vip); err == nil {
 		t.Error("Announce after Stop succeeded")
+	}
+	if ss := d2.Sessions(); len(ss) != 1 || ss[0].Established() {
+		t.Errorf("d2's sessions after Stop %+v, want it not established", ss)
 	}
 }
 
@@ -246,6 +252,9 @@ func TestGoBGPRefusedPeer(t *testing.T) {
 	}
 	if got := r.routes()["10.1.1.10/32"]; len(got) != 0 {
 		t.Errorf("BIRD holds %v from a refused session", got)
+	}
+	if ss := d.Sessions(); len(ss) != 1 || ss[0].Established() || ss[0].State == "" {
+		t.Errorf("sessions %+v, want one, not established", ss)
 	}
 }
 

@@ -26,6 +26,8 @@ type Speaker struct {
 	FailStarts int
 	// Fail makes Announce and Withdraw fail while true.
 	Fail bool
+	// Peers are the sessions Sessions reports (AS 65000 each).
+	Peers []netip.Addr
 }
 
 var _ bgp.Speaker = (*Speaker)(nil)
@@ -93,6 +95,22 @@ func (s *Speaker) Take() []string {
 	defer s.mu.Unlock()
 	out := s.log
 	s.log = nil
+	return out
+}
+
+// Sessions implements bgp.Speaker: one session per address of Peers,
+// "established" while the speaker runs, "idle" otherwise.
+func (s *Speaker) Sessions() []bgp.Session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := []bgp.Session{}
+	for _, p := range s.Peers {
+		st := "idle"
+		if s.running {
+			st = "established"
+		}
+		out = append(out, bgp.Session{Peer: p, ASN: 65000, State: st})
+	}
 	return out
 }
 
