@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"syscall"
 	"time"
@@ -65,7 +66,10 @@ func Role(args []string, stderr io.Writer) int {
 	return 0
 }
 
-// writeHeapProfile writes the heap profile to path ("" = none).
+// writeHeapProfile writes the heap profile to path ("" = none), and
+// beside it, in path+".memstats", where the process's memory goes: the
+// heap, the goroutine stacks, what the runtime holds from the system, and
+// (after a forced collection) the live heap.
 func writeHeapProfile(path string) {
 	if path == "" {
 		return
@@ -74,6 +78,16 @@ func writeHeapProfile(path string) {
 		pprof.WriteHeapProfile(f)
 		f.Close()
 	}
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	const mb = 1 << 20
+	text := fmt.Sprintf("goroutines %d\nheap_alloc_mb %.1f\nheap_inuse_mb %.1f\nheap_idle_mb %.1f\nheap_released_mb %.1f\nstack_inuse_mb %.1f\nsys_mb %.1f\nnum_gc %d\n",
+		runtime.NumGoroutine(), float64(m.HeapAlloc)/mb, float64(m.HeapInuse)/mb, float64(m.HeapIdle)/mb, float64(m.HeapReleased)/mb,
+		float64(m.StackInuse)/mb, float64(m.Sys)/mb, m.NumGC)
+	runtime.GC() // what is live: the heap a collection cannot free
+	runtime.ReadMemStats(&m)
+	text += fmt.Sprintf("heap_live_mb %.1f\n", float64(m.HeapAlloc)/mb)
+	os.WriteFile(path+".memstats", []byte(text), 0o644)
 }
 
 // startProfile starts a CPU profile to path ("" = none) and returns its stop.

@@ -14,7 +14,7 @@ import (
 // healthMap is a HealthView from a real address to its state (any check).
 type healthMap map[string]State
 
-func (h healthMap) State(k CheckKey) State { return h[k.Target.Real.String()] }
+func (h healthMap) State(k CheckKey) State { return h[k.Target().Real.String()] }
 
 func parseConf(t *testing.T, text string) *ldcf.Config {
 	t.Helper()
@@ -145,7 +145,7 @@ func TestCheckKeySharedAcrossVirtuals(t *testing.T) {
 	if k(3) == k(4) {
 		t.Errorf("external checks of different virtuals share a key, but get the virtual as arguments")
 	}
-	if got := k(0).Target; got.Port != 80 || got.Timeout != 5*time.Second {
+	if got := k(0).Target(); got.Port != 80 || got.Timeout != 5*time.Second {
 		t.Errorf("target = %+v, want port 80, timeout 5s", got)
 	}
 }

@@ -124,7 +124,7 @@ func (h *HealthTable) Observe(key CheckKey, r check.Result, now time.Time) Trans
 		}
 	} else {
 		e.Failures++
-		threshold := max(key.FailureCount, 1)
+		threshold := max(key.FailureCount(), 1)
 		switch {
 		case e.State == Up && e.Failures < threshold:
 			tr.Soft = true

@@ -48,7 +48,7 @@ func TestHealthObserve(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			h := NewHealthTable()
-			key := CheckKey{FailureCount: tc.failures}
+			key := newCheckKey(check.Target{}, tc.failures)
 			if h.State(key) != Unknown {
 				t.Fatalf("fresh key not unknown")
 			}
@@ -73,7 +73,7 @@ func TestHealthObserve(t *testing.T) {
 
 func TestHealthRetain(t *testing.T) {
 	h := NewHealthTable()
-	a, b := CheckKey{FailureCount: 1}, CheckKey{FailureCount: 2}
+	a, b := newCheckKey(check.Target{}, 1), newCheckKey(check.Target{}, 2)
 	h.Observe(a, check.Result{Up: true}, time.Time{})
 	h.Observe(b, check.Result{Up: true}, time.Time{})
 	h.Retain(func(k CheckKey) bool { return k == a })

@@ -39,8 +39,8 @@ type realEntry struct {
 }
 
 // newVirtualIndex indexes v, counting health, and returns with it the
-// lines each check drives (the caller keeps that map: one map from check
-// to lines for every virtual, as CheckKeys are large).
+// lines each check drives (the caller merges them into one map from check
+// to its uses in every virtual).
 func newVirtualIndex(v *ldcf.Virtual, health HealthView) (*virtualIndex, map[CheckKey][]int) {
 	x := &virtualIndex{
 		v: v, svc: ServiceFor(v), lines: make([]realEntry, len(v.Reals)),

@@ -28,7 +28,7 @@ func (e *engine) maintenanceAddrs() []netip.Addr {
 	var out []netip.Addr
 	for _, m := range []map[CheckKey][]keyUse{e.byKey, e.onKeys} {
 		for key := range m {
-			if a := key.Target.Real.Addr(); !slices.Contains(out, a) {
+			if a := key.Target().Real.Addr(); !slices.Contains(out, a) {
 				out = append(out, a)
 			}
 		}

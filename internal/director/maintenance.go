@@ -105,9 +105,10 @@ func addressName(f string) bool {
 // names: the real's address and port (the check port when the real has
 // none).
 func maintenanceReal(key CheckKey) netip.AddrPort {
-	r := key.Target.Real
+	t := key.Target()
+	r := t.Real
 	if r.Port() == 0 {
-		return netip.AddrPortFrom(r.Addr(), key.Target.Port)
+		return netip.AddrPortFrom(r.Addr(), t.Port)
 	}
 	return r
 }

@@ -201,9 +201,9 @@ func (e *engine) observe(res checkResult) {
 		return
 	}
 	tr := e.health.Observe(res.key, res.result, time.Now())
-	e.c.Observer.CheckDone(res.key.Target, res.result)
+	e.c.Observer.CheckDone(res.key.Target(), res.result)
 	if tr.Changed {
-		e.c.Observer.RealChanged(res.key.Target, tr)
+		e.c.Observer.RealChanged(res.key.Target(), tr)
 	}
 	e.logCheck(res.key, res.result.Up, res.result.Err)
 	for _, u := range uses {

@@ -137,7 +137,7 @@ func (s *scheduler) apply(checks map[CheckKey]*checkState, due *dueHeap, want ma
 		if _, ok := checks[key]; ok {
 			continue
 		}
-		st := &checkState{key: key, interval: iv, checker: s.checkers.Lookup(key.Target.Type, key.Target.Service)}
+		st := &checkState{key: key, interval: iv, checker: s.checkers.Lookup(key.Target().Type, key.Target().Service)}
 		checks[key] = st
 		heap.Push(due, dueCheck{at: now.Add(s.jitter(iv)), st: st})
 	}
@@ -153,7 +153,7 @@ func (s *scheduler) start(st *checkState) {
 	go func() {
 		defer s.wg.Done()
 		defer cancel()
-		res := runCheck(ctx, c, key.Target)
+		res := runCheck(ctx, c, key.Target())
 		if ctx.Err() == nil {
 			select {
 			case s.results <- checkResult{key: key, result: res}:

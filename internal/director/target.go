@@ -2,31 +2,56 @@ package director
 
 import (
 	"time"
+	"unique"
 
 	"github.com/ultramonkey/ultramonkey/internal/director/check"
 	"github.com/ultramonkey/ultramonkey/internal/director/ldcf"
 )
 
-// CheckKey identifies one health check of one real server. It is a small
-// comparable value (the real, the port probed, a pointer to interned
-// options and the failure count) and is the key of the health table.
+// CheckKey identifies one health check of one real server: the real, the
+// port probed, the check's options and the failure count. It is one
+// pointer-sized handle of an interned identity (unique.Make), so the maps
+// of the health table, the scheduler and the indexes hold one word per
+// check, and equal identities are equal keys.
 //
 // Like ldirectord's get_real_id_str (anchors.md §2.4), the same check of the
 // same real under several virtuals is one key, checked once and applied to
-// every virtual: the options are interned (check.Intern), so equal checks
-// share one pointer. We leave out what cannot change a check's verdict (the
-// real's weight and forwarding method, so a weight change on reload keeps
-// the check state, and the directives the check does not read) and add
-// what can (the timeout and failurecount). The virtual is part of the key
-// only for external checks, whose command gets it as arguments.
-type CheckKey struct {
-	Target       check.Target
-	FailureCount int
+// every virtual: the options are interned too (check.Intern), so equal
+// checks share one copy. We leave out what cannot change a check's verdict
+// (the real's weight and forwarding method, so a weight change on reload
+// keeps the check state, and the directives the check does not read) and
+// add what can (the timeout and failurecount). The virtual is part of the
+// key only for external checks, whose command gets it as arguments.
+type CheckKey struct{ h unique.Handle[checkIdentity] }
+
+// checkIdentity is what a CheckKey stands for.
+type checkIdentity struct {
+	target       check.Target
+	failureCount int
+}
+
+// newCheckKey returns the key of the check t with failurecount n.
+func newCheckKey(t check.Target, n int) CheckKey {
+	return CheckKey{unique.Make(checkIdentity{target: t, failureCount: n})}
+}
+
+// Target returns what the check of k probes (the zero Target for the zero
+// key).
+func (k CheckKey) Target() check.Target { return k.identity().target }
+
+// FailureCount returns the consecutive failures that bring k's real down.
+func (k CheckKey) FailureCount() int { return k.identity().failureCount }
+
+func (k CheckKey) identity() checkIdentity {
+	if k == (CheckKey{}) {
+		return checkIdentity{}
+	}
+	return k.h.Value()
 }
 
 // CheckKeyFor returns the check identity of real r of virtual v.
 func CheckKeyFor(v *ldcf.Virtual, r ldcf.Real) CheckKey {
-	return CheckKey{Target: TargetFor(v, r), FailureCount: max(v.FailureCount, 1)}
+	return newCheckKey(TargetFor(v, r), max(v.FailureCount, 1))
 }
 
 // TargetFor returns what the check of real r of virtual v probes, with the
