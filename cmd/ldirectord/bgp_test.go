@@ -38,10 +38,10 @@ func TestBGPDaemon(t *testing.T) {
 	h.checks.set("192.168.2.237:80", true)
 	g := h.start()
 	h.waitFor("the VIP announced", func() bool { return h.bgp.Announced(vip) })
-	h.waitKernel("TCP  10.1.1.10:80 mh mh-fallback,mh-port\n  -> 192.168.2.236:80             Route   1      0          0\n  -> 192.168.2.237:80             Route   1      0          0\n")
+	h.waitKernel("TCP  10.1.1.10:80 mh (mh-fallback,mh-port)\n  -> 192.168.2.236:80             Route   1      0          0\n  -> 192.168.2.237:80             Route   1      0          0\n")
 
 	h.checks.set("192.168.2.236:80", false)
-	h.waitKernel("TCP  10.1.1.10:80 mh mh-fallback,mh-port\n  -> 192.168.2.236:80             Route   0      0          0\n  -> 192.168.2.237:80             Route   1      0          0\n")
+	h.waitKernel("TCP  10.1.1.10:80 mh (mh-fallback,mh-port)\n  -> 192.168.2.236:80             Route   0      0          0\n  -> 192.168.2.237:80             Route   1      0          0\n")
 	if !h.bgp.Announced(vip) {
 		t.Error("the VIP was withdrawn while a real is up")
 	}
@@ -249,9 +249,9 @@ func TestBGPUnreachablePeer(t *testing.T) {
 	h.checks.set("192.168.2.236:80", true)
 	h.checks.set("192.168.2.237:80", true)
 	g := h.start()
-	h.waitKernel("TCP  10.1.1.10:80 mh mh-fallback,mh-port\n  -> 192.168.2.236:80             Route   1      0          0\n  -> 192.168.2.237:80             Route   1      0          0\n")
+	h.waitKernel("TCP  10.1.1.10:80 mh (mh-fallback,mh-port)\n  -> 192.168.2.236:80             Route   1      0          0\n  -> 192.168.2.237:80             Route   1      0          0\n")
 	h.checks.set("192.168.2.236:80", false)
-	h.waitKernel("TCP  10.1.1.10:80 mh mh-fallback,mh-port\n  -> 192.168.2.236:80             Route   0      0          0\n  -> 192.168.2.237:80             Route   1      0          0\n")
+	h.waitKernel("TCP  10.1.1.10:80 mh (mh-fallback,mh-port)\n  -> 192.168.2.236:80             Route   0      0          0\n  -> 192.168.2.237:80             Route   1      0          0\n")
 	h.waitLog("BGP peer not established: unreachable, or refusing the session")
 	_, out, _ := h.cli("status")
 	if !strings.Contains(out, "BGP: asn 65001, router id 192.0.2.11, announcing 10.1.1.10/32\n  peer 127.0.0.1 asn 65000: ") ||

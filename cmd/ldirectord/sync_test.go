@@ -184,7 +184,7 @@ func TestSyncAdoptsRunning(t *testing.T) {
 		h.sync.openErr = fmt.Errorf("open ipvs sync netlink: %w", ipvs.ErrNoIPVS)
 		g := h.start()
 		h.waitLog("IPVS connection sync (ipvs_sync) not fully applied; load balancing goes on without it")
-		h.waitKernel("TCP  10.1.1.10:80 mh mh-port\n  -> 192.168.2.236:80             Route   1      0          0\n")
+		h.waitKernel("TCP  10.1.1.10:80 mh (mh-port)\n  -> 192.168.2.236:80             Route   1      0          0\n")
 		if err := h.kill(g.pid, syscall.SIGTERM); err != nil {
 			t.Fatal(err)
 		}

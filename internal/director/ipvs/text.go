@@ -38,9 +38,15 @@ func FormatText(entries []Entry) string {
 	return b.String()
 }
 
-// ServiceLine renders one service line: "TCP  10.1.1.10:80 wrr persistent 300".
+// ServiceLine renders one service line as ipvsadm -Ln does: "TCP
+// 10.1.1.10:80 wrr persistent 300", scheduler flags in parentheses right
+// after the scheduler ("sh (sh-fallback) persistent 1800", as ipvsadm
+// 1.31 prints them over the VM's kernel).
 func ServiceLine(s Service) string {
 	line := s.Key.String() + " " + s.Scheduler
+	if f := SchedFlagsText(s.Scheduler, s.Flags); f != "" {
+		line += " (" + f + ")"
+	}
 	if s.Flags&FlagPersistent != 0 {
 		line += fmt.Sprintf(" persistent %d", s.Timeout)
 		if s.NetmaskBits != s.Key.FullMaskBits() {
@@ -49,9 +55,6 @@ func ServiceLine(s Service) string {
 	}
 	if s.Flags&FlagOnePacket != 0 {
 		line += " ops"
-	}
-	if f := SchedFlagsText(s.Scheduler, s.Flags); f != "" {
-		line += " " + f
 	}
 	return line
 }
@@ -201,6 +204,12 @@ func parseServiceFlags(s *Service, f []string) error {
 		case "ops":
 			s.Flags |= FlagOnePacket
 		default:
+			// ipvsadm -Ln and FormatText print scheduler flags in
+			// parentheses, "mh (mh-fallback,mh-port)"; hand-written
+			// tables may leave them out.
+			if strings.HasPrefix(tok, "(") && strings.HasSuffix(tok, ")") {
+				tok = tok[1 : len(tok)-1]
+			}
 			for _, name := range strings.Split(tok, ",") {
 				fl, ok := map[string]uint32{"flag-1": FlagSched1, "flag-2": FlagSched2, "flag-3": FlagSched3,
 					"sh-fallback": FlagSched1, "sh-port": FlagSched2,

@@ -14,7 +14,7 @@ func TestTextRoundTrip(t *testing.T) {
 		"TCP  203.0.113.10:80 wrr persistent 300 mask 255.255.255.0\n" +
 		"  -> 192.0.2.236:80               Masq    1      3          10\n" +
 		"  -> 192.0.2.237:80               Route   0      0          0          u:100 l:10\n" +
-		"UDP  [2001:db8::1]:53 sh sh-fallback,sh-port\n" +
+		"UDP  [2001:db8::1]:53 sh (sh-fallback,sh-port)\n" +
 		"  -> [2001:db8::2]:53             Tunnel  2      0          0\n" +
 		"FWM  80 rr ops\n" +
 		"  -> 192.0.2.238:0                Local   1      0          0\n"
@@ -41,6 +41,21 @@ func TestTextRoundTrip(t *testing.T) {
 	} {
 		if _, err := ipvs.ParseText(bad); err == nil || !strings.Contains(err.Error(), "line ") {
 			t.Errorf("ParseText(%q) = %v, want an error naming the line", bad, err)
+		}
+	}
+}
+
+// TestTextSchedFlagsInParentheses: ipvsadm -Ln prints scheduler flags in
+// parentheses (seen in the VM: "mh (mh-fallback,mh-port)"); ParseText
+// reads them as the bare list FormatText writes.
+func TestTextSchedFlagsInParentheses(t *testing.T) {
+	for _, line := range []string{"TCP  203.0.113.10:80 mh (mh-fallback,mh-port)", "TCP  203.0.113.10:80 mh mh-fallback,mh-port"} {
+		entries, err := ipvs.ParseText(line + "\n  -> 192.0.2.21:80               Route   1      0          0\n")
+		if err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		if s := entries[0].Service; s.Scheduler != "mh" || s.Flags&(ipvs.FlagSched1|ipvs.FlagSched2) != ipvs.FlagSched1|ipvs.FlagSched2 {
+			t.Errorf("%q: service %+v, want mh with mh-fallback and mh-port", line, s)
 		}
 	}
 }

@@ -110,7 +110,7 @@ func TestOpsAndRender(t *testing.T) {
 		t.Errorf("Ops (-want +got):\n%s", diff)
 	}
 	want := Header +
-		"TCP  10.1.1.10:80 sh persistent 300 mask 255.255.255.0 sh-port\n" +
+		"TCP  10.1.1.10:80 sh (sh-port) persistent 300 mask 255.255.255.0\n" +
 		"  -> 10.0.0.3:8080                Masq    2      0          0 u:100 l:10\n" +
 		"FWM  80 rr ops\n" +
 		"  -> 10.0.0.4:0                   Tunnel  5      0          0\n"

@@ -371,17 +371,23 @@ func (l *scaleLab) owners() map[netip.AddrPort]string {
 		if d.proc == nil {
 			continue
 		}
-		var conns []ipvs.Conn
-		if err := d.ns.Do(func() (err error) { conns, err = ipvs.ReadConns(); return err }); err != nil {
-			l.t.Fatalf("%s: %v", d.name, err)
-		}
-		for _, c := range conns {
+		for _, c := range l.conns(d) {
 			if c.Virtual == soVIPPort && c.Origin == ipvs.OriginLocal && c.Established() {
 				out[c.Client] = d.name
 			}
 		}
 	}
 	return out
+}
+
+// conns reads d's IPVS connection table.
+func (l *scaleLab) conns(d *scaleDirector) []ipvs.Conn {
+	l.t.Helper()
+	var conns []ipvs.Conn
+	if err := d.ns.Do(func() (err error) { conns, err = ipvs.ReadConns(); return err }); err != nil {
+		l.t.Fatalf("%s: %v", d.name, err)
+	}
+	return conns
 }
 
 // synced counts, per director, the client ends in locals it holds as SYNC
@@ -397,11 +403,7 @@ func (l *scaleLab) synced(locals []netip.AddrPort) map[string]int {
 		if d.proc == nil {
 			continue
 		}
-		var conns []ipvs.Conn
-		if err := d.ns.Do(func() (err error) { conns, err = ipvs.ReadConns(); return err }); err != nil {
-			l.t.Fatalf("%s: %v", d.name, err)
-		}
-		for _, c := range conns {
+		for _, c := range l.conns(d) {
 			if c.Origin == ipvs.OriginSync && want[c.Client] {
 				out[d.name]++
 			}
@@ -482,21 +484,13 @@ func (l *scaleLab) dumpLogs() {
 	for _, d := range l.dirs {
 		for _, f := range []string{"ldirectord.log", "ldirectord.out"} {
 			if b, err := os.ReadFile(filepath.Join(d.dir, f)); err == nil {
-				l.t.Logf("%s %s:\n%s", d.name, f, tail(string(b), 40))
+				l.t.Logf("%s %s:\n%s", d.name, f, netlab.Tail(string(b), 40))
 			}
 		}
 	}
 	if b, err := os.ReadFile(filepath.Join(l.dir, "bird.log")); err == nil {
-		l.t.Logf("bird.log:\n%s", tail(string(b), 60))
+		l.t.Logf("bird.log:\n%s", netlab.Tail(string(b), 60))
 	}
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 // TestScaleOut is issue 15's proof in the real-IPVS VM: three directors
@@ -507,7 +501,8 @@ func tail(s string, n int) string {
 //     the hold time; every download survives, those d2 carried included;
 //   - d2 boots again (a fresh namespace: empty table): its path returns
 //     and no download breaks;
-//   - one real fails: no director withdraws; all reals fail: the VIP is
+//   - a real fails behind d1 only (a blackhole route to it), then on every
+//     director: no director withdraws; all reals fail: the VIP is
 //     withdrawn; they come back: it returns.
 func TestScaleOut(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
@@ -518,6 +513,12 @@ func TestScaleOut(t *testing.T) {
 	up := l.waitHops("start", 60*time.Second, d1, d2, d3)
 	t.Logf("FIGURE scale-out: lab up, VIP routed over d1 d2 d3 %.1fs after ldirectord started (%.1fs from the start)",
 		up.Seconds(), time.Since(t0).Seconds())
+	if out, err := d1.ns.Run(ctx, "/opt/bin/ipvsadm", "-Ln"); err == nil {
+		t.Logf("d1's table (ipvsadm -Ln):\n%s", out)
+	}
+	if st := l.status(d1); !strings.Contains(st, "BGP: asn 65001, router id 192.0.2.11, announcing 203.0.113.10/32\n  peer 192.0.2.1 asn 65000: established") {
+		t.Errorf("d1's status lacks its route and session:\n%s", st)
+	}
 
 	plan := e2e.DownloadPlan{K: 24, Bytes: 120000, Rate: 6000} // 20 s each
 	{                                                          // kill a director
@@ -577,6 +578,19 @@ func TestScaleOut(t *testing.T) {
 		if st, err := d2.ns.Run(ctx, "/opt/bin/ipvsadm", "-Ln", "--stats"); err == nil {
 			t.Logf("d2's IPVS counters after the return (packets it forwarded):\n%s", st)
 		}
+	}
+	{ // a real fails behind one director only (its path to rs1 breaks)
+		if _, err := d1.ns.Run(ctx, "/opt/bin/ip", "route", "add", "blackhole", "192.0.2.21/32"); err != nil {
+			t.Fatal(err)
+		}
+		l.waitWeight(d1, "192.0.2.21:80", 0)
+		l.waitWeight(d2, "192.0.2.21:80", 1)
+		l.holdHops("rs1 down behind d1", 3*time.Second, d1, d2, d3)
+		t.Logf("rs1 down behind d1 only: the VIP stays announced by all three")
+		if _, err := d1.ns.Run(ctx, "/opt/bin/ip", "route", "del", "blackhole", "192.0.2.21/32"); err != nil {
+			t.Fatal(err)
+		}
+		l.waitWeight(d1, "192.0.2.21:80", 1)
 	}
 	{ // reals fail
 		l.reals[0].closeListener()
@@ -650,24 +664,33 @@ func countOwners(owner map[netip.AddrPort]string, locals []netip.AddrPort) map[s
 func (l *scaleLab) waitWeight(d *scaleDirector, real string, w int) {
 	l.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
+	svc := "TCP " + soVIPPort.String() + " mh (mh-fallback,mh-port)"
 	for {
-		var got string
 		out, err := d.ns.Run(l.ctx, "/opt/bin/ipvsadm", "-Ln")
 		if err != nil {
 			l.t.Fatal(err)
 		}
-		for _, line := range strings.Split(string(out), "\n") {
-			f := strings.Fields(line)
-			if len(f) >= 4 && f[0] == "->" && f[1] == real {
-				got = f[3]
-			}
+		tb, err := parseIpvsadm(string(out))
+		if err != nil {
+			l.t.Fatal(err)
 		}
-		if got == fmt.Sprint(w) {
+		got := tb[svc][real]
+		if got == fmt.Sprintf("Route %d", w) {
 			return
 		}
 		if time.Now().After(deadline) {
-			l.t.Fatalf("%s: %s has weight %q after 30 s, want %d:\n%s", d.name, real, got, w, out)
+			l.t.Fatalf("%s: %s is %q after 30 s, want \"Route %d\":\n%s", d.name, real, got, w, out)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// status runs `ldirectord status` for d's running instance.
+func (l *scaleLab) status(d *scaleDirector) string {
+	l.t.Helper()
+	out, err := d.ns.Run(l.ctx, binary, "--rundir", filepath.Join(d.dir, "run"), filepath.Join(d.dir, "ldirectord.cf"), "status")
+	if err != nil {
+		l.t.Fatalf("%s: %v", d.name, err)
+	}
+	return string(out)
 }
