@@ -13,6 +13,9 @@
 // listener, sessions dialled out to the configured peers); bgptest has a
 // recording fake for unit tests, and gobgp_test.go runs the real one
 // against BIRD 2 (main_test.go: the one child process that test kills).
+// Announcer.Status and Speaker.Sessions (status.go's types) give the
+// routes announced and the sessions' states to ldirectord's status and
+// metrics.
 //
 // A dead director's routes go with it: its TCP sessions close (or, when
 // the machine vanishes, the peer's hold timer expires) and the router
