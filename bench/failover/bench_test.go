@@ -25,7 +25,7 @@ import (
 //	FAILOVER_IMPLS=hbd,heartbeat
 //	FAILOVER_LOAD=60s         load window (0 skips the load test)
 //	FAILOVER_BUSY=4           busy-loop processes during the load window
-//	FAILOVER_CPU=15s          idle CPU window per run (QUICK: 5 s; 0 skips)
+//	FAILOVER_CPU=30s          idle CPU window per run (QUICK: 10 s; 0 skips)
 //	FAILOVER_CPU_ROUNDS=3     rounds of the idle CPU runs (one hbd, one Heartbeat)
 //	FAILOVER_OUT=path         the JSON file (bench/results/failover-<date>.json)
 //	FAILOVER_HBD_REV=rev      hbd's revision for the report
@@ -45,10 +45,10 @@ type benchConfig struct {
 func configFromEnv(t *testing.T, now time.Time) benchConfig {
 	t.Helper()
 	c := benchConfig{quick: os.Getenv("QUICK") == "1", trials: 10, load: time.Minute, busy: 4,
-		impls: []interop.Impl{interop.HBD, interop.Heartbeat}, profiles: Profiles, cpu: 15 * time.Second, rounds: MinCPURounds,
+		impls: []interop.Impl{interop.HBD, interop.Heartbeat}, profiles: Profiles, cpu: 30 * time.Second, rounds: MinCPURounds,
 		out: filepath.Join("..", "results", "failover-"+now.Format("2006-01-02")+".json"), rev: "unknown"}
 	if c.quick {
-		c.trials, c.load, c.cpu = 3, 15*time.Second, 5*time.Second
+		c.trials, c.load, c.cpu = 3, 15*time.Second, 10*time.Second
 	}
 	var err error
 	if v := os.Getenv("FAILOVER_TRIALS"); v != "" {

@@ -145,6 +145,10 @@ func (r Report) markdownCPU(w func(string, ...any)) {
 	w("| profile | rounds | hbd ms/s median [range] | Heartbeat ms/s median [range] | hbd ÷ Heartbeat median [range] |")
 	w("|---|---|---|---|---|")
 	for _, c := range r.CPUCompare {
+		if c.Rounds == 0 {
+			w("| %s | 0 | – | – | %s |", c.Profile, c.Note)
+			continue
+		}
 		w("| %s | %d | %.2f [%.2f–%.2f] | %.2f [%.2f–%.2f] | %.3g [%.3g–%.3g] |", c.Profile, c.Rounds,
 			c.HBD.Median, c.HBD.Min, c.HBD.Max, c.Heartbeat.Median, c.Heartbeat.Min, c.Heartbeat.Max,
 			c.Ratio.Median, c.Ratio.Min, c.Ratio.Max)

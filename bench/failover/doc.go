@@ -2,7 +2,9 @@
 // time from a kill -9 of the active node to the VIP on its peer and to the
 // peer's first gratuitous ARP, for hbd and for Debian's Heartbeat 3.0.6
 // in the same lab, at keepalive/deadtime 1 s/3 s, 100 ms/500 ms and
-// 10 ms/30 ms; and false failovers while both CPUs are busy at 10 ms/30 ms.
+// 10 ms/30 ms; false failovers while both CPUs are busy at 10 ms/30 ms;
+// and (issue 14) an idle pair's CPU per second at 10 ms and 100 ms
+// keepalive (cpu.go pure, cpurun.go the harness).
 //
 // The untagged files are pure: Summarize and the report types (stats.go),
 // the frame parsers (frames.go), the JSON and Markdown rendering

@@ -4,17 +4,20 @@
 # 1 s/3 s, 100 ms/500 ms, 10 ms/30 ms) and implementation: N kills of the
 # active node, timing kill -> VIP on the peer and kill -> the peer's first
 # gratuitous ARP; then 60 s at 10 ms/30 ms with every CPU busy, counting false
-# failovers. Writes bench/results/failover-<UTC date>.json and prints the
+# failovers; then (issue 14) the CPU per second of an idle, formed pair at
+# 10 ms and 100 ms keepalive, hbd and Heartbeat alternating. Writes bench/results/failover-<UTC date>.json and prints the
 # Markdown table. Method: bench/failover/doc.go and Report.Method.
 #
-#   QUICK=1                 3 trials per set, 15 s load window (~4 min; full run ~12 min)
+#   QUICK=1                 3 trials per set, 15 s load window, 10 s CPU windows
+#                           (~8 min; full run ~21 min)
 #   FAILOVER_TRIALS=N       trials per set; 0: only the load test (10)
 #   FAILOVER_PROFILES=a,b   k1s_d3s,k100ms_d500ms,k10ms_d30ms   (all)
 #   FAILOVER_IMPLS=a,b      hbd,heartbeat                       (both)
 #   FAILOVER_LOAD=60s       load window; 0 skips the load test  (60s)
 #   FAILOVER_BUSY=4         busy-loop processes in the window   (4)
-#   FAILOVER_CPU=15s        idle CPU window per run at 10 ms and 100 ms
-#                           keepalive, hbd against Heartbeat (QUICK 5s; 0 skips)
+#   FAILOVER_CPU=30s        idle CPU window per run at 10 ms and 100 ms
+#                           keepalive, hbd against Heartbeat (QUICK 10s; 0 skips;
+#                           CPU time counts in 10 ms ticks: a short window is coarse)
 #   FAILOVER_CPU_ROUNDS=3   rounds of that comparison (one run of each)
 #   FAILOVER_OUT=path       the JSON file
 #   HBD=/path/to/hbd        another binary (skips make build)
