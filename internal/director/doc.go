@@ -3,7 +3,8 @@
 // the kernel table, and the loop that applies it.
 //
 // Files by concern:
-//   - pure model (no clock, no I/O): target.go (CheckKey: the real and its interned check options), health.go,
+//   - pure model (no clock, no I/O): target.go (CheckKey: a one-word
+//     handle of the real and its interned check options), health.go,
 //     desired.go (Desired, Plan), index.go (the same answers per check
 //     result, in time proportional to the reals it drives), diff.go (Diff,
 //     DiffReal, RepairOps),
