@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"context"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -19,23 +20,34 @@ type checkResult struct {
 
 // scheduler runs every check on its own schedule: a small random delay,
 // the check bounded by its timeout, then checkinterval (plus jitter)
-// before the next one. One goroutine keeps every check's next time in a
-// heap; a goroutine exists per check in flight only, never per real, so
-// 10000 reals cost 10000 heap entries, not 10000 sleeping goroutines and
-// timers. At most MaxInFlight checks run at once, so a storm of dead
-// servers cannot exhaust the host; a hanging server holds one slot until
-// its timeout, and the default bound leaves room for hundreds of them
-// before a healthy check waits.
+// before the next one. At most MaxInFlight checks run at once, so a storm
+// of dead servers cannot exhaust the host; a hanging server holds one
+// slot until its timeout, and the default bound leaves room for hundreds
+// of them before a healthy check waits.
+//
+// Checks of the built-in connect, plain http and simpletcp checkers run on
+// check.Engine (issue 14): one epoll loop that keeps their schedule
+// itself and costs a check its syscalls, as keepalived's checker does.
+// Every other check runs here: one goroutine keeps each check's next time
+// in a heap, and a goroutine exists per check in flight only, never per
+// real. Both paths take their slots from one check.Slots.
 type scheduler struct {
-	ctx         context.Context
-	checkers    check.Registry
-	jitter      func(time.Duration) time.Duration
-	results     chan<- checkResult
-	maxInFlight int
+	ctx      context.Context
+	checkers check.Registry
+	jitter   func(time.Duration) time.Duration
+	results  chan<- checkResult
+	slots    *check.Slots
+	log      *slog.Logger
 
 	want     chan map[CheckKey]time.Duration // set → loop
 	finished chan finishedCheck              // check goroutines → loop
-	wg       sync.WaitGroup                  // the loop and every check goroutine
+	wg       sync.WaitGroup                  // the loop, the engine and every check goroutine
+
+	// Loop-only: the engine, started with the first check it can run.
+	engine    *check.Engine
+	noEngine  bool // it could not be opened: every check on goroutines
+	engineIDs map[uint64]*checkState
+	nextID    uint64
 }
 
 // finishedCheck tells the loop a check ended (its result already sent).
@@ -52,6 +64,7 @@ type checkState struct {
 	interval time.Duration
 	checker  check.Checker
 	cancel   context.CancelFunc // of the run in flight, nil when idle
+	engineID uint64             // on the engine when non-zero
 }
 
 // checkGrace is how long past its timeout a check that ignores its context
@@ -60,8 +73,9 @@ const checkGrace = time.Second
 
 func newScheduler(ctx context.Context, c Config, results chan<- checkResult) *scheduler {
 	s := &scheduler{
-		ctx: ctx, checkers: c.Checkers, jitter: c.Jitter, results: results, maxInFlight: c.MaxInFlight,
-		want: make(chan map[CheckKey]time.Duration), finished: make(chan finishedCheck),
+		ctx: ctx, checkers: c.Checkers, jitter: c.Jitter, results: results, slots: check.NewSlots(c.MaxInFlight),
+		log: c.Logger, want: make(chan map[CheckKey]time.Duration), finished: make(chan finishedCheck),
+		engineIDs: map[uint64]*checkState{},
 	}
 	s.wg.Add(1)
 	go s.loop()
@@ -83,28 +97,44 @@ func (s *scheduler) set(want map[CheckKey]time.Duration) {
 func (s *scheduler) wait() { s.wg.Wait() }
 
 // loop owns the schedule. It never blocks on anything but its own select,
-// so check goroutines and set can always reach it.
+// so check goroutines, the engine and set can always reach it; results
+// wait in pending until the reconcile goroutine takes them.
 func (s *scheduler) loop() {
 	defer s.wg.Done()
 	checks := map[CheckKey]*checkState{}
 	var due dueHeap
-	inFlight := 0
+	var pending []checkResult // results for the reconcile goroutine, from head on
+	head := 0
+	var taken []check.ProbeResult
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
 		now := time.Now()
-		for inFlight < s.maxInFlight && len(due) > 0 && !due[0].at.After(now) {
-			d := heap.Pop(&due).(dueCheck)
-			if st := d.st; st.cancel != nil || checks[st.key] != st {
-				continue // removed or restarted since it was queued
+		blocked := false
+		for len(due) > 0 && !due[0].at.After(now) {
+			if st := due[0].st; st.cancel != nil || checks[st.key] != st {
+				heap.Pop(&due) // removed or restarted since it was queued
+				continue
 			}
-			s.start(d.st)
-			inFlight++
+			if !s.slots.TryAcquire() {
+				blocked = true
+				break
+			}
+			s.start(heap.Pop(&due).(dueCheck).st)
 		}
 		var wake <-chan time.Time
-		if inFlight < s.maxInFlight && len(due) > 0 {
+		switch {
+		case blocked: // the engine may free a slot: look again soon
+			timer.Reset(slotPoll)
+			wake = timer.C
+		case len(due) > 0:
 			timer.Reset(due[0].at.Sub(now))
 			wake = timer.C
+		}
+		var out chan<- checkResult
+		var next checkResult
+		if head < len(pending) {
+			out, next = s.results, pending[head]
 		}
 		select {
 		case <-s.ctx.Done():
@@ -112,14 +142,39 @@ func (s *scheduler) loop() {
 		case want := <-s.want:
 			s.apply(checks, &due, want, now)
 		case f := <-s.finished:
-			inFlight--
+			s.slots.Release()
 			if st := f.st; checks[st.key] == st {
 				st.cancel = nil
 				heap.Push(&due, dueCheck{at: f.at.Add(st.interval + s.jitter(st.interval)), st: st})
 			}
+		case <-s.engineReady():
+			taken = s.engine.Take(taken[:0])
+			for _, r := range taken {
+				if st := s.engineIDs[r.ID]; st != nil && checks[st.key] == st {
+					pending = append(pending, checkResult{key: st.key, result: r.Result})
+				}
+			}
+		case out <- next:
+			if head++; head == len(pending) {
+				clear(pending)
+				pending, head = pending[:0], 0
+			}
 		case <-wake:
 		}
 	}
+}
+
+// slotPoll is how soon the loop looks again for a slot the engine may have
+// freed (the engine polls likewise for the goroutine path's).
+const slotPoll = 20 * time.Millisecond
+
+// engineReady is the engine's results signal (nil, never ready, without
+// an engine).
+func (s *scheduler) engineReady() <-chan struct{} {
+	if s.engine == nil {
+		return nil
+	}
+	return s.engine.Ready()
 }
 
 // apply brings checks to want. A restarted or removed check in flight is
@@ -130,6 +185,10 @@ func (s *scheduler) apply(checks map[CheckKey]*checkState, due *dueHeap, want ma
 			if st.cancel != nil {
 				st.cancel()
 			}
+			if st.engineID != 0 {
+				s.engine.Remove(st.engineID)
+				delete(s.engineIDs, st.engineID)
+			}
 			delete(checks, key)
 		}
 	}
@@ -139,8 +198,38 @@ func (s *scheduler) apply(checks map[CheckKey]*checkState, due *dueHeap, want ma
 		}
 		st := &checkState{key: key, interval: iv, checker: s.checkers.Lookup(key.Target().Type, key.Target().Service)}
 		checks[key] = st
+		if p, ok := check.EngineProbe(st.checker, key.Target); ok && s.startEngine() {
+			s.nextID++
+			st.engineID = s.nextID
+			s.engineIDs[st.engineID] = st
+			s.engine.Set(st.engineID, p, iv)
+			continue
+		}
 		heap.Push(due, dueCheck{at: now.Add(s.jitter(iv)), st: st})
 	}
+}
+
+// startEngine opens and starts the engine the first time a check can run
+// on it; if it cannot be opened, every check stays on goroutines.
+func (s *scheduler) startEngine() bool {
+	if s.engine != nil || s.noEngine {
+		return s.engine != nil
+	}
+	e, err := check.NewEngine(check.EngineConfig{Jitter: s.jitter, InFlight: s.slots})
+	if err != nil {
+		s.noEngine = true
+		s.log.Warn("check engine unavailable, every check runs on its own goroutine", "err", err)
+		return false
+	}
+	s.engine = e
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := e.Run(s.ctx); err != nil {
+			s.log.Error("check engine stopped", "err", err)
+		}
+	}()
+	return true
 }
 
 // start runs one check of key on its own goroutine: the result goes to the

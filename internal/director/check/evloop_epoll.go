@@ -41,7 +41,7 @@ type Engine struct {
 	mu      sync.Mutex
 	cmds    []engineCmd
 	out     []ProbeResult
-	wakeFd  int  // eventfd, -1 before Run
+	wakeFd  int  // eventfd, -1 once Run returned
 	waking  bool // a wake-up is pending in wakeFd
 	ready   chan struct{}
 	running bool
@@ -59,6 +59,17 @@ type Engine struct {
 	blocked  bool  // a due check waits for an in-flight slot
 	events   []unix.EpollEvent
 	fallback sync.WaitGroup
+}
+
+// EngineProbe returns the engine's probe for t when c, the checker the
+// registry gives t, is the built-in checker the engine stands in for
+// (a registry with other checkers, as in tests, keeps them).
+func EngineProbe(c Checker, t Target) (*Probe, bool) {
+	switch c.(type) {
+	case Connect, HTTP, SimpleTCP:
+		return NewProbe(t)
+	}
+	return nil, false
 }
 
 // EngineConfig configures an Engine.
@@ -136,15 +147,31 @@ const maxReply = maxBody + 64<<10
 // wakeSlot is the epoll tag of the eventfd.
 const wakeSlot = -1
 
-// NewEngine returns an engine; Run starts it. It opens nothing.
-func NewEngine(c EngineConfig) *Engine {
+// NewEngine opens the engine's epoll instance and wake-up eventfd; Run
+// starts the loop and closes them when it returns.
+func NewEngine(c EngineConfig) (*Engine, error) {
 	if c.FlushEvery <= 0 {
 		c.FlushEvery = 10 * time.Millisecond
 	}
 	if c.Jitter == nil {
 		c.Jitter = func(time.Duration) time.Duration { return 0 }
 	}
-	return &Engine{c: c, wakeFd: -1, ready: make(chan struct{}, 1), checks: map[uint64]*echeck{}}
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("check engine: epoll_create1: %w", err)
+	}
+	wfd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		unix.Close(epfd)
+		return nil, fmt.Errorf("check engine: eventfd: %w", err)
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: wakeSlot}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wfd, &ev); err != nil {
+		unix.Close(wfd)
+		unix.Close(epfd)
+		return nil, fmt.Errorf("check engine: epoll_ctl: %w", err)
+	}
+	return &Engine{c: c, epfd: epfd, wakeFd: wfd, ready: make(chan struct{}, 1), checks: map[uint64]*echeck{}}, nil
 }
 
 // Set starts (or restarts, with a new probe or interval) check id. A run
@@ -185,33 +212,20 @@ func (e *Engine) wakeLocked() {
 	}
 }
 
-// Run runs the loop until ctx is done, then closes every connection.
+// Run runs the loop until ctx is done, then closes every connection, the
+// epoll instance and the eventfd. An engine runs once.
 func (e *Engine) Run(ctx context.Context) error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
-	if err != nil {
-		return fmt.Errorf("check engine: epoll_create1: %w", err)
-	}
-	defer unix.Close(epfd)
-	wfd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
-	if err != nil {
-		return fmt.Errorf("check engine: eventfd: %w", err)
-	}
-	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: wakeSlot}
-	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wfd, &ev); err != nil {
-		unix.Close(wfd)
-		return fmt.Errorf("check engine: epoll_ctl: %w", err)
-	}
 	e.mu.Lock()
-	if e.running {
+	if e.running || e.wakeFd < 0 {
 		e.mu.Unlock()
-		unix.Close(wfd)
-		return errors.New("check engine: already running")
+		return errors.New("check engine: Run called twice")
 	}
-	e.running, e.wakeFd, e.waking = true, wfd, true // commands posted before Run are taken below
+	e.running = true
 	e.mu.Unlock()
-	e.epfd, e.base, e.events = epfd, time.Now(), make([]unix.EpollEvent, 256)
+	wfd, epfd := e.wakeFd, e.epfd
+	e.base, e.events = time.Now(), make([]unix.EpollEvent, 256)
 	stop := context.AfterFunc(ctx, func() { e.mu.Lock(); e.waking = false; e.wakeLocked(); e.mu.Unlock() })
 	defer stop()
 	defer e.shutdown()
@@ -250,6 +264,7 @@ func (e *Engine) shutdown() {
 	unix.Close(e.wakeFd)
 	e.wakeFd = -1
 	e.mu.Unlock()
+	unix.Close(e.epfd)
 	e.fallback.Wait()
 }
 

@@ -37,7 +37,11 @@ var _ Checker = (*engineChecker)(nil)
 // startEngine runs an engine until the test ends.
 func startEngine(t testing.TB, fallback Checker, c EngineConfig) *engineChecker {
 	t.Helper()
-	ec := &engineChecker{e: NewEngine(c), fallback: fallback, waiting: map[uint64]chan Result{}}
+	e, err := NewEngine(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ec := &engineChecker{e: e, fallback: fallback, waiting: map[uint64]chan Result{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- ec.e.Run(ctx) }()
