@@ -19,7 +19,8 @@
 //     reconcile.go
 //     (the state owned by the reconcile goroutine), scheduler.go (one
 //     goroutine with a heap of due checks; a goroutine per check in flight,
-//     bounded), command.go (fallbackcommand worker), notify.go (alerts
+//     bounded; connect, plain http and simpletcp checks handed to
+//     check.Engine, one epoll loop, under the same bound), command.go (fallbackcommand worker), notify.go (alerts
 //     queued from the reconcile goroutine), queue.go (a bounded job queue
 //     on its own goroutine: slow mail never blocks a check), maintain.go
 //     (reals in maintenance forced down, check log lines queued),

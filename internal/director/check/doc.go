@@ -11,6 +11,14 @@
 // a Target is small and comparable enough to be the identity of a check.
 // Checkers only read the Options.
 //
+// The event-loop engine (evloop_epoll.go, with its pure half in
+// evloop_probe.go and evloop_sched.go) runs the common checks (connect,
+// plain http, simpletcp) without a goroutine per check: non-blocking
+// sockets on one epoll loop, as keepalived's checker does (issue 14). It
+// reads answers with the same rules as the checkers of those services
+// (judgeHTTP, simpleTCPRequest) and hands any answer it does not read
+// itself to net/http over the same bytes.
+//
 // Every check returns by its context's deadline, bounded again by the
 // Target's timeout, and leaves no goroutine or connection behind: the
 // connections of a check close when its context ends (dial.go).

@@ -1,16 +1,16 @@
 package check
 
 // The effect half of the event-loop engine: non-blocking sockets on one
-// epoll instance, driven by one goroutine on its own OS thread. The pure
+// epoll instance, driven by one goroutine that waits in Go's poller. The pure
 // half (what to send, how to read the answer) is evloop_probe.go, the
-// timer heaps evloop_heap.go.
+// timer heap evloop_sched.go.
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"net"
-	"runtime"
+	"os"
 	"strconv"
 	"sync"
 	"syscall"
@@ -48,6 +48,11 @@ type Engine struct {
 
 	// Loop-only state.
 	epfd     int
+	epFile   *os.File        // owns epfd, registered with Go's poller
+	epConn   syscall.RawConn // waits for epfd's readiness
+	harvest  func(uintptr) bool
+	nev      int
+	evErr    error
 	base     time.Time
 	checks   map[uint64]*echeck
 	conns    []econn
@@ -128,7 +133,6 @@ type econn struct {
 	chk    *echeck
 	chkGen uint32
 	start  int64
-	wall   time.Time
 	phase  uint8
 	sent   int
 	rdhup  bool
@@ -171,7 +175,28 @@ func NewEngine(c EngineConfig) (*Engine, error) {
 		unix.Close(epfd)
 		return nil, fmt.Errorf("check engine: epoll_ctl: %w", err)
 	}
-	return &Engine{c: c, epfd: epfd, wakeFd: wfd, ready: make(chan struct{}, 1), checks: map[uint64]*echeck{}}, nil
+	// The loop waits for its epoll instance through Go's own poller (the
+	// epoll fd is itself pollable) rather than blocking a thread in
+	// epoll_wait: the goroutine parks like any network goroutine, and no
+	// thread sits in a long syscall for sysmon to take its P from.
+	if err := unix.SetNonblock(epfd, true); err != nil {
+		unix.Close(wfd)
+		unix.Close(epfd)
+		return nil, fmt.Errorf("check engine: epoll fd: %w", err)
+	}
+	f := os.NewFile(uintptr(epfd), "check-engine-epoll")
+	rc, err := f.SyscallConn()
+	if err != nil {
+		unix.Close(wfd)
+		f.Close()
+		return nil, fmt.Errorf("check engine: epoll fd: %w", err)
+	}
+	e := &Engine{c: c, epfd: epfd, epFile: f, epConn: rc, wakeFd: wfd, ready: make(chan struct{}, 1), checks: map[uint64]*echeck{}}
+	e.harvest = func(uintptr) bool {
+		e.nev, e.evErr = unix.EpollWait(e.epfd, e.events, 0)
+		return e.nev != 0 || e.evErr != nil && e.evErr != unix.EINTR
+	}
+	return e, nil
 }
 
 // Set starts (or restarts, with a new probe or interval) check id. A run
@@ -215,8 +240,6 @@ func (e *Engine) wakeLocked() {
 // Run runs the loop until ctx is done, then closes every connection, the
 // epoll instance and the eventfd. An engine runs once.
 func (e *Engine) Run(ctx context.Context) error {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
 	e.mu.Lock()
 	if e.running || e.wakeFd < 0 {
 		e.mu.Unlock()
@@ -224,22 +247,19 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 	e.running = true
 	e.mu.Unlock()
-	wfd, epfd := e.wakeFd, e.epfd
+	wfd := e.wakeFd
 	e.base, e.events = time.Now(), make([]unix.EpollEvent, 256)
 	stop := context.AfterFunc(ctx, func() { e.mu.Lock(); e.waking = false; e.wakeLocked(); e.mu.Unlock() })
 	defer stop()
 	defer e.shutdown()
+	wait := time.Duration(0)
 	for ctx.Err() == nil {
-		now := e.now()
-		e.takeCommands(now)
-		e.expire(now)
-		e.startDue(now)
-		e.flush(now)
-		n, err := unix.EpollWait(epfd, e.events, e.waitMillis(e.now()))
-		if err != nil && err != unix.EINTR {
-			return fmt.Errorf("check engine: epoll_wait: %w", err)
+		// I/O first, then deadlines: a connection whose answer is in is
+		// never timed out because the loop was busy starting others.
+		if err := e.poll(wait); err != nil {
+			return err
 		}
-		for _, ev := range e.events[:max(n, 0)] {
+		for _, ev := range e.events[:e.nev] {
 			if ev.Fd == wakeSlot {
 				var b [8]byte
 				unix.Read(wfd, b[:])
@@ -247,9 +267,47 @@ func (e *Engine) Run(ctx context.Context) error {
 			}
 			e.onEvent(ev.Fd, uint32(ev.Pad), ev.Events)
 		}
+		now := e.now()
+		e.takeCommands(now)
+		e.expire(now)
+		more := e.startDue(now)
+		e.flush(now)
+		wait = 0
+		if !more && e.nev < len(e.events) {
+			wait = e.waitFor(e.now())
+		}
 	}
 	return nil
 }
+
+// poll harvests ready events into e.events[:e.nev]: at once when wait is
+// 0, else parked in Go's poller until some are ready or wait passed
+// (wait < 0: no limit).
+func (e *Engine) poll(wait time.Duration) error {
+	if wait == 0 {
+		e.harvest(0)
+	} else {
+		var dl time.Time
+		if wait > 0 {
+			dl = time.Now().Add(wait)
+		}
+		e.epFile.SetReadDeadline(dl)
+		e.nev, e.evErr = 0, nil
+		if err := e.epConn.Read(e.harvest); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+			return fmt.Errorf("check engine: waiting for epoll: %w", err)
+		}
+	}
+	if e.evErr != nil && e.evErr != unix.EINTR {
+		return fmt.Errorf("check engine: epoll_wait: %w", e.evErr)
+	}
+	e.nev = max(e.nev, 0)
+	return nil
+}
+
+// startBatch bounds the checks started per turn of the loop, so that
+// under a burst of due checks (start-up, or a host too slow for the
+// rate) the loop goes back to reading answers between batches.
+const startBatch = 32
 
 // shutdown closes every connection and the eventfd, and waits for the runs
 // on the goroutine path (their context is done).
@@ -264,15 +322,15 @@ func (e *Engine) shutdown() {
 	unix.Close(e.wakeFd)
 	e.wakeFd = -1
 	e.mu.Unlock()
-	unix.Close(e.epfd)
+	e.epFile.Close()
 	e.fallback.Wait()
 }
 
 func (e *Engine) now() int64 { return int64(time.Since(e.base)) }
 
-// waitMillis is epoll_wait's timeout: until the next due start, deadline
-// or flush, rounded up to whole milliseconds.
-func (e *Engine) waitMillis(now int64) int {
+// waitFor is how long the loop may sleep: until the next due start,
+// deadline or flush (-1: nothing pending).
+func (e *Engine) waitFor(now int64) time.Duration {
 	next := int64(-1)
 	consider := func(at int64) {
 		if next < 0 || at < next {
@@ -294,11 +352,7 @@ func (e *Engine) waitMillis(now int64) int {
 	if next < 0 {
 		return -1
 	}
-	d := next - now
-	if d <= 0 {
-		return 0
-	}
-	return int((d + int64(time.Millisecond) - 1) / int64(time.Millisecond))
+	return time.Duration(max(next-now, 1))
 }
 
 // takeCommands applies the commands posted since the last wake-up.
@@ -352,13 +406,17 @@ func (e *Engine) drop(chk *echeck) {
 	}
 }
 
-// startDue starts every check whose time has come, while slots last.
-func (e *Engine) startDue(now int64) {
+// startDue starts the checks whose time has come, while slots last, up to
+// startBatch; it reports whether more are due.
+func (e *Engine) startDue(now int64) bool {
 	e.blocked = false
-	for {
+	for started := 0; ; {
 		at, ok := e.due.peek()
 		if !ok || at > now {
-			return
+			return false
+		}
+		if started == startBatch {
+			return true
 		}
 		chk, gen := e.due.top()
 		if chk.gen != gen || chk.removed || chk.conn != -1 {
@@ -367,10 +425,11 @@ func (e *Engine) startDue(now int64) {
 		}
 		if e.c.InFlight != nil && !e.c.InFlight.TryAcquire() {
 			e.blocked = true
-			return
+			return false
 		}
 		e.due.pop()
 		e.start(chk, now)
+		started++
 	}
 }
 
@@ -379,7 +438,7 @@ func (e *Engine) start(chk *echeck, now int64) {
 	chk.gen++
 	i := e.alloc()
 	c := &e.conns[i]
-	c.chk, c.chkGen, c.start, c.wall, c.phase, c.sent, c.rdhup, c.buf = chk, chk.gen, now, time.Now(), phaseConnecting, 0, false, c.buf[:0]
+	c.chk, c.chkGen, c.start, c.phase, c.sent, c.rdhup, c.buf = chk, chk.gen, now, phaseConnecting, 0, false, c.buf[:0]
 	chk.conn = i
 	fd, err := unix.Socket(chk.family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -435,9 +494,17 @@ func (e *Engine) expire(now int64) {
 		}
 		i, gen := e.deadline.topConn()
 		e.deadline.pop()
-		if c := &e.conns[i]; c.chk != nil && c.gen == gen {
-			e.fail(c, now, e.errPrefix(c), errTimeout)
+		c := &e.conns[i]
+		if c.chk == nil || c.gen != gen {
+			continue
 		}
+		if c.phase == phaseReading {
+			e.receive(c, now) // what came in since the last turn counts
+			if c.chk == nil || c.gen != gen {
+				continue
+			}
+		}
+		e.fail(c, now, e.errPrefix(c), errTimeout)
 	}
 }
 
@@ -609,7 +676,7 @@ func (e *Engine) report(chk *echeck, gen uint32, res Result, now int64) {
 // its timeout; its slot stays taken until it ends.
 func (e *Engine) toGoroutine(c *econn, now int64) {
 	unix.Close(c.fd)
-	chk, gen, wall := c.chk, c.chkGen, c.wall
+	chk, gen, wall := c.chk, c.chkGen, e.base.Add(time.Duration(c.start))
 	c.fd = -1
 	chk.conn = -1
 	c.chk = nil
