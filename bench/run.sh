@@ -122,6 +122,7 @@ if [ "${BENCH_VM:-1}" = 1 ]; then
 	[ "${BENCH_VM_PROFILE:-0}" = 1 ] && RUN=TestVMProfile
 	echo "bench: VM ($RUN): ours (real IPVS) and keepalived, N=$VM_NS, $VM_REPEAT repetition(s)"
 	rm -rf "$OUT/vm"
+	load0=$(cut -d' ' -f1 /proc/loadavg) stat0=$(head -1 /proc/stat)
 	# A point takes about 2 min under TCG; the bound is twice that.
 	timeout=$((300 + 240 * VM_REPEAT * $(echo "$VM_NS" | tr ',' ' ' | wc -w) * 2))
 	# IPVSVM_NOBUILD: the in-VM bench uses no bin/ binary (make bench built them).
@@ -135,11 +136,16 @@ if [ "${BENCH_VM:-1}" = 1 ]; then
 	fi
 	sed -n 's/^LDBENCH-JSON: //p' "$OUT/vm/serial.log.txt" | tail -n1 >"$OUT/vm.json"
 	[ -s "$OUT/vm.json" ] || echo "bench: no LDBENCH-JSON line in the VM's serial log"
+	# The host's own load over the VM run (other work on the machine shows
+	# here, not in the VM's figures).
+	VM_NOTE=$(printf '%s\n%s\n' "$stat0" "$(head -1 /proc/stat)" | awk -v l0="$load0" -v l1="$(cut -d' ' -f1 /proc/loadavg)" '
+		{ busy = $2 + $3 + $4 + $7 + $8 + $9; tot = busy + $5 + $6 } NR == 1 { b0 = busy; t0 = tot }
+		NR == 2 { printf "host (2 CPUs, shared) during the VM run: %.0f%% busy, load average %s at the start, %s at the end", 100 * (busy - b0) / (tot - t0), l0, l1 }')
 fi
 
 # report re-indents the VM's one-line JSON into $RES/vm.json (when there is
 # one) and rewrites the results section of bench/README.md.
-"$OUT/ldbench" report -host "$RES/host.json" -vm-raw "$OUT/vm.json" -vm "$RES/vm.json" -readme bench/README.md
+"$OUT/ldbench" report -host "$RES/host.json" -vm-raw "$OUT/vm.json" -vm "$RES/vm.json" -vm-note "${VM_NOTE:-}" -readme bench/README.md
 echo "bench: results in bench/results/ and bench/README.md"
 
 # hbd failover against Heartbeat 3.0.6 (issue 5), after the ldirectord part.

@@ -102,29 +102,26 @@ func Markdown(host, vm Results) string {
 	}
 	if len(vm.Points) > 0 {
 		b.WriteString("\n### VM (TCG, real IPVS): this project vs keepalived 2.2.7 HTTP_GET (checker only), raw in-VM numbers\n\n")
+		b.WriteString("Each row is one point; `run` is the repetition (both subjects at every N, back to back, in one boot); VM busy % is the whole VM's busy share in the point's window (farm and the host's other load, as the VM feels it, included).\n\n")
 		b.WriteString("Failure kind in the VM: `error` (HTTP 500), since keepalived's HTTP_GET here checks the status only.\n\n")
-		b.WriteString(strings.Replace(tableHead, "wrong p50/p99 ms", "500 p50/p99 ms", 1))
+		for _, n := range vm.Notes {
+			b.WriteString("Note: " + n + "\n\n")
+		}
+		head := strings.Replace(tableHead, "wrong p50/p99 ms", "500 p50/p99 ms", 1)
+		b.WriteString(strings.Replace(strings.Replace(head, "| impl", "| run | VM busy % | impl", 1), "|---", "|---|---|---", 1))
 		for _, p := range vm.Points {
 			row := pointRow(&p)
 			row = strings.Replace(row, detOf(&p, ModeWrong), detOf(&p, ModeError), 1)
-			b.WriteString(row + "\n")
+			busy := "–"
+			if p.Steady != nil {
+				busy = fmt.Sprintf("%.0f", p.Steady.HostBusyPct)
+			}
+			b.WriteString(fmt.Sprintf("| %d | %s ", p.Run, busy) + row + "\n")
 		}
-		g, k := find(vm, ImplGo, vmN(vm)), find(vm, ImplKeepalived, vmN(vm))
-		if g != nil && k != nil && g.Steady != nil && k.Steady != nil {
-			fmt.Fprintf(&b, "\nRatio this project ÷ keepalived (raw in-VM): CPU ms/check **%s**, checks/s achieved %s, RSS %s, start → complete %s.\n",
-				ratio(g.Steady.CPUmsPerCheck, k.Steady.CPUmsPerCheck), ratio(g.Steady.ChecksPerS, k.Steady.ChecksPerS),
-				ratio(g.Steady.RSSMB, k.Steady.RSSMB), ratio(g.Startup.CompleteS, k.Startup.CompleteS))
-		}
+		b.WriteString(vmRatios(vm))
 	}
 	b.WriteString("\n### Targets\n\n" + targets(host, vm))
 	return b.String()
-}
-
-func vmN(vm Results) int {
-	if len(vm.Points) == 0 {
-		return 0
-	}
-	return vm.Points[0].N
 }
 
 func p99Of(p *PointResult, k Mode) float64 {

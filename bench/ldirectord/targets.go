@@ -11,14 +11,7 @@ func targets(host, vm Results) string {
 	line := func(ok bool, format string, a ...any) {
 		fmt.Fprintf(&b, "- %s: %s\n", verdict(ok), fmt.Sprintf(format, a...))
 	}
-	g, k := find(vm, ImplGo, vmN(vm)), find(vm, ImplKeepalived, vmN(vm))
-	if g != nil && k != nil && g.Steady != nil && k.Steady != nil {
-		line(g.Steady.CPUmsPerCheck <= k.Steady.CPUmsPerCheck,
-			"CPU per check ≤ keepalived's (VM, N=%d): %.3f vs %.3f ms (at %.0f vs %.0f checks/s)",
-			g.N, g.Steady.CPUmsPerCheck, k.Steady.CPUmsPerCheck, g.Steady.ChecksPerS, k.Steady.ChecksPerS)
-	} else {
-		fmt.Fprintf(&b, "- not measured: CPU per check vs keepalived (no complete VM run)\n")
-	}
+	b.WriteString(vmTargets(vm))
 	for _, p := range host.Points {
 		if p.Impl != ImplGo {
 			continue

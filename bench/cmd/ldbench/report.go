@@ -24,16 +24,20 @@ func report(args []string) int {
 	vmRaw := fs.String("vm-raw", "", "the VM's one-line JSON, re-indented into -vm")
 	vmPath := fs.String("vm", "bench/results/vm.json", "VM results")
 	readme := fs.String("readme", "bench/README.md", "README to update")
+	vmNote := fs.String("vm-note", "", "a note added to the VM results read from -vm-raw (the host's load during the run)")
 	fs.Parse(args)
 	if *vmRaw != "" {
 		if b, err := os.ReadFile(*vmRaw); err == nil && len(bytes.TrimSpace(b)) > 0 {
-			var buf bytes.Buffer
-			if err := json.Indent(&buf, bytes.TrimSpace(b), "", "  "); err != nil {
+			var r ldbench.Results
+			if err := json.Unmarshal(bytes.TrimSpace(b), &r); err != nil {
 				fmt.Fprintln(os.Stderr, "ldbench report: vm json:", err)
 				return 1
 			}
-			buf.WriteByte('\n')
-			os.WriteFile(*vmPath, buf.Bytes(), 0o644)
+			if *vmNote != "" {
+				r.Notes = append(r.Notes, *vmNote)
+			}
+			out, _ := json.MarshalIndent(r, "", "  ")
+			os.WriteFile(*vmPath, append(out, '\n'), 0o644)
 		}
 	}
 	host, err := ldbench.ReadResults(*hostPath)

@@ -1,0 +1,157 @@
+package ldbench
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// The VM section of the report (issue 14): each repetition pairs this
+// project and keepalived at one N, measured back to back in one boot, and
+// every figure is a ratio within that pair. The median and the spread
+// (min-max) of those ratios over the repetitions are what the targets
+// judge: the machine is shared and noisy, a ratio of the same minute is
+// steadier than either figure.
+
+// vmPair is this project's and keepalived's point of one repetition at one N.
+type vmPair struct {
+	run, n int
+	g, k   *PointResult
+}
+
+// vmPairs pairs the points of vm by repetition and N, in N order.
+func vmPairs(vm Results) []vmPair {
+	var out []vmPair
+	for i := range vm.Points {
+		g := &vm.Points[i]
+		if g.Impl != ImplGo || g.Steady == nil {
+			continue
+		}
+		for j := range vm.Points {
+			k := &vm.Points[j]
+			if k.Impl == ImplKeepalived && k.N == g.N && k.Run == g.Run && k.Steady != nil {
+				out = append(out, vmPair{run: g.Run, n: g.N, g: g, k: k})
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b vmPair) int { return a.n - b.n })
+	return out
+}
+
+// vmNsOf lists the N of the pairs, ascending.
+func vmNsOf(ps []vmPair) []int {
+	var ns []int
+	for _, p := range ps {
+		if !slices.Contains(ns, p.n) {
+			ns = append(ns, p.n)
+		}
+	}
+	return ns
+}
+
+// ratioStat is the median and range of one ratio over the repetitions.
+type ratioStat struct {
+	med, lo, hi float64
+	n           int
+}
+
+func (r ratioStat) String() string {
+	if r.n == 0 {
+		return "–"
+	}
+	if r.n == 1 {
+		return fmt.Sprintf("%.2f", r.med)
+	}
+	return fmt.Sprintf("**%.2f** [%.2f-%.2f]", r.med, r.lo, r.hi)
+}
+
+func statOf(ps []vmPair, n int, f func(vmPair) (float64, bool)) ratioStat {
+	var xs []float64
+	for _, p := range ps {
+		if p.n != n {
+			continue
+		}
+		if x, ok := f(p); ok {
+			xs = append(xs, x)
+		}
+	}
+	if len(xs) == 0 {
+		return ratioStat{}
+	}
+	slices.Sort(xs)
+	// The median of an even count is the mean of the middle two.
+	m := xs[len(xs)/2]
+	if len(xs)%2 == 0 {
+		m = (xs[len(xs)/2-1] + xs[len(xs)/2]) / 2
+	}
+	return ratioStat{med: m, lo: xs[0], hi: xs[len(xs)-1], n: len(xs)}
+}
+
+func div(a, b float64) (float64, bool) {
+	if b == 0 {
+		return 0, false
+	}
+	return a / b, true
+}
+
+var (
+	cpuRatio  = func(p vmPair) (float64, bool) { return div(p.g.Steady.CPUmsPerCheck, p.k.Steady.CPUmsPerCheck) }
+	rateRatio = func(p vmPair) (float64, bool) { return div(p.g.Steady.ChecksPerS, p.k.Steady.ChecksPerS) }
+	offered   = func(p vmPair) (float64, bool) {
+		return div(p.g.Steady.ChecksPerS, float64(p.g.N)/p.g.IntervalS)
+	}
+	kaOffered = func(p vmPair) (float64, bool) {
+		return div(p.k.Steady.ChecksPerS, float64(p.k.N)/p.k.IntervalS)
+	}
+	startRatio = func(p vmPair) (float64, bool) {
+		if !p.g.Startup.Reached || !p.k.Startup.Reached {
+			return 0, false
+		}
+		return div(p.g.Startup.CompleteS, p.k.Startup.CompleteS)
+	}
+	rssRatio  = func(p vmPair) (float64, bool) { return div(p.g.Steady.RSSMB, p.k.Steady.RSSMB) }
+	busyOfRun = func(p vmPair) (float64, bool) { return (p.g.Steady.HostBusyPct + p.k.Steady.HostBusyPct) / 2, true }
+)
+
+// vmRatios renders the ratio table: one line per N.
+func vmRatios(vm Results) string {
+	ps := vmPairs(vm)
+	if len(ps) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("\nRatios this project ÷ keepalived, each from the two points of one repetition (back to back, one boot); **median** [min-max] over the repetitions. Lower is better for CPU and start, higher for checks/s.\n\n")
+	b.WriteString("| N | runs | CPU ms/check | checks/s achieved | ours, % of offered | keepalived, % of offered | start → complete | RSS | VM busy % (mean of the pair's windows) |\n|---|---|---|---|---|---|---|---|---|\n")
+	pct := func(s ratioStat) string {
+		if s.n == 0 {
+			return "–"
+		}
+		return fmt.Sprintf("%.0f%% [%.0f-%.0f]", 100*s.med, 100*s.lo, 100*s.hi)
+	}
+	for _, n := range vmNsOf(ps) {
+		busy := statOf(ps, n, busyOfRun)
+		fmt.Fprintf(&b, "| %d | %d | %s | %s | %s | %s | %s | %s | %.0f [%.0f-%.0f] |\n", n, statOf(ps, n, cpuRatio).n,
+			statOf(ps, n, cpuRatio), statOf(ps, n, rateRatio), pct(statOf(ps, n, offered)), pct(statOf(ps, n, kaOffered)),
+			statOf(ps, n, startRatio), statOf(ps, n, rssRatio), busy.med, busy.lo, busy.hi)
+	}
+	return b.String()
+}
+
+// vmTargets judges issue 14's targets on the medians, one line each.
+func vmTargets(vm Results) string {
+	ps := vmPairs(vm)
+	if len(ps) == 0 {
+		return "- not measured: the VM targets (no complete VM pair)\n"
+	}
+	var b strings.Builder
+	line := func(ok bool, format string, a ...any) {
+		fmt.Fprintf(&b, "- %s: %s\n", verdict(ok), fmt.Sprintf(format, a...))
+	}
+	for _, n := range vmNsOf(ps) {
+		cpu, rate, off, start := statOf(ps, n, cpuRatio), statOf(ps, n, rateRatio), statOf(ps, n, offered), statOf(ps, n, startRatio)
+		line(cpu.n > 0 && cpu.med <= 1, "CPU per check ≤ keepalived's (VM, N=%d): ratio %s", n, cpu)
+		line(rate.n > 0 && rate.med >= 1 && off.med >= 0.95, "checks/s ≥ keepalived's and ≥ 95%% of offered (VM, N=%d): ratio %s, %.0f%% of offered", n, rate, 100*off.med)
+		line(start.n > 0 && start.med <= 1, "start → complete, checked table ≤ keepalived's (VM, N=%d): ratio %s", n, start)
+	}
+	return b.String()
+}
