@@ -198,7 +198,7 @@ func (s *scheduler) apply(checks map[CheckKey]*checkState, due *dueHeap, want ma
 		}
 		st := &checkState{key: key, interval: iv, checker: s.checkers.Lookup(key.Target().Type, key.Target().Service)}
 		checks[key] = st
-		if p, ok := check.EngineProbe(st.checker, key.Target); ok && s.startEngine() {
+		if p, ok := check.EngineProbe(st.checker, key.Target()); ok && s.startEngine() {
 			s.nextID++
 			st.engineID = s.nextID
 			s.engineIDs[st.engineID] = st
