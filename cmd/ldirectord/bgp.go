@@ -82,6 +82,11 @@ func (r *routeHealth) apply(cfg *ldcf.Config) {
 	done := make(chan struct{})
 	go func() { ann.Run(ctx); close(done) }()
 	r.mu.Lock()
+	if !running {
+		// BGP was off: the director published nothing meanwhile, and
+		// its next full pass (this reload's) gives the set that is up.
+		r.routes = nil
+	}
 	r.cfg, r.ann, r.stopAnn, r.annDone = b, ann, cancel, done
 	ann.SetRoutes(r.routes)
 	r.mu.Unlock()

@@ -14,8 +14,17 @@ import (
 
 // publishRoutes gives the announcer next if it differs from what it was
 // last given, and logs each route announced or withdrawn with its reason.
+//
+// Without bgp_* in the running configuration it publishes and logs
+// nothing (a 4.12 file gets no route lines in its log) and forgets what it
+// gave, so a reload that adds bgp_* starts from the empty set and its full
+// pass announces everything that is up.
 func (e *engine) publishRoutes(next []netip.Prefix, reason string) {
 	if e.c.Routes == nil {
+		return
+	}
+	if !e.cfg.Global.BGP.Enabled() {
+		e.routes = nil
 		return
 	}
 	announce, withdraw := RouteChanges(e.routes, next)
@@ -34,7 +43,7 @@ func (e *engine) publishRoutes(next []netip.Prefix, reason string) {
 
 // publishAddress updates the route of x's address after a transition in x.
 func (e *engine) publishAddress(x *virtualIndex) {
-	if e.c.Routes == nil || x.v.FWMark != 0 {
+	if e.c.Routes == nil || x.v.FWMark != 0 || !e.cfg.Global.BGP.Enabled() {
 		return
 	}
 	p := HostRoute(x.v.Addr.Addr())

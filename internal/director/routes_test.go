@@ -3,6 +3,7 @@ package director
 import (
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -23,7 +24,10 @@ func prefixes(ss ...string) []netip.Prefix {
 	return out
 }
 
-const routesConf = `virtual=10.1.1.10:80
+const routesConf = `bgp_asn=65001
+bgp_router_id=192.0.2.11
+bgp_peer=192.0.2.1 asn 65000
+virtual=10.1.1.10:80
     real=10.0.0.2:80 gate
     real=10.0.0.3:80 gate
     checktype=connect
@@ -156,6 +160,52 @@ func TestRoutesFollowHealth(t *testing.T) {
 			t.Fatal(err)
 		}
 		expect("stop", nil)
+	})
+}
+
+// TestRoutesNeedBGP: without bgp_* the engine gives its announcer nothing
+// and logs no route (a 4.12 file); a reload that adds bgp_* announces
+// what is up, one that removes them publishes nothing more.
+func TestRoutesNeedBGP(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var plain []string
+		for _, l := range strings.Split(routesConf, "\n") {
+			if !strings.HasPrefix(l, "bgp_") {
+				plain = append(plain, l)
+			}
+		}
+		noBGP := strings.Join(plain, "\n")
+		fc := newFakeChecker()
+		for _, a := range []string{"10.0.0.2:80", "10.0.0.3:80", "10.0.0.5:80"} {
+			fc.set(a, true)
+		}
+		rec := &routeRecorder{}
+		h := start(t, "", parseConf(t, noBGP), fc, func(c *Config) { c.Routes = rec })
+		fc.set("10.0.0.2:80", false)
+		fc.set("10.0.0.3:80", false)
+		h.advance(10 * time.Second)
+		if sets := rec.take(); len(sets) != 0 {
+			t.Errorf("without bgp_*: sets %v, want none", sets)
+		}
+		for _, line := range h.logs.take() {
+			if strings.Contains(line, " route ") {
+				t.Errorf("without bgp_*: logged %q", line)
+			}
+		}
+		fc.set("10.0.0.2:80", true)
+		h.advance(10 * time.Second)
+		h.d.Reload(parseConf(t, routesConf))
+		synctest.Wait()
+		if sets := rec.take(); len(sets) != 1 || !slices.Equal(sets[0], prefixes("10.1.1.10/32", "10.1.1.20/32", "10.1.1.30/32")) {
+			t.Errorf("reload adding bgp_*: sets %v, want one with every address up", sets)
+		}
+		h.d.Reload(parseConf(t, noBGP))
+		fc.set("10.0.0.2:80", false)
+		h.advance(10 * time.Second)
+		if sets := rec.take(); len(sets) != 0 {
+			t.Errorf("after a reload removing bgp_*: sets %v, want none", sets)
+		}
+		h.stop()
 	})
 }
 
