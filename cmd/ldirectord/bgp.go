@@ -38,6 +38,7 @@ type routeHealth struct {
 	ann      *bgp.Announcer // nil while BGP is off
 	stopAnn  context.CancelFunc
 	annDone  chan struct{}
+	holding  bool // the first announcements wait (hold)
 }
 
 var _ director.RouteAnnouncer = (*routeHealth)(nil)
@@ -47,9 +48,30 @@ func (r *routeHealth) SetRoutes(routes []netip.Prefix) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.routes = slices.Clone(routes)
-	if r.ann != nil {
+	if r.ann != nil && !r.holding {
 		r.ann.SetRoutes(r.routes)
 	}
+}
+
+// hold keeps the routes from the announcer for d, then gives it the
+// latest set. With ipvs_sync, a director that starts (or comes back)
+// thus learns the established connections from the others' masters
+// before the router sends it any: each is re-sent at its first packet a
+// second after its last sync (sync_refresh_period 1) and reaches the
+// backup within the master's 2 s flush (IPVS_SYNC_FLUSH_TIME).
+func (r *routeHealth) hold(d time.Duration) {
+	r.mu.Lock()
+	r.holding = true
+	r.mu.Unlock()
+	r.log.Info(fmt.Sprintf("holding the BGP announcements for %v: the sync backup learns the other directors' connections first", d))
+	time.AfterFunc(d, func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.holding = false
+		if r.ann != nil {
+			r.ann.SetRoutes(r.routes)
+		}
+	})
 }
 
 // apply runs the announcer cfg's bgp_* directives ask for: it starts one
@@ -88,7 +110,9 @@ func (r *routeHealth) apply(cfg *ldcf.Config) {
 		r.routes = nil
 	}
 	r.cfg, r.ann, r.stopAnn, r.annDone = b, ann, cancel, done
-	ann.SetRoutes(r.routes)
+	if !r.holding {
+		ann.SetRoutes(r.routes)
+	}
 	r.mu.Unlock()
 }
 

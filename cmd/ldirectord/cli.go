@@ -68,6 +68,9 @@ type deps struct {
 	// SetSysctl writes an IPVS sysctl (net.ipv4.vs.NAME) and returns the
 	// value it replaced; nil means ipvs.SetSysctl.
 	SetSysctl func(name, value string) (prev string, err error)
+	// SyncSettle is how long the first BGP announcements wait after
+	// ipvs_sync's daemons started (routeHealth.hold); 0 means 3 s.
+	SyncSettle time.Duration
 	// RunInstance runs `ldirectord <config> <verb>` for execute=.
 	RunInstance func(ctx context.Context, argv []string, stdout, stderr io.Writer) error
 }
@@ -78,6 +81,9 @@ func (d deps) withDefaults() deps {
 	}
 	if d.NewSpeaker == nil {
 		d.NewSpeaker = func(cfg ldcf.BGP, log *slog.Logger) bgp.Speaker { return bgp.NewGoBGP(cfg, log) }
+	}
+	if d.SyncSettle <= 0 {
+		d.SyncSettle = 3 * time.Second
 	}
 	if d.OpenSync == nil {
 		d.OpenSync = func() (syncDaemons, error) { return ipvs.OpenSyncNetlink() }

@@ -52,6 +52,9 @@ type harness struct {
 	// realSpeaker makes NewSpeaker build the real GoBGP speaker instead
 	// of returning bgp (set before start).
 	realSpeaker bool
+	// syncSettle is deps.SyncSettle (300 ms unless a test sets it before
+	// start).
+	syncSettle time.Duration
 }
 
 // instanceCalls returns the execute= commands run so far and forgets them.
@@ -96,7 +99,7 @@ func newHarness(t *testing.T, config string) *harness {
 	h := &harness{
 		t: t, etc: t.TempDir(), rundir: t.TempDir(), kernel: &ipvstest.Kernel{},
 		checks: &fakeChecks{up: map[netip.AddrPort]bool{}}, logs: &syncBuffer{}, gens: map[int]*gen{}, bgp: &bgptest.Speaker{},
-		sync: newFakeSync(),
+		sync: newFakeSync(), syncSettle: 300 * time.Millisecond,
 	}
 	h.cfg = filepath.Join(h.etc, "ldirectord.cf")
 	writeFile(t, h.cfg, config)
@@ -146,6 +149,7 @@ func (h *harness) deps(pid int, sigs chan os.Signal) deps {
 		Self:          "/usr/sbin/ldirectord",
 		RunInstance:   h.runInstance,
 		WatchInterval: 10 * time.Millisecond,
+		SyncSettle:    h.syncSettle,
 		StopTimeout:   10 * time.Second,
 	}
 }

@@ -85,7 +85,7 @@ func (c *cli) serve(ctx context.Context, det *daemon.Detached) int {
 	// ipvs_sync: the sync daemons run before the first IPVS sync and stop
 	// after the routes are withdrawn (this defer runs after the BGP one).
 	s.sync = &allToAll{open: c.d.OpenSync, setSysctl: c.d.SetSysctl, log: s.log}
-	s.applySync(c.cfg)
+	syncOK := s.applySync(c.cfg)
 	defer func() {
 		if err := s.sync.stop(); err != nil {
 			s.log.Error("stopping the IPVS sync daemons", "err", err)
@@ -101,6 +101,9 @@ func (c *cli) serve(ctx context.Context, det *daemon.Detached) int {
 	// (this defer runs after the ones below), so the director's last,
 	// empty set is withdrawn before the sessions close.
 	s.routes = &routeHealth{newSpeaker: c.d.NewSpeaker, log: s.log}
+	if syncOK && c.cfg.Global.IPVSSync.Enabled() && c.cfg.Global.BGP.Enabled() {
+		s.routes.hold(c.d.SyncSettle)
+	}
 	s.routes.apply(c.cfg)
 	defer s.routes.stop()
 	dc.Routes = s.routes
@@ -341,12 +344,14 @@ func (s *server) loadConfig() (*ldcf.Config, error) {
 	return withFileChecks(cfg, s.c.d.EtcDir, s.c.rundir())
 }
 
-// applySync applies cfg's ipvs_sync; a failure is logged, and checks,
-// IPVS and BGP go on without sync.
-func (s *server) applySync(cfg *ldcf.Config) {
+// applySync applies cfg's ipvs_sync and reports whether it succeeded; a
+// failure is logged, and checks, IPVS and BGP go on without sync.
+func (s *server) applySync(cfg *ldcf.Config) bool {
 	if err := s.sync.apply(cfg.Global.IPVSSync); err != nil {
 		s.log.Error("IPVS connection sync (ipvs_sync) not fully applied; load balancing goes on without it", "err", err)
+		return false
 	}
+	return true
 }
 
 func (s *server) logWarnings(cfg *ldcf.Config) {

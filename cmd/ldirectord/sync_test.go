@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -209,5 +211,27 @@ func TestSyncCheck(t *testing.T) {
 	}
 	if c := h.sync.takeCalls(); len(c) != 0 || h.sync.openings != 0 {
 		t.Errorf("check touched the kernel: calls %q, %d openings", c, h.sync.openings)
+	}
+}
+
+// TestSyncHoldsAnnouncements: with ipvs_sync and bgp_*, the first routes
+// reach the speaker only SyncSettle after the sync daemons started, so
+// the backup has learnt the other directors' connections before the
+// router sends this director any.
+func TestSyncHoldsAnnouncements(t *testing.T) {
+	h := newHarness(t, strings.Replace(bgpConfig, "checkinterval=1\n", "checkinterval=1\nipvs_sync = all-to-all eth1 syncid 10\n", 1))
+	h.syncSettle = 2 * time.Second
+	h.checks.set("192.168.2.236:80", true)
+	vip := netip.MustParsePrefix("10.1.1.10/32")
+	start := time.Now()
+	h.start()
+	h.waitKernel("TCP  10.1.1.10:80 mh (mh-fallback,mh-port)\n  -> 192.168.2.236:80             Route   1      0          0\n  -> 192.168.2.237:80             Route   0      0          0\n")
+	h.waitLog("holding the BGP announcements for 2s")
+	h.waitFor("the VIP announced", func() bool { return h.bgp.Announced(vip) })
+	if d := time.Since(start); d < 2*time.Second {
+		t.Errorf("the VIP was announced %v after the start, want no earlier than SyncSettle (2s)", d)
+	}
+	if diff := cmp.Diff([]string{"start", "+10.1.1.10/32"}, h.bgp.Take()); diff != "" {
+		t.Errorf("speaker calls (-want +got):\n%s", diff)
 	}
 }
