@@ -562,8 +562,16 @@ func TestScaleOut(t *testing.T) {
 		l.boot(d2)
 		back := l.waitHops("d2 back", 60*time.Second, d1, d2, d3)
 		t.Logf("FIGURE scale-out: d2's path back %.2fs after its ldirectord started", back.Seconds())
-		time.Sleep(time.Second)
-		t.Logf("d2 holds %v of the %d flows as SYNC a second after its path came back", l.synced(b.locals())["d2"], len(b.locals()))
+		// ldirectord held its first announcement 3 s after starting the
+		// sync daemons: the backup should know every flow by now.
+		n := len(b.locals())
+		t.Logf("FIGURE scale-out: d2 holds %d of the %d flows as SYNC when its path comes back", l.synced(b.locals())["d2"], n)
+		for deadline := time.Now().Add(10 * time.Second); l.synced(b.locals())["d2"] < n; time.Sleep(200 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Errorf("d2 holds %d of the %d flows as SYNC 10 s after its path came back, want all", l.synced(b.locals())["d2"], n)
+				break
+			}
+		}
 		ds := b.wait()
 		s := e2e.SummarizeDownloads(ds, at)
 		t.Logf("FIGURE scale-out rejoin: %s", s)
