@@ -320,14 +320,20 @@ func FuzzSQLServer(f *testing.F) {
 		io.Copy(io.Discard, c)
 	})
 	f.Fuzz(func(t *testing.T, pg bool, data []byte) {
-		current.Store(&data)
+		// A copy: the fuzzer's input lives in memory shared with the
+		// coordinator and is valid only during this call, and a server
+		// goroutine may still be writing it after the check returned
+		// (that read of remapped memory killed the worker: "fuzzing
+		// process hung or terminated unexpectedly: exit status 2").
+		reply := bytes.Clone(data)
+		current.Store(&reply)
 		before := runtime.NumGoroutine()
 		var c Checker = MySQL{}
 		if pg {
 			c = PgSQL{}
 		}
-		target := Target{Real: addr, Port: addr.Port(), Options: &Options{Type: ldcf.CheckNegotiate, Service: "mysql", Protocol: "tcp", Database: "d", Request: "/SELECT 1", Timeout: 2 * time.Second, Auth: Credentials{Login: "u", Passwd: "p"}}}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		target := Target{Real: addr, Port: addr.Port(), Options: &Options{Type: ldcf.CheckNegotiate, Service: "mysql", Protocol: "tcp", Database: "d", Request: "/SELECT 1", Timeout: 500 * time.Millisecond, Auth: Credentials{Login: "u", Passwd: "p"}}}
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 		defer cancel()
 		if r := c.Check(ctx, target); r.Up {
 			t.Fatalf("up on %q", data)
