@@ -421,8 +421,12 @@ type soBatch struct {
 func (l *scaleLab) startDownloads(plan e2e.DownloadPlan, seed uint64) *soBatch {
 	b := &soBatch{plan: plan}
 	for i, c := range l.clients {
+		// Idle 40 s: a flow through the dead director stalls until the
+		// router drops its path (up to the hold time, 9 s) plus the
+		// server's retransmission backoff (its retries 12.6 s and 25.4 s
+		// after the first loss); TCP keeps it, the test must too.
 		d := &e2e.Downloads{Dial: c.DialContext, Addr: soVIPPort, Bytes: plan.Bytes, Rate: plan.Rate,
-			Idle: 20 * time.Second, Deadline: plan.Duration() + 40*time.Second}
+			Idle: 40 * time.Second, Deadline: plan.Duration() + 60*time.Second}
 		d.Start(l.ctx, plan.K/len(l.clients), seed+uint64(i*1000))
 		b.parts = append(b.parts, d)
 	}
