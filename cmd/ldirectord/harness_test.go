@@ -41,7 +41,7 @@ type harness struct {
 	checks *fakeChecks
 	logs   *syncBuffer
 	bgp    *bgptest.Speaker // every generation's BGP speaker
-	sync   *fakeSync        // the kernel's sync daemons and IPVS sysctls
+	sync   *syncNS          // the kernel's sync daemons and IPVS sysctls
 
 	mu        sync.Mutex
 	gens      map[int]*gen
@@ -99,7 +99,7 @@ func newHarness(t *testing.T, config string) *harness {
 	h := &harness{
 		t: t, etc: t.TempDir(), rundir: t.TempDir(), kernel: &ipvstest.Kernel{},
 		checks: &fakeChecks{up: map[netip.AddrPort]bool{}}, logs: &syncBuffer{}, gens: map[int]*gen{}, bgp: &bgptest.Speaker{},
-		sync: newFakeSync(), syncSettle: 300 * time.Millisecond,
+		sync: newSyncNS(), syncSettle: 300 * time.Millisecond,
 	}
 	h.cfg = filepath.Join(h.etc, "ldirectord.cf")
 	writeFile(t, h.cfg, config)
@@ -145,7 +145,7 @@ func (h *harness) deps(pid int, sigs chan os.Signal) deps {
 			return h.bgp
 		},
 		OpenSync:      h.sync.open,
-		SetSysctl:     h.sync.setSysctl,
+		SetSysctl:     h.sync.Set,
 		Self:          "/usr/sbin/ldirectord",
 		RunInstance:   h.runInstance,
 		WatchInterval: 10 * time.Millisecond,

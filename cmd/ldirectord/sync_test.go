@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"net/netip"
@@ -15,100 +14,48 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ultramonkey/ultramonkey/internal/director/ipvs"
+	"github.com/ultramonkey/ultramonkey/internal/director/ipvstest"
 )
 
-// fakeSync is the kernel's sync daemons and IPVS sysctls of one network
-// namespace, strict like the kernel: starting a running state is EEXIST,
-// stopping a stopped one ESRCH; an unknown sysctl is refused.
-type fakeSync struct {
+// syncNS is the harness's network namespace for ipvs_sync: its sync
+// daemons (none running) and the sysctls ipvs_sync writes, at the
+// kernel's defaults. open counts the openings of the sync control and
+// fails while openErr is set.
+type syncNS struct {
+	*ipvstest.SyncDaemons
 	mu       sync.Mutex
-	running  map[ipvs.SyncState]ipvs.SyncDaemon
-	sysctls  map[string]string
-	calls    []string
 	openErr  error
 	openings int
 }
 
-var _ syncDaemons = (*fakeSync)(nil)
+var _ syncDaemons = (*ipvstest.SyncDaemons)(nil)
 
-func newFakeSync() *fakeSync {
-	return &fakeSync{running: map[ipvs.SyncState]ipvs.SyncDaemon{},
-		sysctls: map[string]string{"sloppy_tcp": "0", "sync_threshold": "3 50", "sync_refresh_period": "0"}}
+func newSyncNS() *syncNS {
+	return &syncNS{SyncDaemons: ipvstest.NewSyncDaemons(map[string]string{"sloppy_tcp": "0", "sync_threshold": "3 50", "sync_refresh_period": "0"})}
 }
 
-func (f *fakeSync) open() (syncDaemons, error) {
+func (f *syncNS) open() (syncDaemons, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.openErr != nil {
 		return nil, f.openErr
 	}
 	f.openings++
-	return f, nil
-}
-
-func (f *fakeSync) Start(d ipvs.SyncDaemon) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if _, ok := f.running[d.State]; ok {
-		return fmt.Errorf("start %s: %w: %w", d, ipvs.ErrSyncRunning, syscall.EEXIST)
-	}
-	f.calls = append(f.calls, "start "+d.String())
-	f.running[d.State] = d
-	return nil
-}
-
-func (f *fakeSync) Stop(s ipvs.SyncState) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if _, ok := f.running[s]; !ok {
-		return fmt.Errorf("stop %s: %w: %w", s, ipvs.ErrSyncNotRunning, syscall.ESRCH)
-	}
-	f.calls = append(f.calls, "stop "+s.String())
-	delete(f.running, s)
-	return nil
-}
-
-func (f *fakeSync) Daemons() ([]ipvs.SyncDaemon, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Collect(maps.Values(f.running)), nil
-}
-
-func (f *fakeSync) Close() error { return nil }
-
-func (f *fakeSync) setSysctl(name, value string) (string, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	prev, ok := f.sysctls[name]
-	if !ok {
-		return "", errors.New("unknown sysctl " + name)
-	}
-	f.sysctls[name] = value
-	return prev, nil
+	return f.SyncDaemons, nil
 }
 
 // state is the running daemons and the sysctls, for comparisons.
-func (f *fakeSync) state() string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+func (f *syncNS) state() string {
 	var out []string
-	for _, s := range []ipvs.SyncState{ipvs.SyncMaster, ipvs.SyncBackup} {
-		if d, ok := f.running[s]; ok {
-			out = append(out, d.String())
-		}
+	ds, _ := f.Daemons()
+	for _, d := range ds {
+		out = append(out, d.String())
 	}
-	for _, k := range slices.Sorted(maps.Keys(f.sysctls)) {
-		out = append(out, k+"="+f.sysctls[k])
+	sc := f.Sysctls()
+	for _, k := range slices.Sorted(maps.Keys(sc)) {
+		out = append(out, k+"="+sc[k])
 	}
 	return strings.Join(out, "\n")
-}
-
-func (f *fakeSync) takeCalls() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	c := f.calls
-	f.calls = nil
-	return c
 }
 
 const syncConfig = `checkinterval=1
@@ -133,7 +80,7 @@ func TestSyncDaemon(t *testing.T) {
 	if diff := cmp.Diff(want, h.sync.state()); diff != "" {
 		t.Errorf("after start (-want +got):\n%s", diff)
 	}
-	h.sync.takeCalls()
+	h.sync.TakeCalls()
 
 	writeFile(t, h.cfg, strings.Replace(syncConfig, "syncid 10", "syncid 11", 1))
 	if err := h.kill(g.pid, syscall.SIGHUP); err != nil {
@@ -142,7 +89,7 @@ func TestSyncDaemon(t *testing.T) {
 	h.waitFor("the new sync id", func() bool { return strings.Contains(h.sync.state(), "syncid=11") })
 	wantCalls := []string{"stop master", "stop backup",
 		"start master sync daemon (mcast=eth1, syncid=11)", "start backup sync daemon (mcast=eth1, syncid=11)"}
-	if diff := cmp.Diff(wantCalls, h.sync.takeCalls()); diff != "" {
+	if diff := cmp.Diff(wantCalls, h.sync.TakeCalls()); diff != "" {
 		t.Errorf("reload's calls (-want +got):\n%s", diff)
 	}
 
@@ -164,19 +111,19 @@ func TestSyncAdoptsRunning(t *testing.T) {
 		h := newHarness(t, syncConfig)
 		h.checks.set("192.168.2.236:80", true)
 		for _, s := range []ipvs.SyncState{ipvs.SyncMaster, ipvs.SyncBackup} {
-			h.sync.Start(ipvs.SyncDaemon{State: s, Interface: "eth1", SyncID: 10, Port: 8848, Group: ipvs.DefaultSyncGroup})
+			h.sync.Put(ipvs.SyncDaemon{State: s, Interface: "eth1", SyncID: 10, Port: 8848, Group: ipvs.DefaultSyncGroup})
 		}
-		h.sync.takeCalls()
+		h.sync.TakeCalls()
 		g := h.start()
 		h.waitLog("IPVS sync daemons already running as ipvs_sync wants")
-		if c := h.sync.takeCalls(); len(c) != 0 {
+		if c := h.sync.TakeCalls(); len(c) != 0 {
 			t.Errorf("calls at start %q, want none", c)
 		}
 		if err := h.kill(g.pid, syscall.SIGTERM); err != nil {
 			t.Fatal(err)
 		}
 		<-g.done
-		if diff := cmp.Diff([]string{"stop master", "stop backup"}, h.sync.takeCalls()); diff != "" {
+		if diff := cmp.Diff([]string{"stop master", "stop backup"}, h.sync.TakeCalls()); diff != "" {
 			t.Errorf("calls at stop (-want +got):\n%s", diff)
 		}
 	})
@@ -209,7 +156,7 @@ func TestSyncCheck(t *testing.T) {
 	if !strings.HasSuffix(out, want) {
 		t.Errorf("check output:\n%s\nwant it to end with:\n%s", out, want)
 	}
-	if c := h.sync.takeCalls(); len(c) != 0 || h.sync.openings != 0 {
+	if c := h.sync.TakeCalls(); len(c) != 0 || h.sync.openings != 0 {
 		t.Errorf("check touched the kernel: calls %q, %d openings", c, h.sync.openings)
 	}
 }

@@ -2,89 +2,31 @@ package resources_test
 
 import (
 	"context"
-	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ultramonkey/ultramonkey/internal/director/ipvs"
+	"github.com/ultramonkey/ultramonkey/internal/director/ipvstest"
 	"github.com/ultramonkey/ultramonkey/internal/resources"
 )
 
-// fakeSync is a strict stand-in for the kernel's sync daemons: EEXIST on
-// a second start of a state, ESRCH on a stop of one not running, as
-// ip_vs_ctl.c answers. It records every call.
-type fakeSync struct {
-	mu      sync.Mutex // the deferred backup start runs on a timer goroutine
-	running map[ipvs.SyncState]ipvs.SyncDaemon
-	calls   []string
-	sysctls map[string]string
+// newFakeSync is a namespace with no sync daemon and the sysctls
+// LVSSyncDaemonSwap writes, at the kernel's defaults.
+func newFakeSync() *ipvstest.SyncDaemons {
+	return ipvstest.NewSyncDaemons(map[string]string{"net.ipv4.vs.sync_refresh_period": "0", "net.ipv4.vs.sync_threshold": "3\t50", "net.ipv4.vs.backup_only": "0"})
 }
 
-func newFakeSync() *fakeSync {
-	return &fakeSync{running: map[ipvs.SyncState]ipvs.SyncDaemon{},
-		sysctls: map[string]string{"net.ipv4.vs.sync_refresh_period": "0", "net.ipv4.vs.sync_threshold": "3\t50", "net.ipv4.vs.backup_only": "0"}}
-}
+var (
+	_ resources.SyncDaemons = (*ipvstest.SyncDaemons)(nil)
+	_ resources.Sysctls     = (*ipvstest.SyncDaemons)(nil)
+)
 
-func (f *fakeSync) Start(d ipvs.SyncDaemon) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls = append(f.calls, fmt.Sprintf("start %s %s %d", d.State, d.Interface, d.SyncID))
-	if _, ok := f.running[d.State]; ok {
-		return fmt.Errorf("new daemon: %w", syscall.EEXIST)
-	}
-	f.running[d.State] = d
-	return nil
-}
-
-func (f *fakeSync) Stop(st ipvs.SyncState) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls = append(f.calls, "stop "+st.String())
-	if _, ok := f.running[st]; !ok {
-		return fmt.Errorf("del daemon: %w", syscall.ESRCH)
-	}
-	delete(f.running, st)
-	return nil
-}
-
-func (f *fakeSync) Daemons() ([]ipvs.SyncDaemon, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []ipvs.SyncDaemon
-	for _, st := range []ipvs.SyncState{ipvs.SyncMaster, ipvs.SyncBackup} {
-		if d, ok := f.running[st]; ok {
-			out = append(out, d)
-		}
-	}
-	return out, nil
-}
-
-func (f *fakeSync) Set(name, value string) (string, error) {
-	prev, ok := f.sysctls[name]
-	if !ok {
-		return "", fmt.Errorf("sysctl %s: no such file", name)
-	}
-	f.sysctls[name] = value
-	return prev, nil
-}
-
-func (f *fakeSync) states() []string {
-	var out []string
-	ds, _ := f.Daemons()
-	for _, d := range ds {
-		out = append(out, d.State.String())
-	}
-	return out
-}
-
-func newLVSSync(t *testing.T, f *fakeSync, args ...string) (*resources.LVSSync, *[]time.Duration) {
+func newLVSSync(t *testing.T, f *ipvstest.SyncDaemons, args ...string) (*resources.LVSSync, *[]time.Duration) {
 	t.Helper()
 	spec, err := resources.ParseSyncSpec(append([]string{"master"}, args...))
 	if err != nil {
@@ -102,26 +44,26 @@ func newLVSSync(t *testing.T, f *fakeSync, args ...string) (*resources.LVSSync, 
 func TestLVSSyncRoles(t *testing.T) {
 	ctx := context.Background()
 	f := newFakeSync()
-	f.running[ipvs.SyncMaster] = ipvs.SyncDaemon{State: ipvs.SyncMaster, Interface: "eth0", SyncID: 255} // a killed predecessor's
+	f.Put(ipvs.SyncDaemon{State: ipvs.SyncMaster, Interface: "eth0", SyncID: 255}) // a killed predecessor's
 	a, slept := newLVSSync(t, f)
 
 	if err := a.Prepare(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := f.states(); !slices.Equal(got, []string{"backup"}) {
+	if got := f.States(); !slices.Equal(got, []string{"backup"}) {
 		t.Fatalf("after Prepare: %v running, want backup only", got)
 	}
 	if st, _ := a.Status(ctx); st != resources.StatusStopped {
 		t.Errorf("after Prepare: status %v, want stopped (the master is the resource)", st)
 	}
-	if diff := cmp.Diff(map[string]string{"net.ipv4.vs.sync_refresh_period": "1", "net.ipv4.vs.sync_threshold": "3 0", "net.ipv4.vs.backup_only": "1"}, f.sysctls); diff != "" {
+	if diff := cmp.Diff(map[string]string{"net.ipv4.vs.sync_refresh_period": "1", "net.ipv4.vs.sync_threshold": "3 0", "net.ipv4.vs.backup_only": "1"}, f.Sysctls()); diff != "" {
 		t.Errorf("sysctls (-want +got):\n%s", diff)
 	}
 
 	if err := a.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := f.states(); !slices.Equal(got, []string{"master"}) {
+	if got := f.States(); !slices.Equal(got, []string{"master"}) {
 		t.Fatalf("after Start: %v running, want master only", got)
 	}
 	if st, _ := a.Status(ctx); st != resources.StatusRunning {
@@ -138,7 +80,7 @@ func TestLVSSyncRoles(t *testing.T) {
 		t.Fatal(err)
 	}
 	// backup_only: no daemon until the peer has had time to take the VIP.
-	if got := f.states(); len(got) != 0 {
+	if got := f.States(); len(got) != 0 {
 		t.Fatalf("right after Stop: %v running, want none until the backup delay", got)
 	}
 	waitStates(t, f, "backup")
@@ -155,10 +97,10 @@ func TestLVSSyncRoles(t *testing.T) {
 	if err := a.Retire(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := f.states(); len(got) != 0 {
+	if got := f.States(); len(got) != 0 {
 		t.Errorf("after Retire: %v running, want none", got)
 	}
-	if diff := cmp.Diff(map[string]string{"net.ipv4.vs.sync_refresh_period": "0", "net.ipv4.vs.sync_threshold": "3\t50", "net.ipv4.vs.backup_only": "0"}, f.sysctls); diff != "" {
+	if diff := cmp.Diff(map[string]string{"net.ipv4.vs.sync_refresh_period": "0", "net.ipv4.vs.sync_threshold": "3\t50", "net.ipv4.vs.backup_only": "0"}, f.Sysctls()); diff != "" {
 		t.Errorf("sysctls not restored (-want +got):\n%s", diff)
 	}
 }
@@ -168,12 +110,12 @@ func TestLVSSyncRoles(t *testing.T) {
 const testBackupDelay = 50 * time.Millisecond
 
 // waitStates waits up to a second for the fake to run exactly want.
-func waitStates(t *testing.T, f *fakeSync, want ...string) {
+func waitStates(t *testing.T, f *ipvstest.SyncDaemons, want ...string) {
 	t.Helper()
 	deadline := time.Now().Add(time.Second)
-	for !slices.Equal(f.states(), want) {
+	for !slices.Equal(f.States(), want) {
 		if time.Now().After(deadline) {
-			t.Fatalf("running %v, want %v", f.states(), want)
+			t.Fatalf("running %v, want %v", f.States(), want)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -192,7 +134,7 @@ func TestLVSSyncStartCancelsDeferredBackup(t *testing.T) {
 		}
 	}
 	time.Sleep(4 * testBackupDelay)
-	if got := f.states(); !slices.Equal(got, []string{"master"}) {
+	if got := f.States(); !slices.Equal(got, []string{"master"}) {
 		t.Errorf("after Stop then Start within the backup delay: %v running, want master only", got)
 	}
 }
@@ -208,19 +150,19 @@ func TestLVSSyncNoBackupOnlyStartsBackupAtOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := f.states(); !slices.Equal(got, []string{"backup"}) {
+	if got := f.States(); !slices.Equal(got, []string{"backup"}) {
 		t.Errorf("after Stop: %v running, want backup", got)
 	}
 }
 
 func TestLVSSyncReplacesForeignDaemon(t *testing.T) {
 	f := newFakeSync()
-	f.running[ipvs.SyncBackup] = ipvs.SyncDaemon{State: ipvs.SyncBackup, Interface: "eth9", SyncID: 7}
+	f.Put(ipvs.SyncDaemon{State: ipvs.SyncBackup, Interface: "eth9", SyncID: 7})
 	a, _ := newLVSSync(t, f, "eth1", "5")
 	if err := a.Prepare(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	d := f.running[ipvs.SyncBackup]
+	d, _ := f.Running(ipvs.SyncBackup)
 	if d.Interface != "eth1" || d.SyncID != 5 {
 		t.Errorf("backup = %+v, want eth1 syncid 5", d)
 	}

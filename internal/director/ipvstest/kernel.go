@@ -1,7 +1,10 @@
 // Package ipvstest holds a strict in-memory fake of ipvs.Kernel for tests:
 // it fails like the kernel does (EEXIST, ESRCH, ENOENT, EINVAL), applies
 // ipvsadm's Gate/IPIP port rewrite like the netlink adapter, keeps an
-// ipvsadm-like log of every change and can fail the next call on demand.
+// ipvsadm-like log of every change and can fail the next call on demand;
+// and SyncDaemons (sync.go), a strict fake of the kernel's connection-sync
+// daemons and IPVS sysctls, shared by hbd's LVSSyncDaemonSwap tests and
+// ldirectord's ipvs_sync tests.
 package ipvstest
 
 import (
