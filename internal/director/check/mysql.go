@@ -11,7 +11,10 @@ import (
 
 // MySQL is the negotiate check of service mysql (ldirectord check_mysql,
 // DBI with DBD::mysql): see checkSQL. It speaks the MySQL protocol with
-// go-sql-driver/mysql, without TLS, as DBD::mysql does by default.
+// go-sql-driver/mysql, without TLS, as DBD::mysql does by default. Every
+// packet passes a frameGuard before the driver reads it: the driver
+// allocates what a packet claims (16 MiB) and joins split packets without
+// end.
 type MySQL struct{}
 
 // Check logs in to t's server and runs the query.
@@ -27,7 +30,13 @@ func openMySQL(ctx context.Context, t Target, d *sqlDialer) (driver.Conn, error)
 	if dl, ok := ctx.Deadline(); ok {
 		cfg.Timeout = time.Until(dl)
 	}
-	cfg.DialFunc = func(_ context.Context, network, addr string) (net.Conn, error) { return d.dial(network, addr) }
+	cfg.DialFunc = func(_ context.Context, network, addr string) (net.Conn, error) {
+		c, err := d.dial(network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &guardConn{Conn: c, d: d, g: newMySQLGuard()}, nil
+	}
 	c, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, err

@@ -110,25 +110,26 @@ type boundConn struct {
 	stop  func() bool
 }
 
-func (b *boundConn) note(err error) error {
+// note remembers err if it is the connection's first.
+func (d *sqlDialer) note(err error) error {
 	if err != nil {
-		b.d.mu.Lock()
-		if b.d.ioErr == nil {
-			b.d.ioErr = err
+		d.mu.Lock()
+		if d.ioErr == nil {
+			d.ioErr = err
 		}
-		b.d.mu.Unlock()
+		d.mu.Unlock()
 	}
 	return err
 }
 
 func (b *boundConn) Read(p []byte) (int, error) {
 	n, err := b.Conn.Read(p)
-	return n, b.note(err)
+	return n, b.d.note(err)
 }
 
 func (b *boundConn) Write(p []byte) (int, error) {
 	n, err := b.Conn.Write(p)
-	return n, b.note(err)
+	return n, b.d.note(err)
 }
 
 func (b *boundConn) clamp(t time.Time) time.Time {
@@ -145,4 +146,39 @@ func (b *boundConn) SetWriteDeadline(t time.Time) error { return b.Conn.SetWrite
 func (b *boundConn) Close() error {
 	b.stop()
 	return b.Conn.Close()
+}
+
+// guardConn hands a driver the server's bytes only as far as its
+// frameGuard allows: a message over maxSQLMessage fails the read before
+// the driver has its whole header (and allocates what it claims).
+// pending holds bytes already read from the server, handed first.
+type guardConn struct {
+	net.Conn
+	d       *sqlDialer
+	g       *frameGuard
+	pending []byte
+}
+
+// Read hands the bytes before a bad header first, and the guard's error
+// on the next call, so that the driver still reads what came before it
+// (often the server's own error message).
+func (c *guardConn) Read(p []byte) (n int, err error) {
+	if c.g.err != nil {
+		return 0, c.g.err
+	}
+	if len(c.pending) > 0 {
+		n = copy(p, c.pending)
+		c.pending = c.pending[n:]
+	} else {
+		n, err = c.Conn.Read(p)
+	}
+	ok, gerr := c.g.scan(p[:n])
+	switch {
+	case gerr != nil && ok > 0:
+		c.d.note(gerr)
+		return ok, nil
+	case gerr != nil:
+		return 0, c.d.note(gerr)
+	}
+	return n, err
 }
