@@ -48,3 +48,39 @@ func TestSQLMalformedServer(t *testing.T) {
 	base.Service = "pgsql"
 	runCases(t, PgSQL{}, base, []checkCase{{name: "not postgres", server: shortErr, timeout: 500 * time.Millisecond, wantErr: "pgsql: "}})
 }
+
+// TestPgSQLTLS: against a real PostgreSQL, the pgsql check negotiates as
+// libpq's sslmode=prefer does. The query returns a row only over TLS
+// (pg_stat_ssl of the check's own backend), or only without TLS.
+func TestPgSQLTLS(t *testing.T) {
+	const overTLS, plain = "/SELECT 1 FROM pg_stat_ssl WHERE pid = pg_backend_pid() AND ssl", "/SELECT 1 FROM pg_stat_ssl WHERE pid = pg_backend_pid() AND NOT ssl"
+	for _, tc := range []struct {
+		name  string
+		mode  checktest.PgTLS
+		cases []checkCase
+	}{
+		{"ssl=off", checktest.PgPlain, []checkCase{
+			{name: "plain after 'N'", target: request(plain), wantUp: true},
+			{name: "not over TLS", target: request(overTLS), wantErr: "pgsql: query returned no rows"},
+		}},
+		{"ssl=on", checktest.PgTLSOn, []checkCase{
+			{name: "over TLS after 'S'", target: request(overTLS), wantUp: true},
+			{name: "wrong password (over TLS, then plain)", target: func(t *Target) { t.Request, t.Auth.Passwd = overTLS, "wrong" }, wantErr: "pgsql: pq: password authentication failed"},
+		}},
+		{"ssl=on and hostnossl only", checktest.PgTLSRefuse, []checkCase{
+			{name: "refused over TLS, then plain", target: request(plain), wantUp: true},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := checktest.PostgreSQLTLS(t, tc.mode)
+			base := Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: "pgsql", Protocol: "tcp", Database: srv.Database, Auth: Credentials{Login: srv.User, Passwd: srv.Password}}}
+			for i := range tc.cases {
+				tc.cases[i].server = func(testing.TB) netip.AddrPort { return srv.Addr }
+			}
+			runCases(t, PgSQL{}, base, tc.cases)
+		})
+	}
+}
+
+// request sets a target's request=.
+func request(r string) func(*Target) { return func(t *Target) { t.Request = r } }

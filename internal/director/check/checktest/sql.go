@@ -10,6 +10,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -79,6 +80,25 @@ func MariaDB(t testing.TB) SQLServer {
 // fails, unless it runs with -short, where it is skipped.
 func PostgreSQL(t testing.TB) SQLServer {
 	t.Helper()
+	return postgreSQL(t, PgPlain)
+}
+
+// PgTLS is how a PostgreSQL test server offers TLS.
+type PgTLS int
+
+const (
+	PgPlain     PgTLS = iota // ssl=off: the server answers an SSLRequest with 'N'
+	PgTLSOn                  // ssl=on with a self-signed certificate; logins with or without TLS
+	PgTLSRefuse              // ssl=on, but pg_hba.conf has only hostnossl lines: logins over TLS are refused
+)
+
+// PostgreSQLTLS is PostgreSQL with TLS offered as mode says.
+func PostgreSQLTLS(t testing.TB, mode PgTLS) SQLServer {
+	t.Helper()
+	return postgreSQL(t, mode)
+}
+
+func postgreSQL(t testing.TB, mode PgTLS) SQLServer {
 	needReal(t, "PostgreSQL")
 	initdb := findBinary(t, "initdb", "postgresql")
 	pgctl := filepath.Join(filepath.Dir(initdb), "pg_ctl")
@@ -104,6 +124,24 @@ func PostgreSQL(t testing.TB) SQLServer {
 	runLogged(t, asPostgres(initdb, "-D", data, "-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-sync"))
 	port := freePort(t)
 	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off", port, dir)
+	if mode != PgPlain {
+		cert, key := selfSignedFiles(t, dir)
+		for _, f := range []string{cert, key} {
+			if err := os.Chown(f, uid, gid); err != nil {
+				t.Fatalf("chown %s: %v", f, err)
+			}
+		}
+		os.Chmod(key, 0o600)
+		opts += fmt.Sprintf(" -c ssl=on -c ssl_cert_file=%s -c ssl_key_file=%s", cert, key)
+	}
+	if mode == PgTLSRefuse {
+		hba := filepath.Join(data, "pg_hba.conf")
+		b, err := os.ReadFile(hba)
+		if err != nil {
+			t.Fatalf("PostgreSQL test server: %v", err)
+		}
+		writeFile(t, hba, strings.ReplaceAll("\n"+string(b), "\nhost ", "\nhostnossl "), 0o644)
+	}
 	runLogged(t, asPostgres(pgctl, "-D", data, "-l", filepath.Join(dir, "log"), "-w", "-t", "60", "-o", opts, "start"))
 	t.Cleanup(func() { asPostgres(pgctl, "-D", data, "-m", "immediate", "-w", "stop").Run() })
 	open := func(database string) *sql.DB {
