@@ -146,7 +146,7 @@ const (
 )
 
 // maxReply bounds the bytes kept of one answer: maxBody and a generous head.
-const maxReply = maxBody + 64<<10
+const maxReply = maxBody + maxHead
 
 // wakeSlot is the epoll tag of the eventfd.
 const wakeSlot = -1

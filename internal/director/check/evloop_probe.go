@@ -5,7 +5,6 @@ package check
 // socket, clock or file here: the loop feeds these functions what it read.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -244,8 +243,10 @@ func judgeHTTPSlow(p *Probe, buf []byte, eof bool) (replyState, error) {
 	if p.head {
 		method = http.MethodHead
 	}
-	br := bufio.NewReader(bytes.NewReader(buf))
-	resp, err := http.ReadResponse(br, &http.Request{Method: method})
+	resp, err := readHTTPHead(bytes.NewReader(buf), &http.Request{Method: method})
+	if errors.Is(err, errHTTPHead) {
+		return replyDone, err
+	}
 	if err != nil {
 		// On the connection, net/http would have waited for the rest of a
 		// line: an error on a partial head stands only once the line it

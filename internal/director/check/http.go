@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/netip"
@@ -26,6 +27,11 @@ type HTTP struct{}
 
 // maxBody bounds how much of a body is read to match receive=.
 const maxBody = 4 << 20
+
+// maxHead bounds the status line and header of an answer: net/http's
+// ReadResponse keeps header lines without end (its Transport stops at
+// 10 MiB), and an endless header made a check allocate 416 MB in 2 s.
+const maxHead = 64 << 10
 
 // maxRedirects is LWP::UserAgent's max_redirect.
 const maxRedirects = 7
@@ -144,8 +150,11 @@ func (c *conn) httpExchange(req *http.Request) (*http.Response, []byte, error) {
 	if err := w.Flush(); err != nil {
 		return nil, nil, fmt.Errorf("http: sending request: %w", netErr(c.ctx, err))
 	}
-	resp, err := http.ReadResponse(c.r, req)
-	if err != nil {
+	resp, err := readHTTPHead(c.r, req)
+	switch {
+	case errors.Is(err, errHTTPHead):
+		return nil, nil, err
+	case err != nil:
 		return nil, nil, httpErr(c.ctx, err)
 	}
 	defer resp.Body.Close()
@@ -154,6 +163,22 @@ func (c *conn) httpExchange(req *http.Request) (*http.Response, []byte, error) {
 		return nil, nil, fmt.Errorf("http: reading body: %w", netErr(c.ctx, err))
 	}
 	return resp, body, nil
+}
+
+// errHTTPHead is the error of an answer whose head is over maxHead.
+var errHTTPHead = fmt.Errorf("http: answer head over the %d-byte limit", maxHead)
+
+// readHTTPHead is http.ReadResponse reading at most maxHead bytes of
+// status line and header from r; the body that follows is unbounded
+// (callers read at most maxBody of it).
+func readHTTPHead(r io.Reader, req *http.Request) (*http.Response, error) {
+	head := &io.LimitedReader{R: r, N: maxHead}
+	resp, err := http.ReadResponse(bufio.NewReaderSize(head, 4096), req)
+	if err != nil && head.N == 0 {
+		return nil, errHTTPHead
+	}
+	head.N = math.MaxInt64
+	return resp, err
 }
 
 // httpURL builds the URL ldirectord's ld_setup builds: a request= that is

@@ -148,3 +148,39 @@ func TestSlowDrip(t *testing.T) {
 		})
 	}
 }
+
+// TestHTTPHeadLimit: a server sending header lines without end gets a
+// prompt "over the limit" from the plain http check, on the goroutine path
+// and on the engine alike, not a heap growing until the timeout (416 MB in
+// 2 s before maxHead).
+func TestHTTPHeadLimit(t *testing.T) {
+	base := Target{Options: &Options{Type: ldcf.CheckNegotiate, Service: "http", Protocol: "tcp", Request: "/"}}
+	t.Run("goroutine", func(t *testing.T) { runCases(t, HTTP{}, base, httpHeadCases()) })
+	t.Run("engine", func(t *testing.T) {
+		ec := startEngine(t, HTTP{}, EngineConfig{})
+		runCases(t, ec, base, httpHeadCases())
+		if got, want := ec.onEngine.Load(), int64(len(httpHeadCases())); got != want {
+			t.Errorf("%d checks ran on the engine, want %d", got, want)
+		}
+	})
+}
+
+func httpHeadCases() []checkCase {
+	lines := bytes.Repeat([]byte("X-A: b\r\n"), 8192)
+	endless := afterRequest(func(c net.Conn) {
+		c.Write([]byte("HTTP/1.1 200 OK\r\n"))
+		for {
+			if _, err := c.Write(lines); err != nil {
+				return
+			}
+		}
+	})
+	headOf := func(n int) []byte {
+		return append(append([]byte("HTTP/1.1 200 OK\r\n"), bytes.Repeat([]byte("X-A: b\r\n"), n/8)...), "Content-Length: 2\r\n\r\nok"...)
+	}
+	return []checkCase{
+		{name: "endless head", server: serve(endless), timeout: 20 * time.Second, wantErr: "http: answer head over the 65536-byte limit"},
+		{name: "head within the limit", server: serve(afterRequest(checktest.Blob(headOf(maxHead - 1024)))), wantUp: true},
+		{name: "head over the limit", server: serve(afterRequest(checktest.Blob(headOf(maxHead + 1024)))), wantErr: "http: answer head over the 65536-byte limit"},
+	}
+}
