@@ -51,6 +51,7 @@ type PointConfig struct {
 	Standin       string // ipvsadm stand-in binary (Perl)
 	KeepalivedBin string
 	EngineArgs    []string // extra flags of the Go engine role (profiling)
+	EngineEnv     []string // extra environment of the Go engine role (GOMAXPROCS=1)
 }
 
 func (c PointConfig) reals() []string {

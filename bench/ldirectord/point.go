@@ -77,6 +77,9 @@ func (r *run) startSubject(ctx context.Context) error {
 		}
 		args = append(args, r.c.EngineArgs...)
 		cmd = r.selfCmd(ctx, nil, args...)
+		if len(r.c.EngineEnv) > 0 {
+			cmd.Env = append(os.Environ(), r.c.EngineEnv...)
+		}
 	case ImplPerl:
 		if err := writeLdirectordCf(r.c, cf, filepath.Join(r.c.Dir, "ldirectord.log")); err != nil {
 			return err

@@ -116,6 +116,9 @@ func Markdown(host, vm Results) string {
 			if p.Steady != nil {
 				busy = fmt.Sprintf("%.0f", p.Steady.HostBusyPct)
 			}
+			if len(p.Env) > 0 {
+				row = strings.Replace(row, "| go |", "| go ("+strings.Join(p.Env, " ")+") |", 1)
+			}
 			b.WriteString(fmt.Sprintf("| %d | %s ", p.Run, busy) + row + "\n")
 		}
 		b.WriteString(vmRatios(vm))

@@ -12,6 +12,7 @@ import (
 type PointResult struct {
 	Impl       Impl        `json:"impl"`
 	Run        int         `json:"run,omitempty"` // repetition (VM: 1..bench-repeat, one boot)
+	Env        []string    `json:"env,omitempty"` // the Go engine's extra environment
 	Kernel     string      `json:"kernel"`        // "ipvstest fake", "ipvsadm stand-in", "real IPVS (VM)"
 	N          int         `json:"n"`
 	IntervalS  float64     `json:"checkinterval_s"`
@@ -42,7 +43,7 @@ func kernelName(c PointConfig) string {
 // after start-up is recorded in the result rather than returned.
 func RunPoint(ctx context.Context, c PointConfig, logf func(string, ...any)) (PointResult, error) {
 	t0 := time.Now()
-	res := PointResult{Impl: c.Impl, Kernel: kernelName(c), N: c.N, IntervalS: c.Interval.Seconds(), TimeoutS: c.Timeout.Seconds()}
+	res := PointResult{Impl: c.Impl, Kernel: kernelName(c), N: c.N, IntervalS: c.Interval.Seconds(), TimeoutS: c.Timeout.Seconds(), Env: c.EngineEnv}
 	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
 		return res, err
 	}

@@ -86,11 +86,36 @@ func vmNs() []int {
 	return ns
 }
 
+// vmSubject is one subject of a VM repetition: this project (with an
+// environment: bench-gomaxprocs lists GOMAXPROCS values to compare, 0 for
+// Go's default) or keepalived, last.
+type vmSubject struct {
+	impl Impl
+	env  []string
+}
+
+func vmSubjects() []vmSubject {
+	var out []vmSubject
+	b, _ := os.ReadFile("/etc/vm/bench-gomaxprocs")
+	for _, f := range strings.Split(strings.TrimSpace(string(b)), ",") {
+		if p, err := strconv.Atoi(strings.TrimSpace(f)); err == nil && p > 0 {
+			out = append(out, vmSubject{impl: ImplGo, env: []string{fmt.Sprintf("GOMAXPROCS=%d", p)}})
+		} else if err == nil && p == 0 {
+			out = append(out, vmSubject{impl: ImplGo})
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, vmSubject{impl: ImplGo})
+	}
+	return append(out, vmSubject{impl: ImplKeepalived})
+}
+
 // vmPointConfig is one in-VM point: the reference's topology, rate and
 // timeout, 500 as the failure kind.
-func vmPointConfig(impl Impl, n int, dir, self string, window time.Duration) PointConfig {
+func vmPointConfig(impl Impl, n int, dir, self string, window time.Duration, env []string) PointConfig {
 	return PointConfig{
-		Impl: impl, N: n, Dir: dir, Self: []string{self, "ldbench-role"},
+		EngineEnv: env,
+		Impl:      impl, N: n, Dir: dir, Self: []string{self, "ldbench-role"},
 		Base: "198.18", VIP: "203.0.113.10", Port: 80, Forward: "masq", Netlink: impl == ImplGo,
 		FarmCtl: "192.0.2.2:8081", FarmWrap: []string{"/opt/bin/ip", "netns", "exec", "farm"}, FarmAny: true,
 		Interval: time.Second, Timeout: 3 * time.Second, StartBound: 90 * time.Second,
@@ -119,9 +144,10 @@ func TestVMBench(t *testing.T) {
 	// so each ratio compares two points measured minutes apart in one boot.
 	for rep := 1; rep <= vmEnvInt("repeat", 1); rep++ {
 		for _, n := range vmNs() {
-			for _, impl := range []Impl{ImplGo, ImplKeepalived} {
+			for i, sub := range vmSubjects() {
+				impl := sub.impl
 				exec.Command("/opt/bin/ipvsadm", "-C").Run()
-				c := vmPointConfig(impl, n, fmt.Sprintf("/tmp/bench-%s-%d-%d", impl, n, rep), self, window)
+				c := vmPointConfig(impl, n, fmt.Sprintf("/tmp/bench-%s-%d-%d-%d", impl, n, rep, i), self, window, sub.env)
 				ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 				p, err := RunPoint(ctx, c, logf)
 				cancel()

@@ -39,7 +39,7 @@ func TestVMProfile(t *testing.T) {
 		for _, impl := range []Impl{ImplGo, ImplKeepalived} {
 			exec.Command("/opt/bin/ipvsadm", "-C").Run()
 			dir := fmt.Sprintf("/tmp/prof-%s-%d", impl, n)
-			c := vmPointConfig(impl, n, dir, self, window)
+			c := vmPointConfig(impl, n, dir, self, window, nil)
 			prof := filepath.Join(dir, "cpu.pprof")
 			if impl == ImplGo {
 				c.EngineArgs = []string{"-cpuprofile-signal", prof}

@@ -16,6 +16,7 @@ import (
 // vmPair is this project's and keepalived's point of one repetition at one N.
 type vmPair struct {
 	run, n int
+	env    string // the Go engine's extra environment ("" = default)
 	g, k   *PointResult
 }
 
@@ -30,7 +31,7 @@ func vmPairs(vm Results) []vmPair {
 		for j := range vm.Points {
 			k := &vm.Points[j]
 			if k.Impl == ImplKeepalived && k.N == g.N && k.Run == g.Run && k.Steady != nil {
-				out = append(out, vmPair{run: g.Run, n: g.N, g: g, k: k})
+				out = append(out, vmPair{run: g.Run, n: g.N, env: strings.Join(g.Env, " "), g: g, k: k})
 			}
 		}
 	}
@@ -38,15 +39,28 @@ func vmPairs(vm Results) []vmPair {
 	return out
 }
 
-// vmNsOf lists the N of the pairs, ascending.
-func vmNsOf(ps []vmPair) []int {
-	var ns []int
+// vmGroup is the pairs of one N and one Go environment.
+type vmGroup struct {
+	n   int
+	env string
+}
+
+func (g vmGroup) String() string {
+	if g.env == "" {
+		return fmt.Sprint(g.n)
+	}
+	return fmt.Sprintf("%d (%s)", g.n, g.env)
+}
+
+// vmGroupsOf lists the groups of the pairs, by N.
+func vmGroupsOf(ps []vmPair) []vmGroup {
+	var gs []vmGroup
 	for _, p := range ps {
-		if !slices.Contains(ns, p.n) {
-			ns = append(ns, p.n)
+		if g := (vmGroup{p.n, p.env}); !slices.Contains(gs, g) {
+			gs = append(gs, g)
 		}
 	}
-	return ns
+	return gs
 }
 
 // ratioStat is the median and range of one ratio over the repetitions.
@@ -65,10 +79,10 @@ func (r ratioStat) String() string {
 	return fmt.Sprintf("**%.2f** [%.2f-%.2f]", r.med, r.lo, r.hi)
 }
 
-func statOf(ps []vmPair, n int, f func(vmPair) (float64, bool)) ratioStat {
+func statOf(ps []vmPair, g vmGroup, f func(vmPair) (float64, bool)) ratioStat {
 	var xs []float64
 	for _, p := range ps {
-		if p.n != n {
+		if p.n != g.n || p.env != g.env {
 			continue
 		}
 		if x, ok := f(p); ok {
@@ -128,11 +142,11 @@ func vmRatios(vm Results) string {
 		}
 		return fmt.Sprintf("%.0f%% [%.0f-%.0f]", 100*s.med, 100*s.lo, 100*s.hi)
 	}
-	for _, n := range vmNsOf(ps) {
-		busy := statOf(ps, n, busyOfRun)
-		fmt.Fprintf(&b, "| %d | %d | %s | %s | %s | %s | %s | %s | %.0f [%.0f-%.0f] |\n", n, statOf(ps, n, cpuRatio).n,
-			statOf(ps, n, cpuRatio), statOf(ps, n, rateRatio), pct(statOf(ps, n, offered)), pct(statOf(ps, n, kaOffered)),
-			statOf(ps, n, startRatio), statOf(ps, n, rssRatio), busy.med, busy.lo, busy.hi)
+	for _, g := range vmGroupsOf(ps) {
+		busy := statOf(ps, g, busyOfRun)
+		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %s | %s | %.0f [%.0f-%.0f] |\n", g, statOf(ps, g, cpuRatio).n,
+			statOf(ps, g, cpuRatio), statOf(ps, g, rateRatio), pct(statOf(ps, g, offered)), pct(statOf(ps, g, kaOffered)),
+			statOf(ps, g, startRatio), statOf(ps, g, rssRatio), busy.med, busy.lo, busy.hi)
 	}
 	return b.String()
 }
@@ -147,11 +161,11 @@ func vmTargets(vm Results) string {
 	line := func(ok bool, format string, a ...any) {
 		fmt.Fprintf(&b, "- %s: %s\n", verdict(ok), fmt.Sprintf(format, a...))
 	}
-	for _, n := range vmNsOf(ps) {
-		cpu, rate, off, start := statOf(ps, n, cpuRatio), statOf(ps, n, rateRatio), statOf(ps, n, offered), statOf(ps, n, startRatio)
-		line(cpu.n > 0 && cpu.med <= 1, "CPU per check ≤ keepalived's (VM, N=%d): ratio %s", n, cpu)
-		line(rate.n > 0 && rate.med >= 1 && off.med >= 0.95, "checks/s ≥ keepalived's and ≥ 95%% of offered (VM, N=%d): ratio %s, %.0f%% of offered", n, rate, 100*off.med)
-		line(start.n > 0 && start.med <= 1, "start → complete, checked table ≤ keepalived's (VM, N=%d): ratio %s", n, start)
+	for _, g := range vmGroupsOf(ps) {
+		cpu, rate, off, start := statOf(ps, g, cpuRatio), statOf(ps, g, rateRatio), statOf(ps, g, offered), statOf(ps, g, startRatio)
+		line(cpu.n > 0 && cpu.med <= 1, "CPU per check ≤ keepalived's (VM, N=%s): ratio %s", g, cpu)
+		line(rate.n > 0 && rate.med >= 1 && off.med >= 0.95, "checks/s ≥ keepalived's and ≥ 95%% of offered (VM, N=%s): ratio %s, %.0f%% of offered", g, rate, 100*off.med)
+		line(start.n > 0 && start.med <= 1, "start → complete, checked table ≤ keepalived's (VM, N=%s): ratio %s", g, start)
 	}
 	return b.String()
 }

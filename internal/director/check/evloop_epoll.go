@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
 	"syscall"
@@ -275,6 +276,10 @@ func (e *Engine) Run(ctx context.Context) error {
 		wait = 0
 		if !more && e.nev < len(e.events) {
 			wait = e.waitFor(e.now())
+		} else {
+			// Busy: yield between turns rather than be preempted by
+			// signal after 10 ms (which also keeps sysmon polling fast).
+			runtime.Gosched()
 		}
 	}
 	return nil
