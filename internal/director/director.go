@@ -132,6 +132,8 @@ func (d *Director) Run(ctx context.Context, cfg *ldcf.Config) error {
 	defer stopChecks()
 	results := make(chan checkResult, 64)
 	sched := newScheduler(checkCtx, d.c, results)
+	engineReady, engine := sched.engineResults()
+	var taken []check.ProbeResult
 	cmds := newCommander(checkCtx, d.c)
 	mail := newJobQueue("emailalert", mailQueueSize, d.c.Logger)
 	checkLog := newJobQueue("monitorfile", checkLogQueueSize, d.c.Logger)
@@ -186,6 +188,11 @@ func (d *Director) Run(ctx context.Context, cfg *ldcf.Config) error {
 			reply <- e.status()
 		case res := <-results:
 			e.observe(res)
+		case <-engineReady:
+			taken = engine.Take(taken[:0])
+			for _, r := range taken {
+				e.observe(checkResult{key: r.Tag.(CheckKey), result: r.Result})
+			}
 		case <-d.reloadSig:
 			if next := d.takePending(); next != nil {
 				e.reload(next, watchMaintenance)

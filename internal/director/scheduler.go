@@ -43,11 +43,15 @@ type scheduler struct {
 	finished chan finishedCheck              // check goroutines → loop
 	wg       sync.WaitGroup                  // the loop, the engine and every check goroutine
 
-	// Loop-only: the engine, started with the first check it can run.
-	engine    *check.Engine
-	noEngine  bool // it could not be opened: every check on goroutines
-	engineIDs map[uint64]*checkState
-	nextID    uint64
+	// The engine (nil when it could not be opened: every check then runs
+	// on goroutines). Its results go straight to the reconcile goroutine
+	// (engineResults), tagged with their CheckKey. Loop-only: whether it
+	// runs (it starts with the first check it can run, so that a test
+	// with fake checkers never has a goroutine in a real poller) and the
+	// last id given.
+	engine        *check.Engine
+	engineRunning bool
+	nextID        uint64
 }
 
 // finishedCheck tells the loop a check ended (its result already sent).
@@ -75,7 +79,11 @@ func newScheduler(ctx context.Context, c Config, results chan<- checkResult) *sc
 	s := &scheduler{
 		ctx: ctx, checkers: c.Checkers, jitter: c.Jitter, results: results, slots: check.NewSlots(c.MaxInFlight),
 		log: c.Logger, want: make(chan map[CheckKey]time.Duration), finished: make(chan finishedCheck),
-		engineIDs: map[uint64]*checkState{},
+	}
+	if e, err := check.NewEngine(check.EngineConfig{Jitter: c.Jitter, InFlight: s.slots}); err != nil {
+		s.log.Warn("check engine unavailable, every check runs on its own goroutine", "err", err)
+	} else {
+		s.engine = e
 	}
 	s.wg.Add(1)
 	go s.loop()
@@ -97,15 +105,16 @@ func (s *scheduler) set(want map[CheckKey]time.Duration) {
 func (s *scheduler) wait() { s.wg.Wait() }
 
 // loop owns the schedule. It never blocks on anything but its own select,
-// so check goroutines, the engine and set can always reach it; results
-// wait in pending until the reconcile goroutine takes them.
+// so check goroutines and set can always reach it.
 func (s *scheduler) loop() {
 	defer s.wg.Done()
+	defer func() {
+		if s.engine != nil && !s.engineRunning {
+			s.engine.Close()
+		}
+	}()
 	checks := map[CheckKey]*checkState{}
 	var due dueHeap
-	var pending []checkResult // results for the reconcile goroutine, from head on
-	head := 0
-	var taken []check.ProbeResult
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
@@ -131,11 +140,6 @@ func (s *scheduler) loop() {
 			timer.Reset(due[0].at.Sub(now))
 			wake = timer.C
 		}
-		var out chan<- checkResult
-		var next checkResult
-		if head < len(pending) {
-			out, next = s.results, pending[head]
-		}
 		select {
 		case <-s.ctx.Done():
 			return
@@ -147,18 +151,6 @@ func (s *scheduler) loop() {
 				st.cancel = nil
 				heap.Push(&due, dueCheck{at: f.at.Add(st.interval + s.jitter(st.interval)), st: st})
 			}
-		case <-s.engineReady():
-			taken = s.engine.Take(taken[:0])
-			for _, r := range taken {
-				if st := s.engineIDs[r.ID]; st != nil && checks[st.key] == st {
-					pending = append(pending, checkResult{key: st.key, result: r.Result})
-				}
-			}
-		case out <- next:
-			if head++; head == len(pending) {
-				clear(pending)
-				pending, head = pending[:0], 0
-			}
 		case <-wake:
 		}
 	}
@@ -168,13 +160,16 @@ func (s *scheduler) loop() {
 // freed (the engine polls likewise for the goroutine path's).
 const slotPoll = 20 * time.Millisecond
 
-// engineReady is the engine's results signal (nil, never ready, without
-// an engine).
-func (s *scheduler) engineReady() <-chan struct{} {
+// engineResults is the engine's signal that results wait, and the engine
+// to Take them from (nil, never ready, without an engine). The reconcile
+// goroutine takes them itself: one hop from the engine, none through the
+// scheduler. A result of a check removed since names a key the reconcile
+// goroutine no longer has, and is dropped there.
+func (s *scheduler) engineResults() (<-chan struct{}, *check.Engine) {
 	if s.engine == nil {
-		return nil
+		return nil, nil
 	}
-	return s.engine.Ready()
+	return s.engine.Ready(), s.engine
 }
 
 // apply brings checks to want. A restarted or removed check in flight is
@@ -187,7 +182,6 @@ func (s *scheduler) apply(checks map[CheckKey]*checkState, due *dueHeap, want ma
 			}
 			if st.engineID != 0 {
 				s.engine.Remove(st.engineID)
-				delete(s.engineIDs, st.engineID)
 			}
 			delete(checks, key)
 		}
@@ -198,38 +192,30 @@ func (s *scheduler) apply(checks map[CheckKey]*checkState, due *dueHeap, want ma
 		}
 		st := &checkState{key: key, interval: iv, checker: s.checkers.Lookup(key.Target().Type, key.Target().Service)}
 		checks[key] = st
-		if p, ok := check.EngineProbe(st.checker, key.Target()); ok && s.startEngine() {
+		if p, ok := check.EngineProbe(st.checker, key.Target()); ok && s.engine != nil {
+			s.startEngine()
 			s.nextID++
 			st.engineID = s.nextID
-			s.engineIDs[st.engineID] = st
-			s.engine.Set(st.engineID, p, iv)
+			s.engine.Set(st.engineID, p, iv, key)
 			continue
 		}
 		heap.Push(due, dueCheck{at: now.Add(s.jitter(iv)), st: st})
 	}
 }
 
-// startEngine opens and starts the engine the first time a check can run
-// on it; if it cannot be opened, every check stays on goroutines.
-func (s *scheduler) startEngine() bool {
-	if s.engine != nil || s.noEngine {
-		return s.engine != nil
+// startEngine starts the engine's loop the first time a check runs on it.
+func (s *scheduler) startEngine() {
+	if s.engineRunning {
+		return
 	}
-	e, err := check.NewEngine(check.EngineConfig{Jitter: s.jitter, InFlight: s.slots})
-	if err != nil {
-		s.noEngine = true
-		s.log.Warn("check engine unavailable, every check runs on its own goroutine", "err", err)
-		return false
-	}
-	s.engine = e
+	s.engineRunning = true
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		if err := e.Run(s.ctx); err != nil {
+		if err := s.engine.Run(s.ctx); err != nil {
 			s.log.Error("check engine stopped", "err", err)
 		}
 	}()
-	return true
 }
 
 // start runs one check of key on its own goroutine: the result goes to the

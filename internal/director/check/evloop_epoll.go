@@ -92,9 +92,11 @@ type EngineConfig struct {
 	FlushEvery time.Duration
 }
 
-// ProbeResult is the outcome of one run of a check.
+// ProbeResult is the outcome of one run of a check, with the tag its Set
+// gave it.
 type ProbeResult struct {
 	ID     uint64
+	Tag    any
 	Result Result
 }
 
@@ -102,6 +104,7 @@ type ProbeResult struct {
 // went to the goroutine path (done non-nil).
 type engineCmd struct {
 	id       uint64
+	tag      any
 	probe    *Probe
 	interval time.Duration
 	done     *fallbackDone
@@ -117,6 +120,7 @@ type fallbackDone struct {
 // makes a new one).
 type echeck struct {
 	id       uint64
+	tag      any
 	probe    *Probe
 	sa       unix.Sockaddr
 	family   int
@@ -200,10 +204,24 @@ func NewEngine(c EngineConfig) (*Engine, error) {
 	return e, nil
 }
 
-// Set starts (or restarts, with a new probe or interval) check id. A run
-// in flight of a restarted check is dropped, its result never reported.
-func (e *Engine) Set(id uint64, p *Probe, interval time.Duration) {
-	e.post(engineCmd{id: id, probe: p, interval: interval})
+// Set starts (or restarts, with a new probe or interval) check id; its
+// results carry tag. A run in flight of a restarted check is dropped, its
+// result never reported (unless already handed over).
+func (e *Engine) Set(id uint64, p *Probe, interval time.Duration, tag any) {
+	e.post(engineCmd{id: id, probe: p, interval: interval, tag: tag})
+}
+
+// Close releases an engine whose Run was never called (Run closes
+// everything itself when it returns).
+func (e *Engine) Close() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.running || e.wakeFd < 0 {
+		return
+	}
+	unix.Close(e.wakeFd)
+	e.wakeFd = -1
+	e.epFile.Close()
 }
 
 // Remove stops check id; a run in flight is dropped.
@@ -272,11 +290,14 @@ func (e *Engine) Run(ctx context.Context) error {
 		e.takeCommands(now)
 		e.expire(now)
 		more := e.startDue(now)
-		e.flush(now)
 		wait = 0
 		if !more && e.nev < len(e.events) {
+			// About to sleep: hand the results over now rather than wake
+			// up again for them. A busy loop batches them up to FlushEvery.
+			e.flush(now, true)
 			wait = e.waitFor(e.now())
 		} else {
+			e.flush(now, false)
 			// Busy: yield between turns rather than be preempted by
 			// signal after 10 ms (which also keeps sysmon polling fast).
 			runtime.Gosched()
@@ -389,7 +410,7 @@ func (e *Engine) set(c engineCmd, now int64) {
 		}
 		e.drop(old)
 	}
-	chk := &echeck{id: c.id, probe: c.probe, interval: int64(c.interval), conn: -1}
+	chk := &echeck{id: c.id, tag: c.tag, probe: c.probe, interval: int64(c.interval), conn: -1}
 	a := c.probe.addr
 	if a.Addr().Is4() {
 		chk.sa, chk.family = &unix.SockaddrInet4{Addr: a.Addr().As4(), Port: int(a.Port())}, unix.AF_INET
@@ -671,7 +692,7 @@ func (e *Engine) report(chk *echeck, gen uint32, res Result, now int64) {
 	if e.batchAt == 0 {
 		e.batchAt = now
 	}
-	e.batch = append(e.batch, ProbeResult{ID: chk.id, Result: res})
+	e.batch = append(e.batch, ProbeResult{ID: chk.id, Tag: chk.tag, Result: res})
 	iv := time.Duration(chk.interval)
 	e.due.push(now+chk.interval+int64(e.c.Jitter(iv)), chk, chk.gen)
 }
@@ -707,9 +728,10 @@ func (e *Engine) endFallback(d *fallbackDone, now int64) {
 	e.report(d.chk, d.gen, d.res, now)
 }
 
-// flush hands the batch over once its oldest result waited FlushEvery.
-func (e *Engine) flush(now int64) {
-	if e.batchAt == 0 || now-e.batchAt < int64(e.c.FlushEvery) {
+// flush hands the batch over once its oldest result waited FlushEvery, or
+// at once when the loop is about to sleep (idle).
+func (e *Engine) flush(now int64, idle bool) {
+	if e.batchAt == 0 || !idle && now-e.batchAt < int64(e.c.FlushEvery) {
 		return
 	}
 	e.mu.Lock()
