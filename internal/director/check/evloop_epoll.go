@@ -90,6 +90,12 @@ type EngineConfig struct {
 	// hand-over; 0 means 10 ms. Results move to the director in batches:
 	// one wake-up of the reader per batch, not per check.
 	FlushEvery time.Duration
+	// StartTick groups starts: a check due within the current tick starts
+	// with the others of that tick, up to one tick early, so that at low
+	// rates one wake-up starts several checks (and their answers tend to
+	// come back together) rather than one each. 0 means 25 ms; 1 ns
+	// starts every check at its own time.
+	StartTick time.Duration
 }
 
 // ProbeResult is the outcome of one run of a check, with the tag its Set
@@ -122,8 +128,7 @@ type echeck struct {
 	id       uint64
 	tag      any
 	probe    *Probe
-	sa       unix.Sockaddr
-	family   int
+	sa       rawSockaddr
 	interval int64
 	gen      uint32 // bumped per run and on removal; stale heap entries differ
 	conn     int32  // connection in flight, -1 idle, -2 on the goroutine path
@@ -162,6 +167,9 @@ func NewEngine(c EngineConfig) (*Engine, error) {
 	if c.FlushEvery <= 0 {
 		c.FlushEvery = 10 * time.Millisecond
 	}
+	if c.StartTick <= 0 {
+		c.StartTick = 25 * time.Millisecond
+	}
 	if c.Jitter == nil {
 		c.Jitter = func(time.Duration) time.Duration { return 0 }
 	}
@@ -198,7 +206,7 @@ func NewEngine(c EngineConfig) (*Engine, error) {
 	}
 	e := &Engine{c: c, epfd: epfd, epFile: f, epConn: rc, wakeFd: wfd, ready: make(chan struct{}, 1), checks: map[uint64]*echeck{}}
 	e.harvest = func(uintptr) bool {
-		e.nev, e.evErr = unix.EpollWait(e.epfd, e.events, 0)
+		e.nev, e.evErr = rawEpollPoll(e.epfd, e.events)
 		return e.nev != 0 || e.evErr != nil && e.evErr != unix.EINTR
 	}
 	return e, nil
@@ -281,7 +289,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		for _, ev := range e.events[:e.nev] {
 			if ev.Fd == wakeSlot {
 				var b [8]byte
-				unix.Read(wfd, b[:])
+				rawRead(wfd, b[:])
 				continue
 			}
 			e.onEvent(ev.Fd, uint32(ev.Pad), ev.Events)
@@ -340,7 +348,7 @@ const startBatch = 32
 func (e *Engine) shutdown() {
 	for i := range e.conns {
 		if c := &e.conns[i]; c.chk != nil {
-			unix.Close(c.fd)
+			rawClose(c.fd)
 			e.release(c)
 		}
 	}
@@ -364,7 +372,7 @@ func (e *Engine) waitFor(now int64) time.Duration {
 		}
 	}
 	if at, ok := e.due.peek(); ok && !e.blocked {
-		consider(at)
+		consider(tickStart(at, int64(e.c.StartTick)))
 	}
 	if e.blocked {
 		consider(now + int64(20*time.Millisecond)) // the other path may free a slot
@@ -412,11 +420,7 @@ func (e *Engine) set(c engineCmd, now int64) {
 	}
 	chk := &echeck{id: c.id, tag: c.tag, probe: c.probe, interval: int64(c.interval), conn: -1}
 	a := c.probe.addr
-	if a.Addr().Is4() {
-		chk.sa, chk.family = &unix.SockaddrInet4{Addr: a.Addr().As4(), Port: int(a.Port())}, unix.AF_INET
-	} else {
-		chk.sa, chk.family = &unix.SockaddrInet6{Addr: a.Addr().As16(), Port: int(a.Port()), ZoneId: zoneID(a.Addr().Zone())}, unix.AF_INET6
-	}
+	chk.sa = newRawSockaddr(a, zoneID(a.Addr().Zone()))
 	e.checks[c.id] = chk
 	e.due.push(now+int64(e.c.Jitter(c.interval)), chk, chk.gen)
 }
@@ -427,7 +431,7 @@ func (e *Engine) drop(chk *echeck) {
 	chk.gen++
 	if chk.conn >= 0 {
 		c := &e.conns[chk.conn]
-		unix.Close(c.fd)
+		rawClose(c.fd)
 		e.release(c)
 	}
 }
@@ -436,9 +440,10 @@ func (e *Engine) drop(chk *echeck) {
 // startBatch; it reports whether more are due.
 func (e *Engine) startDue(now int64) bool {
 	e.blocked = false
+	horizon := tickEnd(now, int64(e.c.StartTick))
 	for started := 0; ; {
 		at, ok := e.due.peek()
-		if !ok || at > now {
+		if !ok || at >= horizon {
 			return false
 		}
 		if started == startBatch {
@@ -466,20 +471,20 @@ func (e *Engine) start(chk *echeck, now int64) {
 	c := &e.conns[i]
 	c.chk, c.chkGen, c.start, c.phase, c.sent, c.rdhup, c.buf = chk, chk.gen, now, phaseConnecting, 0, false, c.buf[:0]
 	chk.conn = i
-	fd, err := unix.Socket(chk.family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	fd, err := rawSocket(chk.sa.family())
 	if err != nil {
 		c.fd = -1
 		e.fail(c, now, "connect: ", err)
 		return
 	}
 	c.fd = fd
-	err = unix.Connect(fd, chk.sa)
+	err = rawConnect(fd, &chk.sa)
 	if err != nil && err != unix.EINPROGRESS {
 		e.fail(c, now, "connect: ", err)
 		return
 	}
 	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET, Fd: i, Pad: int32(c.gen)}
-	if err := unix.EpollCtl(e.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+	if err := rawEpollAdd(e.epfd, fd, &ev); err != nil {
 		e.fail(c, now, "connect: ", err)
 		return
 	}
@@ -587,7 +592,7 @@ func (e *Engine) onEvent(i int32, gen uint32, events uint32) {
 func (e *Engine) send(c *econn, now int64) bool {
 	req := c.chk.probe.request
 	for c.sent < len(req) {
-		n, err := unix.Write(c.fd, req[c.sent:])
+		n, err := rawWrite(c.fd, req[c.sent:])
 		if err == unix.EAGAIN {
 			return false
 		}
@@ -598,7 +603,7 @@ func (e *Engine) send(c *econn, now int64) bool {
 		c.sent += n
 	}
 	if c.chk.probe.kind == probeSimpleTCP {
-		unix.Shutdown(c.fd, unix.SHUT_WR) // as check_simpletcp does
+		rawShutdownWrite(c.fd) // as check_simpletcp does
 	}
 	c.phase = phaseReading
 	return true
@@ -617,7 +622,7 @@ func (e *Engine) receive(c *econn, now int64) {
 		n := 0
 		if !eof {
 			var err error
-			n, err = unix.Read(c.fd, c.buf[len(c.buf):cap(c.buf)])
+			n, err = rawRead(c.fd, c.buf[len(c.buf):cap(c.buf)])
 			switch {
 			case err == unix.EAGAIN:
 				return
@@ -675,7 +680,7 @@ func errText(err error) string {
 // finish closes c, reports res and schedules the check's next run.
 func (e *Engine) finish(c *econn, now int64, res Result) {
 	if c.fd >= 0 {
-		unix.Close(c.fd)
+		rawClose(c.fd)
 	}
 	chk, gen := c.chk, c.chkGen
 	res.Duration = time.Duration(now - c.start)
@@ -701,7 +706,7 @@ func (e *Engine) report(chk *echeck, gen uint32, res Result, now int64) {
 // path (HTTP.Check follows redirects as LWP does), within what is left of
 // its timeout; its slot stays taken until it ends.
 func (e *Engine) toGoroutine(c *econn, now int64) {
-	unix.Close(c.fd)
+	rawClose(c.fd)
 	chk, gen, wall := c.chk, c.chkGen, e.base.Add(time.Duration(c.start))
 	c.fd = -1
 	chk.conn = -1

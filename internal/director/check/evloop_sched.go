@@ -77,6 +77,13 @@ func (h *timeHeap) pop() {
 	*h = s
 }
 
+// tickStart is the start of the tick of length tick that holds at.
+func tickStart(at, tick int64) int64 { return at - at%tick }
+
+// tickEnd is the end of the tick that holds now: everything due before it
+// is due in this tick.
+func tickEnd(now, tick int64) int64 { return tickStart(now, tick) + tick }
+
 // Slots bounds the checks running at once (director Config.MaxInFlight)
 // across the goroutine path and the engine. Safe for concurrent use.
 type Slots struct {
