@@ -26,9 +26,14 @@ import (
 // so that a check costs its syscalls and no goroutine, timer or context.
 // Checks it cannot run stay on the goroutine path (NewProbe says which).
 //
-// Each check runs at a random delay (Jitter) after Set, then Interval
-// plus Jitter after each run ends, as the director's scheduler runs the
-// goroutine checks; at most InFlight checks run at once across both paths.
+// Each check runs at a random delay (Jitter) after Set, then every
+// Interval from the time its last run was due, moved by the difference of
+// two Jitter draws (zero on average) and never before the last run ended:
+// each real is checked every checkinterval on average, so N reals cost
+// N/checkinterval checks a second as configured (the goroutine path waits
+// Interval plus Jitter after each run ends, which stretches the period by
+// the check's duration and the jitter's mean). At most InFlight checks
+// run at once across both paths.
 // A hanging real holds one connection until its timeout and delays no
 // other check.
 //
@@ -130,6 +135,7 @@ type echeck struct {
 	probe    *Probe
 	sa       rawSockaddr
 	interval int64
+	dueAt    int64  // when the current or last run was due
 	gen      uint32 // bumped per run and on removal; stale heap entries differ
 	conn     int32  // connection in flight, -1 idle, -2 on the goroutine path
 	removed  bool
@@ -422,7 +428,8 @@ func (e *Engine) set(c engineCmd, now int64) {
 	a := c.probe.addr
 	chk.sa = newRawSockaddr(a, zoneID(a.Addr().Zone()))
 	e.checks[c.id] = chk
-	e.due.push(now+int64(e.c.Jitter(c.interval)), chk, chk.gen)
+	chk.dueAt = now + int64(e.c.Jitter(c.interval))
+	e.due.push(chk.dueAt, chk, chk.gen)
 }
 
 // drop ends a check: its run in flight is closed unreported.
@@ -699,7 +706,8 @@ func (e *Engine) report(chk *echeck, gen uint32, res Result, now int64) {
 	}
 	e.batch = append(e.batch, ProbeResult{ID: chk.id, Tag: chk.tag, Result: res})
 	iv := time.Duration(chk.interval)
-	e.due.push(now+chk.interval+int64(e.c.Jitter(iv)), chk, chk.gen)
+	chk.dueAt = nextDue(chk.dueAt, chk.interval, int64(e.c.Jitter(iv))-int64(e.c.Jitter(iv)), now)
+	e.due.push(chk.dueAt, chk, chk.gen)
 }
 
 // toGoroutine hands a run whose answer is a redirect to the goroutine

@@ -84,6 +84,13 @@ func tickStart(at, tick int64) int64 { return at - at%tick }
 // is due in this tick.
 func tickEnd(now, tick int64) int64 { return tickStart(now, tick) + tick }
 
+// nextDue is when a check due at due, with its run ended at now, is due
+// again: interval after due, moved by jitter (zero on average), and not
+// before now.
+func nextDue(due, interval, jitter, now int64) int64 {
+	return max(due+interval+jitter, now)
+}
+
 // Slots bounds the checks running at once (director Config.MaxInFlight)
 // across the goroutine path and the engine. Safe for concurrent use.
 type Slots struct {

@@ -56,3 +56,19 @@ func TestSlots(t *testing.T) {
 		t.Fatalf("after a release: in use %d", s.InUse())
 	}
 }
+
+func TestNextDue(t *testing.T) {
+	tests := []struct {
+		name                             string
+		due, interval, jitter, now, want int64
+	}{
+		{"the rate holds whatever the check took", 1000, 1000, 0, 1300, 2000},
+		{"jitter moves it either way", 1000, 1000, -40, 1300, 1960},
+		{"never before the run ended", 1000, 1000, 0, 3500, 3500},
+	}
+	for _, tc := range tests {
+		if got := nextDue(tc.due, tc.interval, tc.jitter, tc.now); got != tc.want {
+			t.Errorf("%s: nextDue = %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
