@@ -57,6 +57,7 @@ type Engine struct {
 	epFile   *os.File        // owns epfd, registered with Go's poller
 	epConn   syscall.RawConn // waits for epfd's readiness
 	harvest  func(uintptr) bool
+	readDL   time.Time // the epoll fd's read deadline now
 	nev      int
 	evErr    error
 	base     time.Time
@@ -306,10 +307,15 @@ func (e *Engine) Run(ctx context.Context) error {
 		more := e.startDue(now)
 		wait = 0
 		if !more && e.nev < len(e.events) {
-			// About to sleep: hand the results over now rather than wake
-			// up again for them. A busy loop batches them up to FlushEvery.
-			e.flush(now, true)
-			wait = e.waitFor(e.now())
+			// About to sleep: hand the results over now, unless a timer
+			// wakes the loop before they are due anyway (at low rates
+			// that saves a wake-up of the reader per check). A busy loop
+			// batches them up to FlushEvery.
+			now = e.now()
+			if next := e.nextTimer(now); next < 0 || next > e.batchAt+int64(e.c.FlushEvery) {
+				e.flush(now, true)
+			}
+			wait = e.waitFor(now)
 		} else {
 			e.flush(now, false)
 			// Busy: yield between turns rather than be preempted by
@@ -329,9 +335,12 @@ func (e *Engine) poll(wait time.Duration) error {
 	} else {
 		var dl time.Time
 		if wait > 0 {
-			dl = time.Now().Add(wait)
+			dl = e.base.Add(time.Duration(e.now()) + wait)
 		}
-		e.epFile.SetReadDeadline(dl)
+		if !dl.Equal(e.readDL) { // a timer change costs the runtime more than this test
+			e.epFile.SetReadDeadline(dl)
+			e.readDL = dl
+		}
 		e.nev, e.evErr = 0, nil
 		if err := e.epConn.Read(e.harvest); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
 			return fmt.Errorf("check engine: waiting for epoll: %w", err)
@@ -371,6 +380,19 @@ func (e *Engine) now() int64 { return int64(time.Since(e.base)) }
 // waitFor is how long the loop may sleep: until the next due start,
 // deadline or flush (-1: nothing pending).
 func (e *Engine) waitFor(now int64) time.Duration {
+	next := e.nextTimer(now)
+	if at := e.batchAt + int64(e.c.FlushEvery); e.batchAt > 0 && (next < 0 || at < next) {
+		next = at
+	}
+	if next < 0 {
+		return -1
+	}
+	return time.Duration(max(next-now, 1))
+}
+
+// nextTimer is the loop's next timed wake-up but the flush: the next due
+// tick, deadline or slot poll (-1: none).
+func (e *Engine) nextTimer(now int64) int64 {
 	next := int64(-1)
 	consider := func(at int64) {
 		if next < 0 || at < next {
@@ -383,16 +405,19 @@ func (e *Engine) waitFor(now int64) time.Duration {
 	if e.blocked {
 		consider(now + int64(20*time.Millisecond)) // the other path may free a slot
 	}
+	// A deadline of a connection that ended is dropped here rather than
+	// woken up for: at low rates nearly every deadline is such.
+	for len(e.deadline) > 0 {
+		i, gen := e.deadline.topConn()
+		if c := &e.conns[i]; c.chk != nil && c.gen == gen {
+			break
+		}
+		e.deadline.pop()
+	}
 	if at, ok := e.deadline.peek(); ok {
 		consider(at)
 	}
-	if e.batchAt > 0 {
-		consider(e.batchAt + int64(e.c.FlushEvery))
-	}
-	if next < 0 {
-		return -1
-	}
-	return time.Duration(max(next-now, 1))
+	return next
 }
 
 // takeCommands applies the commands posted since the last wake-up.
