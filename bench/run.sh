@@ -19,7 +19,8 @@
 #   BENCH_VM_WINDOW  steady window in the VM, seconds (20)
 #   BENCH_VM_GOMAXPROCS  GOMAXPROCS values of this project's engine to
 #                    compare in the VM, comma-separated, 0 = Go's default
-#                    (one per vCPU); each is a point of its own (0)
+#                    (one per vCPU); each is a point of its own (unset:
+#                    ldirectord's own default, director.Procs)
 #   BENCH_VM_PROFILE=1 instead of the VM bench, profile (issue 14): a CPU
 #                    profile of this project's engine and strace -c of it
 #                    and of keepalived's checker at each N, into
@@ -128,7 +129,7 @@ if [ "${BENCH_VM:-1}" = 1 ]; then
 	rm -rf "$OUT/vm"
 	load0=$(cut -d' ' -f1 /proc/loadavg) stat0=$(head -1 /proc/stat)
 	# A point takes about 2 min under TCG; the bound is twice that.
-	subjects=$((1 + $(echo "${BENCH_VM_GOMAXPROCS:-0}" | tr ',' ' ' | wc -w)))
+	subjects=$((1 + $(echo "${BENCH_VM_GOMAXPROCS:-x}" | tr ',' ' ' | wc -w)))
 	timeout=$((300 + 240 * VM_REPEAT * $(echo "$VM_NS" | tr ',' ' ' | wc -w) * subjects))
 	# IPVSVM_NOBUILD: the in-VM bench uses no bin/ binary (make bench built them).
 	IPVSVM_OUT=$OUT/vm IPVSVM_NOBUILD=1 IPVSVM_PKGS=./bench/ldirectord IPVSVM_TAGS=vmbench IPVSVM_RUN=$RUN \

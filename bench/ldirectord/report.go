@@ -103,7 +103,7 @@ func Markdown(host, vm Results) string {
 	if len(vm.Points) > 0 {
 		b.WriteString("\n### VM (TCG, real IPVS): this project vs keepalived 2.2.7 HTTP_GET (checker only), raw in-VM numbers\n\n")
 		b.WriteString("Each row is one point; `run` is the repetition (both subjects at every N, back to back, in one boot); VM busy % is the whole VM's busy share in the point's window (farm and the host's other load, as the VM feels it, included).\n\n")
-		b.WriteString("Failure kind in the VM: `error` (HTTP 500), since keepalived's HTTP_GET here checks the status only.\n\n")
+		b.WriteString("Failure kind in the VM: `error` (HTTP 500), since keepalived's HTTP_GET here checks the status only. `go (GOMAXPROCS=n)` is this project run with that environment variable; plain `go` without it.\n\n")
 		for _, n := range vm.Notes {
 			b.WriteString("Note: " + n + "\n\n")
 		}

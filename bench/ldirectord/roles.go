@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/ultramonkey/ultramonkey/internal/director"
 	"io"
 	"os"
 	"os/signal"
@@ -46,6 +47,7 @@ func Role(args []string, stderr io.Writer) int {
 		memProf := fs.String("memprofile", "", "write a heap profile here, -memprofile-after the start")
 		memAfter := fs.Duration("memprofile-after", 10*time.Second, "when to write -memprofile")
 		if err = fs.Parse(args[1:]); err == nil {
+			director.LimitProcs() // as cmd/ldirectord's main
 			stopProf := startProfile(*prof)
 			if *sigProf != "" {
 				defer signalProfile(ctx, *sigProf)()

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -88,7 +89,8 @@ func vmNs() []int {
 
 // vmSubject is one subject of a VM repetition: this project (with an
 // environment: bench-gomaxprocs lists GOMAXPROCS values to compare, 0 for
-// Go's default) or keepalived, last.
+// Go's own default, one per vCPU; none listed: ldirectord's default,
+// director.Procs) or keepalived, last.
 type vmSubject struct {
 	impl Impl
 	env  []string
@@ -101,7 +103,7 @@ func vmSubjects() []vmSubject {
 		if p, err := strconv.Atoi(strings.TrimSpace(f)); err == nil && p > 0 {
 			out = append(out, vmSubject{impl: ImplGo, env: []string{fmt.Sprintf("GOMAXPROCS=%d", p)}})
 		} else if err == nil && p == 0 {
-			out = append(out, vmSubject{impl: ImplGo})
+			out = append(out, vmSubject{impl: ImplGo, env: []string{fmt.Sprintf("GOMAXPROCS=%d", runtime.NumCPU())}})
 		}
 	}
 	if len(out) == 0 {
