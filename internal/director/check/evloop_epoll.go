@@ -96,11 +96,6 @@ type EngineConfig struct {
 	// hand-over; 0 means 10 ms. Results move to the director in batches:
 	// one wake-up of the reader per batch, not per check.
 	FlushEvery time.Duration
-	// MinTurn is the least time between two turns of the loop that
-	// sleeps in between: what becomes ready meanwhile is handled in one
-	// turn (at most 1/MinTurn wake-ups a second, whatever the rate);
-	// 0 means 5 ms, 1 ns turns at every event.
-	MinTurn time.Duration
 	// StartTick groups starts: a check due within the current tick starts
 	// with the others of that tick, up to one tick early, so that at low
 	// rates one wake-up starts several checks (and their answers tend to
@@ -181,9 +176,6 @@ func NewEngine(c EngineConfig) (*Engine, error) {
 	}
 	if c.StartTick <= 0 {
 		c.StartTick = 25 * time.Millisecond
-	}
-	if c.MinTurn <= 0 {
-		c.MinTurn = 5 * time.Millisecond
 	}
 	if c.Jitter == nil {
 		c.Jitter = func(time.Duration) time.Duration { return 0 }
@@ -295,24 +287,12 @@ func (e *Engine) Run(ctx context.Context) error {
 	defer stop()
 	defer e.shutdown()
 	wait := time.Duration(0)
-	var turn int64 // when the last turn began
 	for ctx.Err() == nil {
-		if wait != 0 {
-			// Let what becomes ready in the next moment wait for one
-			// turn instead of waking the loop for each.
-			if gap := time.Duration(turn + int64(e.c.MinTurn) - e.now()); gap > 0 && (wait < 0 || gap < wait) {
-				time.Sleep(gap)
-				if wait > 0 {
-					wait = max(wait-gap, 1)
-				}
-			}
-		}
 		// I/O first, then deadlines: a connection whose answer is in is
 		// never timed out because the loop was busy starting others.
 		if err := e.poll(wait); err != nil {
 			return err
 		}
-		turn = e.now()
 		for _, ev := range e.events[:e.nev] {
 			if ev.Fd == wakeSlot {
 				var b [8]byte
