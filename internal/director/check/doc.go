@@ -11,8 +11,9 @@
 // a Target is small and comparable enough to be the identity of a check.
 // Checkers only read the Options.
 //
-// The event-loop engine (evloop_epoll.go, with its pure half in
-// evloop_probe.go and evloop_sched.go) runs the common checks (connect,
+// The event-loop engine (evloop_epoll.go, its raw socket syscalls in
+// evloop_raw.go, its pure half in evloop_probe.go and evloop_sched.go)
+// runs the common checks (connect,
 // plain http, simpletcp) without a goroutine per check: non-blocking
 // sockets on one epoll loop, as keepalived's checker does (issue 14). It
 // reads answers with the same rules as the checkers of those services
