@@ -14,7 +14,7 @@
 // run), report.go and point.go (JSON results and the Markdown section),
 // targets.go (the speed targets the results are checked against).
 //
-// Size: about 2,270 lines, over the ~2,000 guide: a benchmark harness of
+// Size: about 2,500 lines, over the ~2,000 guide: a benchmark harness of
 // many small parts that only make bench runs (the farm, the stand-in, the
 // measurements and the report); it is not linked into a daemon.
 package ldbench

@@ -39,7 +39,7 @@
 // that goroutine when asked, never per check result: at 10000 reals a
 // snapshot per result was most of the CPU.
 //
-// Size: about 3,500 lines, over the ~2,000 guide: ldirectord's engine
+// Size: about 3,700 lines, over the ~2,000 guide: ldirectord's engine
 // carries, beside the health table, the desired table and the
 // reconcile loop, the features ldirectord 4.12 has around them (email
 // alerts with repeats, fallbackcommand, the maintenance directory, the

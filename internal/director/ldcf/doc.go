@@ -49,7 +49,7 @@
 // global ipvs_sync (sync.go): the all-to-all connection sync of the
 // scale-out mode, which ldirectord then runs itself.
 //
-// Size: about 2,250 lines, over the ~2,000 guide: ldirectord.cf has some
+// Size: about 2,500 lines, over the ~2,000 guide: ldirectord.cf has some
 // eighty directives, each with its value syntax, default and ldirectord
 // 4.12 quirk, plus ranges, hostname and service-name resolution and
 // /etc/services; they share the position-keeping line reader and the
