@@ -29,7 +29,7 @@
 // deadline and error helpers of dial.go and the Target type. Splitting it
 // by family would need those shared, unexported helpers exported from a
 // third package and would spread the one service table over several. The
-// event-loop engine (evloop_*.go, about 1,000 lines) stays here because
+// event-loop engine (evloop_*.go, about 1,400 lines) stays here because
 // it judges answers with the same code as the goroutine checkers
 // (judgeHTTP) and shares their slots.
 package check
