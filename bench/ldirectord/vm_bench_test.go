@@ -126,7 +126,11 @@ func vmPointConfig(impl Impl, n int, dir, self string, window time.Duration, env
 	}
 }
 
-func TestVMBench(t *testing.T) {
+// vmSetup skips unless inside the IPVS VM, raises the fd limit, lays out
+// the VM's network (vmNet) and returns this test binary's path, which the
+// bench runs in its other roles.
+func vmSetup(t *testing.T) string {
+	t.Helper()
 	if os.Getenv("IPVS_VM") != "1" {
 		t.Skip("runs only inside the IPVS VM (bench/run.sh)")
 	}
@@ -139,6 +143,11 @@ func TestVMBench(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return self
+}
+
+func TestVMBench(t *testing.T) {
+	self := vmSetup(t)
 	window := time.Duration(vmEnvInt("window", 20)) * time.Second
 	res := Results{Kind: "vm", Date: time.Now().UTC().Format(time.RFC3339), Machine: machine()}
 	logf := func(f string, a ...any) { t.Logf(f, a...) }

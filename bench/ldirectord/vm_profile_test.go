@@ -22,18 +22,7 @@ import (
 )
 
 func TestVMProfile(t *testing.T) {
-	if os.Getenv("IPVS_VM") != "1" {
-		t.Skip("runs only inside the IPVS VM (bench/run.sh)")
-	}
-	lim := syscall.Rlimit{Cur: 65536, Max: 65536}
-	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		t.Fatalf("setrlimit: %v", err)
-	}
-	vmNet(t)
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
+	self := vmSetup(t)
 	window := time.Duration(vmEnvInt("window", 15)) * time.Second
 	for _, n := range vmNs() {
 		for _, impl := range []Impl{ImplGo, ImplKeepalived} {
