@@ -371,7 +371,9 @@ func TestDebReplacesHeartbeat(t *testing.T) {
 }
 
 // TestRPMInstallErase installs the .rpm with this machine's rpm (Debian's
-// rpm package, its own database under /var/lib/rpm; --nodeps, as the
+// rpm package, with its database put under /var/lib/rpm, inside the
+// overlay: Debian's rpm defaults to ~/.rpmdb, on the host, where a failed
+// run left the package "already installed" for every later one; --nodeps, as the
 // Debian host provides no RPM capabilities) in an overlay namespace, runs
 // the daemons from the installed paths, and erases it: the scriptlets run
 // with RPM's arguments (1 on install, 0 on erase), a config file already
@@ -382,7 +384,9 @@ func TestRPMInstallErase(t *testing.T) {
 	_, rpm := packages(t)
 	state := t.TempDir()
 	out := nsOK(t, state, "rpm -i", `set -e
-mkdir -p /etc/ha.d && printf '# mine\n' > /etc/ha.d/haresources
+mkdir -p /etc/ha.d /var/lib/rpm && printf '# mine\n' > /etc/ha.d/haresources
+rpm() { command rpm --dbpath /var/lib/rpm "$@"; }
+rpm --initdb
 rpm -i --nodeps `+rpm+` 2>&1
 rpm -q --qf '%{NAME}\n' ultramonkey
 stat -c '%a %U' /etc/ha.d/authkeys
