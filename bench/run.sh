@@ -47,19 +47,32 @@ if [ "${BENCH_VM_PROFILE:-0}" = 1 ]; then
 	BENCH_HOST=0 BENCH_FAILOVER=0
 fi
 
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-if ! installed ldirectord; then
-	echo "bench: installing Debian's ldirectord (the Perl reference)"
-	apt-get install -y -qq --no-install-recommends ldirectord >/dev/null ||
-		{ apt-get update -qq && apt-get install -y -qq --no-install-recommends ldirectord >/dev/null; }
-fi
+# perl_fetch unpacks Debian's ldirectord 4.12 (the Perl reference) into
+# $PL/root and installs only the Perl libraries it depends on: installing
+# the package itself would displace this project's package in test/pkg's
+# install and purge (ours replaces Debian's ldirectord).
+PL=$ROOT/.cache/bench/perl-ldirectord
+PERL_DEPS="libauthen-radius-perl libcrypt-ssleay-perl libdbi-perl libdigest-hmac-perl libio-socket-inet6-perl
+	libmail-pop3client-perl libmailtools-perl libnet-dns-perl libnet-imap-simple-perl libnet-imap-simple-ssl-perl
+	libnet-ldap-perl libsocket6-perl libwww-perl"
+perl_fetch() {
+	[ -x "$PL/root/usr/sbin/ldirectord" ] && return 0
+	echo "bench: fetching Debian's ldirectord (the Perl reference) and its Perl libraries"
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $PERL_DEPS >/dev/null ||
+		{ apt-get update -qq && apt-get install -y -qq --no-install-recommends $PERL_DEPS >/dev/null; }
+	rm -rf "$PL" && mkdir -p "$PL/dl"
+	(cd "$PL/dl" && apt-get download -qq ldirectord) || { apt-get update -qq && (cd "$PL/dl" && apt-get download -qq ldirectord); }
+	dpkg-deb -x "$PL"/dl/ldirectord_*.deb "$PL/root"
+}
+perl_fetch
 
 CGO_ENABLED=0 go build -trimpath -o "$OUT/ldbench" ./bench/cmd/ldbench
 ulimit -n "$(ulimit -Hn)"
 
 if [ "${BENCH_HOST:-1}" = 1 ]; then
 	echo "bench: host points: ours N=$NS, Perl N=$PERL_NS, window $WINDOW"
-	"$OUT/ldbench" host -ns "$NS" -perl-ns "$PERL_NS" -window "$WINDOW" $QFLAG \
+	"$OUT/ldbench" host -ns "$NS" -perl-ns "$PERL_NS" -perl "$PL/root/usr/sbin/ldirectord" -window "$WINDOW" $QFLAG \
 		-work "$OUT/host" -out "$RES/host.json" || echo "bench: host run reported an error (see $RES/host.json)"
 fi
 
