@@ -4,7 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/ultramonkey/ultramonkey/internal/director"
+	"github.com/ultramonkey/ultramonkey/internal/daemon"
 	"io"
 	"os"
 	"os/signal"
@@ -47,7 +47,7 @@ func Role(args []string, stderr io.Writer) int {
 		memProf := fs.String("memprofile", "", "write a heap profile here, -memprofile-after the start")
 		memAfter := fs.Duration("memprofile-after", 10*time.Second, "when to write -memprofile")
 		if err = fs.Parse(args[1:]); err == nil {
-			director.LimitProcs() // as cmd/ldirectord's main
+			daemon.OneProc() // as cmd/ldirectord's main
 			stopProf := startProfile(*prof)
 			if *sigProf != "" {
 				defer signalProfile(ctx, *sigProf)()

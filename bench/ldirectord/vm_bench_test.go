@@ -90,7 +90,7 @@ func vmNs() []int {
 // vmSubject is one subject of a VM repetition: this project (with an
 // environment: bench-gomaxprocs lists GOMAXPROCS values to compare, 0 for
 // Go's own default, one per vCPU; none listed: ldirectord's default,
-// director.Procs) or keepalived, last.
+// daemon.OneProc) or keepalived, last.
 type vmSubject struct {
 	impl Impl
 	env  []string

@@ -9,7 +9,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -28,18 +27,6 @@ const detachEnv = "HBD_DETACHED"
 const program = "heartbeat"
 
 func (a *app) pidFile() daemon.PidFile { return daemon.PidFile{Path: a.pidPath(), Program: "hbd"} }
-
-// oneProc runs the daemon on one P unless GOMAXPROCS says otherwise. hbd's
-// work is one engine goroutine fed by socket readers; a second P only adds
-// a thread that every packet wakes to look for work. Measured with
-// bench/failover's idle pair (issue 14): at keepalive 10 ms, 40 against
-// 54 ms of CPU per second (3 rounds each, median) and 21 % fewer
-// syscalls; at 100 ms within the 10 ms tick of the measurement.
-func oneProc() {
-	if os.Getenv("GOMAXPROCS") == "" {
-		runtime.GOMAXPROCS(1)
-	}
-}
 
 // runForeground is `hbd run`.
 func (a *app) runForeground(ctx context.Context) int {
@@ -117,7 +104,7 @@ func (a *app) reload(ctx context.Context) int {
 // serve runs the daemon in this process until SIGTERM has released the
 // resources. d is nil in the foreground.
 func (a *app) serve(ctx context.Context, d *daemon.Detached) int {
-	oneProc()
+	daemon.OneProc()
 	fail := func(code int, err error) int {
 		d.NotifyReady(err)
 		fmt.Fprintln(a.stderr, "hbd:", err)

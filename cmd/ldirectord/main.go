@@ -21,12 +21,12 @@ package main
 import (
 	"os"
 
-	"github.com/ultramonkey/ultramonkey/internal/director"
+	"github.com/ultramonkey/ultramonkey/internal/daemon"
 	"github.com/ultramonkey/ultramonkey/internal/director/ipvs"
 )
 
 func main() {
-	director.LimitProcs()
+	daemon.OneProc()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, deps{OpenKernel: openNetlink}))
 }
 

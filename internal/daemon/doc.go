@@ -3,7 +3,8 @@
 // syslog or a file in Heartbeat's and ldirectord's line formats (with
 // SwapHandler, a log destination replaced live on reload), sd_notify, and
 // InNetns, which opens a socket inside a network namespace from a thread
-// of its own (the daemons' sockets in tests' namespaces).
+// of its own (the daemons' sockets in tests' namespaces), and OneProc, the
+// daemons' GOMAXPROCS default.
 //
 // It owns process-level effects only. It knows nothing about clusters,
 // resources or virtual services, never calls os.Exit, and never chooses an

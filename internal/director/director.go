@@ -5,8 +5,6 @@ import (
 	"context"
 	"log/slog"
 	"net"
-	"os"
-	"runtime"
 	"sync"
 	"time"
 
@@ -61,23 +59,6 @@ type Config struct {
 // real occupies about 3/4 of a slot. 1024 lets hundreds of reals hang
 // before a healthy one waits, far below Go's raised file limit.
 const defaultMaxInFlight = 1024
-
-// Procs is the GOMAXPROCS the ldirectord daemon runs with when the
-// environment sets none (issue 14). Its checks run on one event loop
-// (check.Engine) and the rest of its work is light; a second P only moves
-// goroutines between threads, and each move is a wake-up the kernel
-// charges: in the VM bench (bench/README.md, keepalived in the same boot)
-// CPU per check was 15-20 % lower with one P at N=100 and N=1000, and
-// checks/s higher at N=1000.
-const Procs = 1
-
-// LimitProcs sets GOMAXPROCS to Procs unless the environment chose one.
-// Only a main calls it: the daemon and the bench's copy of it.
-func LimitProcs() {
-	if os.Getenv("GOMAXPROCS") == "" {
-		runtime.GOMAXPROCS(Procs)
-	}
-}
 
 // Director is ldirectord's engine. Create it with New and start it with Run.
 type Director struct {
