@@ -2,6 +2,7 @@ package ldbench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -85,6 +86,10 @@ type Steady struct {
 	CPUPctCore    float64 `json:"cpu_pct_of_one_core"`
 	UserShare     float64 `json:"user_share"`
 	ChildCPUms    float64 `json:"children_cpu_ms,omitempty"` // forked helpers (Perl: none expected in steady state)
+	// FarmCPUmsPerCheck is what the farm (the reals' stand-in, one process)
+	// spent per check answered: in the VM it shares the vCPUs with the
+	// subject, so its cost bounds the rate the subject can reach.
+	FarmCPUmsPerCheck float64 `json:"farm_cpu_ms_per_check,omitempty"`
 	// HostBusyPct is how busy the whole machine was (all CPUs, 100 = all
 	// busy), subject, farm and anything else included: contention shows here.
 	HostBusyPct float64 `json:"host_busy_pct"`
@@ -105,6 +110,7 @@ func (r *run) steady(ctx context.Context, skip map[string]bool) (Steady, error) 
 	if err != nil {
 		return Steady{}, err
 	}
+	f0, ferr := r.farmCPU()
 	t0 := time.Now()
 	hb0, ht0 := hostTicks()
 	var rssMax int64
@@ -121,6 +127,7 @@ func (r *run) steady(ctx context.Context, skip map[string]bool) (Steady, error) 
 	}
 	el := time.Since(t0)
 	hb1, ht1 := hostTicks()
+	f1, ferr1 := r.farmCPU()
 	stats, err := r.fc.Stats()
 	if err != nil {
 		return Steady{}, err
@@ -142,6 +149,9 @@ func (r *run) steady(ctx context.Context, skip map[string]bool) (Steady, error) 
 	s.ChecksPerS = float64(s.Checks) / el.Seconds()
 	if s.Checks > 0 {
 		s.CPUmsPerCheck = s.CPUms / float64(s.Checks)
+		if ferr == nil && ferr1 == nil {
+			s.FarmCPUmsPerCheck = float64(f1-f0) / 1e6 / float64(s.Checks)
+		}
 	}
 	s.CPUPctCore = 100 * float64(cpu) / float64(el)
 	if cpu > 0 {
@@ -151,6 +161,18 @@ func (r *run) steady(ctx context.Context, skip map[string]bool) (Steady, error) 
 	ps := valuesOf(s.periods)
 	s.PeriodMeanS, s.PeriodP99S = mean(ps), quantile(ps, 0.99)
 	return s, nil
+}
+
+// farmCPU is the farm process's CPU time so far, ns.
+func (r *run) farmCPU() (time.Duration, error) {
+	if r.farm == nil || r.farm.Process == nil {
+		return 0, errors.New("no farm process")
+	}
+	c, err := netlab.ReadCPU(r.farm.Process.Pid)
+	if err != nil {
+		return 0, err
+	}
+	return c.Total(), nil
 }
 
 func valuesOf(m map[string]float64) []float64 {

@@ -108,18 +108,21 @@ func Markdown(host, vm Results) string {
 			b.WriteString("Note: " + n + "\n\n")
 		}
 		head := strings.Replace(tableHead, "wrong p50/p99 ms", "500 p50/p99 ms", 1)
-		b.WriteString(strings.Replace(strings.Replace(head, "| impl", "| run | VM busy % | impl", 1), "|---", "|---|---|---", 1))
+		b.WriteString(strings.Replace(strings.Replace(head, "| impl", "| run | VM busy % | farm CPU ms/check | impl", 1), "|---", "|---|---|---|---", 1))
 		for _, p := range vm.Points {
 			row := pointRow(&p)
 			row = strings.Replace(row, detOf(&p, ModeWrong), detOf(&p, ModeError), 1)
-			busy := "–"
+			busy, farm := "–", "–"
 			if p.Steady != nil {
 				busy = fmt.Sprintf("%.0f", p.Steady.HostBusyPct)
+				if p.Steady.FarmCPUmsPerCheck > 0 {
+					farm = fmt.Sprintf("%.3f", p.Steady.FarmCPUmsPerCheck)
+				}
 			}
 			if len(p.Env) > 0 {
 				row = strings.Replace(row, "| go |", "| go ("+strings.Join(p.Env, " ")+") |", 1)
 			}
-			b.WriteString(fmt.Sprintf("| %d | %s ", p.Run, busy) + row + "\n")
+			b.WriteString(fmt.Sprintf("| %d | %s | %s ", p.Run, busy, farm) + row + "\n")
 		}
 		b.WriteString(vmRatios(vm))
 	}

@@ -68,7 +68,7 @@ func RunPoint(ctx context.Context, c PointConfig, logf func(string, ...any)) (Po
 		var s Steady
 		if s, err = r.steady(ctx, nil); err == nil {
 			res.Steady = &s
-			logf("%s N=%d: %.0f checks/s, %.3f ms CPU/check, %.1f%% core, RSS %.1f MB", c.Impl, c.N, s.ChecksPerS, s.CPUmsPerCheck, s.CPUPctCore, s.RSSMB)
+			logf("%s N=%d: %.0f checks/s, %.3f ms CPU/check (farm %.3f), %.1f%% core, RSS %.1f MB", c.Impl, c.N, s.ChecksPerS, s.CPUmsPerCheck, s.FarmCPUmsPerCheck, s.CPUPctCore, s.RSSMB)
 		}
 	}
 	if err != nil {

@@ -510,6 +510,10 @@ func (e *Engine) start(chk *echeck, now int64) {
 		return
 	}
 	c.fd = fd
+	if err := rawAbortOnClose(fd); err != nil {
+		e.fail(c, now, "connect: ", err)
+		return
+	}
 	err = rawConnect(fd, &chk.sa)
 	if err != nil && err != unix.EINPROGRESS {
 		e.fail(c, now, "connect: ", err)

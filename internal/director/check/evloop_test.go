@@ -4,14 +4,17 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -456,4 +459,97 @@ func TestEngineSlowDrip(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestEngineClosesWithReset: every engine check ends its connection with a
+// reset (rawAbortOnClose), so that neither side keeps a TIME_WAIT socket.
+// The server keeps its end open until the check's result is in, then
+// reads: a reset shows as ECONNRESET, an orderly close as EOF (simpletcp's
+// request ends with the checker's shutdown, an EOF either way). Then no
+// socket of the server's port may be left in TIME_WAIT, on either side.
+// (A simpletcp server that closes first, on the shutdown's EOF, leaves
+// the checker in TIME_WAIT all the same: check_simpletcp's shutdown is kept.)
+func TestEngineClosesWithReset(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		base   Target
+		answer string
+	}{
+		{"connect", connectBase, ""},
+		{"http", httpBase, "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"},
+		{"simpletcp", simpleTCPBase, "pong\r\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ln, err := net.Listen("tcp4", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			readErr, checked := make(chan error, 1), make(chan struct{})
+			go func() {
+				c, err := ln.Accept()
+				if err != nil {
+					readErr <- err
+					return
+				}
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(10 * time.Second))
+				if tc.answer != "" {
+					br := bufio.NewReader(c)
+					for { // the request: a head (http) or one line (simpletcp)
+						l, err := br.ReadString('\n')
+						if err != nil || l == "\r\n" || tc.base.Service == "simpletcp" {
+							break
+						}
+					}
+					io.WriteString(c, tc.answer)
+				}
+				<-checked // the server closes last, as a server that waits for its client
+				_, err = io.Copy(io.Discard, c)
+				readErr <- err
+			}()
+			tg := tc.base
+			addr := netip.MustParseAddrPort(ln.Addr().String())
+			tg.Real, tg.Port, tg.Timeout = addr, addr.Port(), 5*time.Second
+			ec := startEngine(t, Connect{}, EngineConfig{})
+			res := ec.Check(context.Background(), tg)
+			close(checked)
+			if !res.Up {
+				t.Fatalf("check: %+v", res)
+			}
+			if ec.onEngine.Load() != 1 {
+				t.Fatal("the check did not run on the engine")
+			}
+			select {
+			case err := <-readErr:
+				if tc.base.Service != "simpletcp" && !errors.Is(err, syscall.ECONNRESET) {
+					t.Errorf("the server's read after the check: %v, want ECONNRESET (a reset, not an orderly close)", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("the server saw no end of the connection")
+			}
+			if n := timeWaitSockets(t, addr.Port()); n != 0 {
+				t.Errorf("%d sockets of port %d in TIME_WAIT after the check, want 0", n, addr.Port())
+			}
+		})
+	}
+}
+
+// timeWaitSockets counts the IPv4 TCP sockets in TIME_WAIT whose local or
+// remote port is port (/proc/net/tcp: ports in hex, state 06).
+func timeWaitSockets(t *testing.T, port uint16) int {
+	t.Helper()
+	b, err := os.ReadFile("/proc/net/tcp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hex := fmt.Sprintf(":%04X", port)
+	n := 0
+	for _, l := range strings.Split(string(b), "\n")[1:] {
+		f := strings.Fields(l)
+		if len(f) > 3 && f[3] == "06" && (strings.HasSuffix(f[1], hex) || strings.HasSuffix(f[2], hex)) {
+			n++
+		}
+	}
+	return n
 }
