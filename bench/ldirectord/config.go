@@ -52,6 +52,7 @@ type PointConfig struct {
 	KeepalivedBin string
 	EngineArgs    []string // extra flags of the Go engine role (profiling)
 	EngineEnv     []string // extra environment of the Go engine role (GOMAXPROCS=1)
+	FarmEnv       []string // extra environment of the farm
 }
 
 func (c PointConfig) reals() []string {

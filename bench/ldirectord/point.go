@@ -50,6 +50,9 @@ func (r *run) startFarm(ctx context.Context) error {
 		args = append(args, "-anyip")
 	}
 	r.farm = r.selfCmd(ctx, r.c.FarmWrap, args...)
+	if len(r.c.FarmEnv) > 0 {
+		r.farm.Env = append(os.Environ(), r.c.FarmEnv...)
+	}
 	if err := r.farm.Start(); err != nil {
 		return fmt.Errorf("start farm: %w", err)
 	}
