@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/ultramonkey/ultramonkey/bench/stats"
 )
 
 // CPUProfiles are the settings of the idle CPU comparison (issue 14): the
@@ -43,26 +45,14 @@ type CPUCompare struct {
 }
 
 // Spread is a median with the smallest and largest value.
-type Spread struct {
-	Median float64 `json:"median"`
-	Min    float64 `json:"min"`
-	Max    float64 `json:"max"`
-}
+type Spread = stats.Spread
 
-// spreadOf returns the median (the mean of the middle two for an even
-// count) and the range of v, rounded to 4 decimals; zero for none.
+// spreadOf is stats.Of rounded to 4 decimals, as the JSON keeps it.
 func spreadOf(v []float64) Spread {
-	if len(v) == 0 {
-		return Spread{}
-	}
-	s := slices.Clone(v)
-	slices.Sort(s)
-	m := s[len(s)/2]
-	if len(s)%2 == 0 {
-		m = (s[len(s)/2-1] + m) / 2
-	}
+	s := stats.Of(v)
 	r := func(x float64) float64 { return math.Round(x*1e4) / 1e4 }
-	return Spread{Median: r(m), Min: r(s[0]), Max: r(s[len(s)-1])}
+	s.Median, s.Min, s.Max = r(s.Median), r(s.Min), r(s.Max)
+	return s
 }
 
 // CompareCPU pairs the runs of each profile of CPUProfiles by round. A run

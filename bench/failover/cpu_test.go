@@ -19,10 +19,11 @@ func TestCompareCPU(t *testing.T) {
 		run("hbd", "k100ms_d500ms", 2, 1, 1, ""), run("heartbeat", "k100ms_d500ms", 2, 0, 0, "node1 never took the VIP"),
 	}
 	got := CompareCPU(runs)
+	sp := func(median, lo, hi float64, n int) Spread { return Spread{Median: median, Min: lo, Max: hi, N: n} }
 	want := []CPUCompare{
-		{Profile: "k10ms_d30ms", Rounds: 3, HBD: Spread{3, 2, 5}, Heartbeat: Spread{12, 10, 16},
-			Ratio: Spread{0.25, 0.125, 0.5}, Met: true},
-		{Profile: "k100ms_d500ms", Rounds: 1, HBD: Spread{2, 2, 2}, Heartbeat: Spread{1, 1, 1}, Ratio: Spread{2, 2, 2}},
+		{Profile: "k10ms_d30ms", Rounds: 3, HBD: sp(3, 2, 5, 3), Heartbeat: sp(12, 10, 16, 3),
+			Ratio: sp(0.25, 0.125, 0.5, 3), Met: true},
+		{Profile: "k100ms_d500ms", Rounds: 1, HBD: sp(2, 2, 2, 1), Heartbeat: sp(1, 1, 1, 1), Ratio: sp(2, 2, 2, 1)},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("CompareCPU (-want +got):\n%s", diff)

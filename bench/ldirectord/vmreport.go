@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/ultramonkey/ultramonkey/bench/stats"
 )
 
 // The VM section of the report (issue 14): each repetition pairs this
@@ -64,19 +66,16 @@ func vmGroupsOf(ps []vmPair) []vmGroup {
 }
 
 // ratioStat is the median and range of one ratio over the repetitions.
-type ratioStat struct {
-	med, lo, hi float64
-	n           int
-}
+type ratioStat struct{ stats.Spread }
 
 func (r ratioStat) String() string {
-	if r.n == 0 {
+	if r.N == 0 {
 		return "–"
 	}
-	if r.n == 1 {
-		return fmt.Sprintf("%.2f", r.med)
+	if r.N == 1 {
+		return fmt.Sprintf("%.2f", r.Median)
 	}
-	return fmt.Sprintf("**%.2f** [%.2f-%.2f]", r.med, r.lo, r.hi)
+	return fmt.Sprintf("**%.2f** [%.2f-%.2f]", r.Median, r.Min, r.Max)
 }
 
 func statOf(ps []vmPair, g vmGroup, f func(vmPair) (float64, bool)) ratioStat {
@@ -89,16 +88,7 @@ func statOf(ps []vmPair, g vmGroup, f func(vmPair) (float64, bool)) ratioStat {
 			xs = append(xs, x)
 		}
 	}
-	if len(xs) == 0 {
-		return ratioStat{}
-	}
-	slices.Sort(xs)
-	// The median of an even count is the mean of the middle two.
-	m := xs[len(xs)/2]
-	if len(xs)%2 == 0 {
-		m = (xs[len(xs)/2-1] + xs[len(xs)/2]) / 2
-	}
-	return ratioStat{med: m, lo: xs[0], hi: xs[len(xs)-1], n: len(xs)}
+	return ratioStat{stats.Of(xs)}
 }
 
 func div(a, b float64) (float64, bool) {
@@ -137,16 +127,16 @@ func vmRatios(vm Results) string {
 	b.WriteString("\nRatios this project ÷ keepalived, each from the two points of one repetition (back to back, one boot); **median** [min-max] over the repetitions. Lower is better for CPU and start, higher for checks/s.\n\n")
 	b.WriteString("| N | runs | CPU ms/check | checks/s achieved | ours, % of offered | keepalived, % of offered | start → complete | RSS | VM busy % (mean of the pair's windows) |\n|---|---|---|---|---|---|---|---|---|\n")
 	pct := func(s ratioStat) string {
-		if s.n == 0 {
+		if s.N == 0 {
 			return "–"
 		}
-		return fmt.Sprintf("%.0f%% [%.0f-%.0f]", 100*s.med, 100*s.lo, 100*s.hi)
+		return fmt.Sprintf("%.0f%% [%.0f-%.0f]", 100*s.Median, 100*s.Min, 100*s.Max)
 	}
 	for _, g := range vmGroupsOf(ps) {
 		busy := statOf(ps, g, busyOfRun)
-		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %s | %s | %.0f [%.0f-%.0f] |\n", g, statOf(ps, g, cpuRatio).n,
+		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %s | %s | %.0f [%.0f-%.0f] |\n", g, statOf(ps, g, cpuRatio).N,
 			statOf(ps, g, cpuRatio), statOf(ps, g, rateRatio), pct(statOf(ps, g, offered)), pct(statOf(ps, g, kaOffered)),
-			statOf(ps, g, startRatio), statOf(ps, g, rssRatio), busy.med, busy.lo, busy.hi)
+			statOf(ps, g, startRatio), statOf(ps, g, rssRatio), busy.Median, busy.Min, busy.Max)
 	}
 	return b.String()
 }
@@ -163,9 +153,9 @@ func vmTargets(vm Results) string {
 	}
 	for _, g := range vmGroupsOf(ps) {
 		cpu, rate, off, start := statOf(ps, g, cpuRatio), statOf(ps, g, rateRatio), statOf(ps, g, offered), statOf(ps, g, startRatio)
-		line(cpu.n > 0 && cpu.med <= 1, "CPU per check ≤ keepalived's (VM, N=%s): ratio %s", g, cpu)
-		line(rate.n > 0 && rate.med >= 1 && off.med >= 0.95, "checks/s ≥ keepalived's and ≥ 95%% of offered (VM, N=%s): ratio %s, %.0f%% of offered", g, rate, 100*off.med)
-		line(start.n > 0 && start.med <= 1, "start → complete, checked table ≤ keepalived's (VM, N=%s): ratio %s", g, start)
+		line(cpu.N > 0 && cpu.Median <= 1, "CPU per check ≤ keepalived's (VM, N=%s): ratio %s", g, cpu)
+		line(rate.N > 0 && rate.Median >= 1 && off.Median >= 0.95, "checks/s ≥ keepalived's and ≥ 95%% of offered (VM, N=%s): ratio %s, %.0f%% of offered", g, rate, 100*off.Median)
+		line(start.N > 0 && start.Median <= 1, "start → complete, checked table ≤ keepalived's (VM, N=%s): ratio %s", g, start)
 	}
 	return b.String()
 }
