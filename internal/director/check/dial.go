@@ -12,9 +12,12 @@ import (
 	"net/netip"
 	"os"
 	"regexp"
+	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
+	"weak"
 
 	"github.com/ultramonkey/ultramonkey/internal/director/ldcf"
 )
@@ -171,13 +174,40 @@ func receiveMatch(receive, text string) error {
 
 // compileReceive compiles receive= with the parser's rule (ldcf rejects a
 // pattern that does not compile, so this fails only for a Target built
-// by hand).
+// by hand). Each pattern is compiled once and shared (see receives).
 func compileReceive(receive string) (*regexp.Regexp, error) {
+	receives.Lock()
+	defer receives.Unlock()
+	if re := receives.m[receive].Value(); re != nil {
+		return re, nil
+	}
 	re, err := ldcf.CompileReceive(receive)
 	if err != nil {
 		return nil, fmt.Errorf("receive: %w", err)
 	}
+	receives.m[receive] = weak.Make(re)
+	runtime.AddCleanup(re, forgetReceive, receive)
 	return re, nil
+}
+
+// receives holds each compiled receive= pattern weakly, as interned holds
+// Options: the reals of a virtual share one pattern, and a compiled
+// regexp.Regexp is safe for concurrent use, so one copy serves every probe
+// and every run (10,000 reals with their own copy held 5 MB). A pattern no
+// check refers to any more is collected with its entry.
+var receives = struct {
+	sync.Mutex
+	m map[string]weak.Pointer[regexp.Regexp]
+}{m: map[string]weak.Pointer[regexp.Regexp]{}}
+
+// forgetReceive drops the entry of a collected pattern, unless
+// compileReceive has compiled it again since.
+func forgetReceive(receive string) {
+	receives.Lock()
+	defer receives.Unlock()
+	if receives.m[receive].Value() == nil {
+		delete(receives.m, receive)
+	}
 }
 
 // hostString is an address as ldirectord passes it to commands and puts

@@ -117,7 +117,7 @@ func httpProbeRequest(t Target) ([]byte, bool) {
 	if req.Write(&b) != nil {
 		return nil, false
 	}
-	return b.Bytes(), true
+	return bytes.Clone(b.Bytes()), true // the buffer's spare room is 2-3 times the request, per real
 }
 
 // replyState is what a reading of the bytes so far concludes.
