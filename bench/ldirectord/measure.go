@@ -16,6 +16,7 @@ import (
 // Startup is the time from starting the subject to a complete table.
 type Startup struct {
 	TableS      float64 `json:"table_s"`       // every real in the table at weight > 0
+	FirstRealS  float64 `json:"first_real_s"`  // the first real in the table at weight > 0
 	AllCheckedS float64 `json:"all_checked_s"` // the farm saw a check of every real
 	CompleteS   float64 `json:"complete_checked_s"`
 	Reached     bool    `json:"reached"`
@@ -49,6 +50,9 @@ func (r *run) waitComplete(ctx context.Context) (Startup, error) {
 		}
 		if !tableAt.IsZero() && !checkedAt.IsZero() {
 			st.TableS = tableAt.Sub(r.start).Seconds()
+			if at, ok := firstRealUp(r.ops.Events(), want); ok {
+				st.FirstRealS = at.Sub(r.start).Seconds()
+			}
 			st.AllCheckedS = checkedAt.Sub(r.start).Seconds()
 			st.CompleteS = math.Max(st.TableS, st.AllCheckedS)
 			st.Reached = true

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -124,6 +125,18 @@ func FirstAfter(evs []OpEvent, real string, since time.Time, removal bool) (time
 			ev.Verb == "-D" || ev.Verb == "-C"
 		back := (ev.Verb == "-a" || ev.Verb == "-e") && ev.Real == real && ev.Weight > 0
 		if removal && gone || !removal && back {
+			return ev.At, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// firstRealUp returns the time of the first event that puts one of want
+// in the table with a weight above 0: with TableComplete, how long the
+// subject took to start and how long to fill the table.
+func firstRealUp(evs []OpEvent, want []string) (time.Time, bool) {
+	for _, ev := range evs {
+		if (ev.Verb == "-a" || ev.Verb == "-e") && ev.Weight > 0 && slices.Contains(want, ev.Real) {
 			return ev.At, true
 		}
 	}

@@ -57,6 +57,9 @@ func startOf(p *PointResult) string {
 	if !p.Startup.Reached {
 		return "not reached: " + p.Startup.Note
 	}
+	if p.Startup.FirstRealS > 0 {
+		return fmt.Sprintf("%.2f (table %.2f, first real %.2f)", p.Startup.CompleteS, p.Startup.TableS, p.Startup.FirstRealS)
+	}
 	return fmt.Sprintf("%.2f (table %.2f)", p.Startup.CompleteS, p.Startup.TableS)
 }
 

@@ -117,16 +117,16 @@ func vmSubjects() []vmSubject {
 func vmPointConfig(impl Impl, n int, dir, self string, window time.Duration, env []string) PointConfig {
 	return PointConfig{
 		EngineEnv: env,
-		// The farm shares the VM's two vCPUs with the subject: one P
-		// spares it the wake-ups between threads (as daemon.OneProc
-		// does for ldirectord).
-		FarmEnv: []string{"GOMAXPROCS=1"},
 		Impl:      impl, N: n, Dir: dir, Self: []string{self, "ldbench-role"},
 		Base: "198.18", VIP: "203.0.113.10", Port: 80, Forward: "masq", Netlink: impl == ImplGo,
 		FarmCtl: "192.0.2.2:8081", FarmWrap: []string{"/opt/bin/ip", "netns", "exec", "farm"}, FarmAny: true,
 		Interval: time.Second, Timeout: 3 * time.Second, StartBound: 90 * time.Second,
 		Settle: 5 * time.Second, Window: window, DetectKinds: []Mode{ModeError},
 		Rounds: 2, PerRound: 5, KeepalivedBin: "/opt/bench/sbin/keepalived",
+		// The farm shares the VM's two vCPUs with the subject: one P
+		// spares it the wake-ups between threads (as daemon.OneProc
+		// does for ldirectord).
+		FarmEnv: []string{"GOMAXPROCS=1"},
 	}
 }
 
