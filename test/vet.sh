@@ -1,5 +1,5 @@
 #!/bin/sh
-# go vet over every Go file: the default build, then the build with every
+# go vet over every Go file (and gofmt): the default build, then the build with every
 # tag the tree's //go:build lines name (lab, vm, vmbench, interop, bench,
 # ...), so the tagged test code of the lab, the VM and the benchmarks is
 # vetted too. The tag list is read from the tree, so a new tag is covered
@@ -17,3 +17,9 @@ fi
 echo "go vet ./... (default, and -tags \"${tags% }\")"
 go vet ./...
 [ -z "$tags" ] || go vet -tags "${tags% }" ./...
+# gofmt: every tracked Go file as gofmt writes it.
+unformatted=$(find . \( -name .cache -o -name out -o -name .git \) -prune -o -name '*.go' -print | xargs gofmt -l)
+if [ -n "$unformatted" ]; then
+	echo "vet: not gofmt'ed (run gofmt -w):" $unformatted >&2
+	exit 1
+fi

@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"runtime"
 	"sync"
 	"time"
 
@@ -200,6 +201,12 @@ func (d *Director) Run(ctx context.Context, cfg *ldcf.Config) error {
 			}
 		case <-repair.C:
 			e.fullSync(phaseRepair)
+			// A full sync holds the table three times for a moment (the
+			// model it replaces, the kernel's read anew, the desired one).
+			// Collecting now, when two of them are garbage, keeps a
+			// collection that fell inside the sync from setting the heap
+			// goal from them; one collection a RepairInterval.
+			runtime.GC()
 		case <-retry:
 			retry = nil
 			e.fullSync(phaseRepair)

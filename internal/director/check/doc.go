@@ -18,7 +18,10 @@
 // sockets on one epoll loop, as keepalived's checker does (issue 14). It
 // reads answers with the same rules as the checkers of those services
 // (judgeHTTP, simpleTCPRequest) and hands any answer it does not read
-// itself to net/http over the same bytes.
+// itself to net/http over the same bytes. It ends each connection with a
+// reset (SO_LINGER 0, as keepalived and HAProxy do), so no check leaves
+// a TIME_WAIT socket behind. A receive= pattern is compiled once and
+// shared by every check that uses it (compileReceive).
 //
 // Every check returns by its context's deadline, bounded again by the
 // Target's timeout, and leaves no goroutine or connection behind: the
