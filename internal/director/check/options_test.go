@@ -1,8 +1,10 @@
 package check
 
 import (
+	"fmt"
 	"net/netip"
 	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,19 +28,30 @@ func TestIntern(t *testing.T) {
 		t.Errorf("Intern(%+v) = %+v", o, *a)
 	}
 	a, b = nil, nil
-	// The cleanup runs after a collection finds the copy unreachable.
+	waitForgotten(t, fmt.Sprintf("options %+v", o), holds(&interned.Mutex, interned.m, o))
+}
+
+// holds reports whether m, guarded by mu, has an entry for k.
+func holds[K comparable, V any](mu *sync.Mutex, m map[K]V, k K) func() bool {
+	return func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		_, ok := m[k]
+		return ok
+	}
+}
+
+// waitForgotten waits (10 s at most) for a weak table's cleanup to drop
+// an entry: the cleanup runs after a collection finds the value
+// unreachable.
+func waitForgotten(t *testing.T, what string, held func() bool) {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for {
-		runtime.GC()
-		interned.Lock()
-		_, held := interned.m[o]
-		interned.Unlock()
-		if !held {
-			break
-		}
+	for held() {
 		if time.Now().After(deadline) {
-			t.Fatalf("the table still holds %+v after its last reference went", o)
+			t.Fatalf("the table still holds %s after its last reference went", what)
 		}
+		runtime.GC()
 		time.Sleep(10 * time.Millisecond)
 	}
 }
@@ -64,18 +77,5 @@ func TestReceiveShared(t *testing.T) {
 		t.Error("compileReceive accepted a pattern that does not compile")
 	}
 	p1, p2 = nil, nil
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		runtime.GC()
-		receives.Lock()
-		_, held := receives.m[pattern]
-		receives.Unlock()
-		if !held {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the cache still holds %q after its last probe went", pattern)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitForgotten(t, fmt.Sprintf("pattern %q", pattern), holds(&receives.Mutex, receives.m, pattern))
 }
