@@ -20,7 +20,7 @@
 #   BENCH_VM_GOMAXPROCS  GOMAXPROCS values of this project's engine to
 #                    compare in the VM, comma-separated, 0 = Go's default
 #                    (one per vCPU); each is a point of its own (unset:
-#                    ldirectord's own default, director.Procs)
+#                    ldirectord's own default, daemon.OneProc)
 #   BENCH_VM_PROFILE=1 instead of the VM bench, profile (issue 14): a CPU
 #                    profile of this project's engine and strace -c of it
 #                    and of keepalived's checker at each N, into

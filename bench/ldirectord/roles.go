@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/ultramonkey/ultramonkey/internal/daemon"
 	"io"
 	"os"
 	"os/signal"
@@ -12,6 +11,8 @@ import (
 	"runtime/pprof"
 	"syscall"
 	"time"
+
+	"github.com/ultramonkey/ultramonkey/internal/daemon"
 )
 
 // Role runs one helper role of the bench program: "farm" or "engine",
